@@ -1,0 +1,57 @@
+/**
+ * From whatever a user wrote (flags merged over a JSON file) to a complete, valid TrainConfig:
+ * unknown names get a nearest-name suggestion, the schema fills defaults, and sections that only some
+ * optimizers use are required-or-rejected so that a config never silently carries dead settings.
+ */
+import { nearest } from '../util/nearest.js';
+import {
+  BACKEND_NAMES,
+  DATASET_NAMES,
+  KfacConfigSchema,
+  MODEL_NAMES,
+  OPTIMIZER_NAMES,
+  SmoothingConfigSchema,
+  TrainConfigSchema,
+  type TrainConfig,
+} from './trainConfig.js';
+import { ValidationError, validateWithDefaults } from './validate.js';
+
+export class UnknownNameError extends Error {
+  constructor(kind: string, value: string, known: readonly string[]) {
+    const guess = nearest(value, known);
+    super(`unknown ${kind} '${value}'${guess ? ` (did you mean '${guess}'?)` : ''}; known: ${known.join(', ')}`);
+    this.name = 'UnknownNameError';
+  }
+}
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+function checkName(kind: string, value: unknown, known: readonly string[]): void {
+  if (typeof value === 'string' && !known.includes(value)) throw new UnknownNameError(kind, value, known);
+}
+
+export function resolveTrainConfig(input: unknown, what = 'config'): TrainConfig {
+  if (isObject(input)) {
+    const section = (k: string) => (isObject(input[k]) ? (input[k] as Json) : {});
+    checkName('model', section('model').name, MODEL_NAMES);
+    checkName('dataset', section('dataset').name, DATASET_NAMES);
+    checkName('optimizer', section('optimizer').name, OPTIMIZER_NAMES);
+    checkName('backend', input.backend, BACKEND_NAMES);
+  }
+  const config = validateWithDefaults(TrainConfigSchema, input, what);
+  const opt = config.optimizer;
+  const usesKfac = opt.name === 'ngd' || opt.name === 'smoothed-ngd';
+  const usesSmoothing = opt.name === 'smoothed-sgd' || opt.name === 'smoothed-ngd';
+  if (!usesKfac && opt.kfac) throw new ValidationError(what, [`/optimizer/kfac: optimizer '${opt.name}' does not use K-FAC settings`]);
+  if (!usesSmoothing && opt.smoothing) {
+    throw new ValidationError(what, [`/optimizer/smoothing: optimizer '${opt.name}' does not smooth; use 'smoothed-sgd' or 'smoothed-ngd'`]);
+  }
+  if (usesKfac) opt.kfac = validateWithDefaults(KfacConfigSchema, opt.kfac ?? {}, `${what} /optimizer/kfac`);
+  if (usesSmoothing) opt.smoothing = validateWithDefaults(SmoothingConfigSchema, opt.smoothing ?? {}, `${what} /optimizer/smoothing`);
+  if (config.model.name !== 'mlp' && isObject(input) && isObject(input.model) && 'hiddenWidths' in input.model) {
+    throw new ValidationError(what, [`/model/hiddenWidths: only the mlp has configurable widths`]);
+  }
+  if (config.model.name !== 'mlp') delete (config.model as Partial<TrainConfig['model']>).hiddenWidths;
+  return config;
+}

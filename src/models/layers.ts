@@ -1,0 +1,113 @@
+/**
+ * The parameterized layers a model is built from. Dense and conv layers are the ones K-FAC
+ * preconditions (`KfacLayer`); batch-norm scale/shift are updated by the SGD rule.
+ */
+import { tf, type Tensor, type Variable } from '../tf.js';
+import type { LayerTrace } from './layerTrace.js';
+
+export interface DenseLayer {
+  readonly kind: 'dense';
+  readonly name: string;
+  /** [in, out]: s = a W + b. */
+  readonly kernel: Variable;
+  readonly bias: Variable | null;
+}
+
+export interface Conv2dLayer {
+  readonly kind: 'conv2d';
+  readonly name: string;
+  /** [kh, kw, cin, cout] (tfjs filter layout). */
+  readonly kernel: Variable;
+  readonly bias: Variable | null;
+  readonly stride: number;
+  readonly padding: 'same' | 'valid';
+}
+
+export type KfacLayer = DenseLayer | Conv2dLayer;
+
+export interface BatchNormLayer {
+  readonly name: string;
+  readonly scale: Variable;
+  readonly shift: Variable;
+  readonly runningMean: Variable;
+  readonly runningVariance: Variable;
+}
+
+/** He-uniform initialisation (ReLU networks), seeded per layer so runs are reproducible. */
+function heUniform(shape: number[], fanIn: number, seed: number, name: string): Variable {
+  const limit = Math.sqrt(6 / fanIn);
+  return tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seed), true);
+}
+
+export function createDense(name: string, inputs: number, units: number, seed: number): DenseLayer {
+  return {
+    kind: 'dense',
+    name,
+    kernel: heUniform([inputs, units], inputs, seed, `${name}/kernel`),
+    bias: tf.variable(tf.zeros([units]), true),
+  };
+}
+
+export function createConv2d(
+  name: string,
+  options: { kernelSize: number; inChannels: number; filters: number; stride?: number; padding?: 'same' | 'valid'; bias?: boolean },
+  seed: number,
+): Conv2dLayer {
+  const { kernelSize: k, inChannels, filters } = options;
+  return {
+    kind: 'conv2d',
+    name,
+    kernel: heUniform([k, k, inChannels, filters], k * k * inChannels, seed, `${name}/kernel`),
+    bias: options.bias === false ? null : tf.variable(tf.zeros([filters]), true),
+    stride: options.stride ?? 1,
+    padding: options.padding ?? 'same',
+  };
+}
+
+export function createBatchNorm(name: string, channels: number): BatchNormLayer {
+  return {
+    name,
+    scale: tf.variable(tf.ones([channels]), true),
+    shift: tf.variable(tf.zeros([channels]), true),
+    runningMean: tf.variable(tf.zeros([channels]), false),
+    runningVariance: tf.variable(tf.ones([channels]), false),
+  };
+}
+
+export function kfacLayerParams(layer: KfacLayer): Variable[] {
+  return layer.bias ? [layer.kernel, layer.bias] : [layer.kernel];
+}
+
+/** Pre-activation of a dense or conv layer, recorded for K-FAC when a trace is given. */
+export function applyKfacLayer(layer: KfacLayer, a: Tensor, trace?: LayerTrace): Tensor {
+  trace?.recordInput(layer.name, a);
+  let s: Tensor =
+    layer.kind === 'dense'
+      ? tf.matMul(a as tf.Tensor2D, layer.kernel as Tensor as tf.Tensor2D)
+      : tf.conv2d(a as tf.Tensor4D, layer.kernel as Tensor as tf.Tensor4D, layer.stride, layer.padding);
+  if (layer.bias) s = tf.add(s, layer.bias);
+  return trace ? trace.tapPreActivation(layer.name, s) : s;
+}
+
+const BATCH_NORM_MOMENTUM = 0.9;
+const BATCH_NORM_EPSILON = 1e-5;
+
+/**
+ * Batch norm over N, H, W. In training it normalizes with the batch statistics and, when asked,
+ * folds them into the running averages used at evaluation.
+ */
+export function applyBatchNorm(bn: BatchNormLayer, x: Tensor, training: boolean, updateRunningStats: boolean): Tensor {
+  if (!training) {
+    return tf.batchNorm(x, bn.runningMean, bn.runningVariance, bn.shift, bn.scale, BATCH_NORM_EPSILON);
+  }
+  const { mean, variance } = tf.moments(x, [0, 1, 2]);
+  if (updateRunningStats) {
+    tf.tidy(() => {
+      bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, BATCH_NORM_MOMENTUM), tf.mul(mean, 1 - BATCH_NORM_MOMENTUM)));
+      bn.runningVariance.assign(
+        tf.add(tf.mul(bn.runningVariance, BATCH_NORM_MOMENTUM), tf.mul(variance, 1 - BATCH_NORM_MOMENTUM)),
+      );
+    });
+  }
+  return tf.batchNorm(x, mean, variance, bn.shift, bn.scale, BATCH_NORM_EPSILON);
+}

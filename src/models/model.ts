@@ -1,0 +1,25 @@
+/** The contract between models and optimizers. */
+import type { Tensor, Variable } from '../tf.js';
+import type { KfacLayer } from './layers.js';
+import type { LayerTrace } from './layerTrace.js';
+
+export interface ForwardOptions {
+  training: boolean;
+  /** Record K-FAC inputs / pre-activation gradients. */
+  trace?: LayerTrace;
+  /** Batch-norm running statistics are updated only on the step's main pass. */
+  updateRunningStats?: boolean;
+}
+
+export interface Model {
+  readonly name: string;
+  /** Layers K-FAC preconditions, in forward order. */
+  readonly kfacLayers: readonly KfacLayer[];
+  /** Trainable parameters K-FAC does not cover (batch-norm scale/shift): updated by the SGD rule. */
+  readonly otherParams: readonly Variable[];
+  /** All trainable parameters. */
+  readonly params: readonly Variable[];
+  /** Input NHWC batch -> logits [N, classes]. */
+  apply(x: Tensor, options: ForwardOptions): Tensor;
+  dispose(): void;
+}

@@ -1,0 +1,47 @@
+/**
+ * Factored Tikhonov damping with the pi-correction (Martens & Grosse 2015, sec. 6.3):
+ *   (A + pi sqrt(lambda) I)^-1  and  (G + sqrt(lambda)/pi I)^-1,
+ *   pi = sqrt( (tr(A)/dim A) / (tr(G)/dim G) ),
+ * which keeps the damping of the Kronecker product balanced between the two factors.
+ * Inversion is done in float64 on the symmetrized matrix.
+ */
+import { choleskyInverse } from './choleskyInverse.js';
+
+export type SpdInverse = (a: Float64Array, n: number) => Float64Array;
+
+export function piCorrection(a: Float64Array, aDim: number, g: Float64Array, gDim: number): number {
+  let trA = 0;
+  let trG = 0;
+  for (let i = 0; i < aDim; i++) trA += a[i * aDim + i];
+  for (let i = 0; i < gDim; i++) trG += g[i * gDim + i];
+  const pi = Math.sqrt(trA / aDim / (trG / gDim));
+  // A zero factor (e.g. a dead layer) would make pi 0 or infinite: fall back to even damping.
+  return Number.isFinite(pi) && pi > 0 ? pi : 1;
+}
+
+/** (M + M^T)/2 + shift I, in float64. */
+export function symmetrizeAndShift(m: ArrayLike<number>, n: number, shift: number): Float64Array {
+  const out = new Float64Array(n * n);
+  for (let i = 0; i < n; i++) {
+    for (let j = 0; j < n; j++) out[i * n + j] = 0.5 * (m[i * n + j] + m[j * n + i]);
+    out[i * n + i] += shift;
+  }
+  return out;
+}
+
+export function dampedInverses(
+  a: ArrayLike<number>,
+  aDim: number,
+  g: ArrayLike<number>,
+  gDim: number,
+  damping: number,
+  inverse: SpdInverse = choleskyInverse,
+): { aInverse: Float64Array; gInverse: Float64Array; pi: number } {
+  const a64 = symmetrizeAndShift(a, aDim, 0);
+  const g64 = symmetrizeAndShift(g, gDim, 0);
+  const pi = piCorrection(a64, aDim, g64, gDim);
+  const root = Math.sqrt(damping);
+  for (let i = 0; i < aDim; i++) a64[i * aDim + i] += pi * root;
+  for (let i = 0; i < gDim; i++) g64[i * gDim + i] += root / pi;
+  return { aInverse: inverse(a64, aDim), gInverse: inverse(g64, gDim), pi };
+}

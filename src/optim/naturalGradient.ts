@@ -1,0 +1,142 @@
+/**
+ * `ngd`: K-FAC natural-gradient descent, and `smoothed-ngd`: the same with gradients and curvature
+ * taken at randomly perturbed weights (Naganuma & Yokota 2019). Dense and conv layers are
+ * preconditioned; any other parameter (batch-norm scale/shift) follows the plain SGD rule.
+ */
+import type { KfacConfig, SmoothingConfig } from '../config/trainConfig.js';
+import { kfacLayerParams } from '../models/layers.js';
+import { LayerTrace } from '../models/layerTrace.js';
+import type { Model } from '../models/model.js';
+import { tf, type Tensor, type Variable } from '../tf.js';
+import { deriveSeed } from '../util/rng.js';
+import type { SpdInverse } from './kfac/dampedInverse.js';
+import { KfacPreconditioner } from './kfac/kfacPreconditioner.js';
+import { gradientMatrix, splitGradientMatrix } from './kfac/kroneckerFactors.js';
+import { klClipScale } from './kfac/klClip.js';
+import { softmaxCrossEntropy } from './loss.js';
+import { sampleLabels } from './sampleLabels.js';
+import { disposeGradients, lossAndGradients } from './lossAndGradients.js';
+import { MomentumSgd, type MomentumSgdOptions } from './momentumSgd.js';
+import type { Optimizer, StepContext, TrainingBatch } from './optimizer.js';
+import { WeightPerturbation } from './weightPerturbation.js';
+
+export class NaturalGradientOptimizer implements Optimizer {
+  private readonly rule: MomentumSgd;
+  readonly preconditioner: KfacPreconditioner;
+
+  constructor(
+    readonly name: string,
+    private readonly model: Model,
+    rule: MomentumSgdOptions,
+    private readonly kfac: KfacConfig,
+    private readonly smoothing: SmoothingConfig | undefined,
+    private readonly seed: number,
+    spdInverse?: SpdInverse,
+  ) {
+    this.rule = new MomentumSgd(rule);
+    this.preconditioner = new KfacPreconditioner(model.kfacLayers, kfac.emaDecay, spdInverse);
+  }
+
+  step(batch: TrainingBatch, context: StepContext): number {
+    const { timer, step } = context;
+    const updateFactors = step % this.kfac.factorUpdateInterval === 0;
+    const empirical = this.kfac.fisher === 'empirical';
+    const perturbation = this.smoothing
+      ? new WeightPerturbation(this.model.params, this.smoothing, this.seed, step, context.progress)
+      : undefined;
+    const trace = new LayerTrace(updateFactors, updateFactors && empirical);
+    let grads: Map<Variable, Tensor> | undefined;
+    try {
+      const pass = timer.time('forwardBackward', () =>
+        lossAndGradients(this.model, batch, { trace, keepLogits: updateFactors && !empirical, updateRunningStats: true }),
+      );
+      grads = pass.grads;
+      if (updateFactors) {
+        timer.time('curvature', () => {
+          const logits = pass.logits;
+          const preActivationGrads = logits ? this.sampledLabelGrads(batch, logits, step) : trace;
+          logits?.dispose();
+          try {
+            this.preconditioner.updateFactors(trace.inputs, preActivationGrads.preActivationGrads, batch.x.shape[0]);
+          } finally {
+            if (preActivationGrads !== trace) preActivationGrads.dispose();
+          }
+        });
+      }
+      perturbation?.restore();
+      if (step % this.kfac.inverseUpdateInterval === 0 || !this.preconditioner.hasInverses) {
+        timer.time('inversion', () => this.preconditioner.updateInverses(this.kfac.damping));
+      }
+      const directions = timer.time('preconditioning', () => this.naturalGradient(grads!, context.lr));
+      timer.time('update', () => {
+        for (const [param, direction] of directions) this.rule.apply(param, direction, context.lr);
+      });
+      disposeGradients(directions);
+      return pass.loss;
+    } finally {
+      perturbation?.restore();
+      trace.dispose();
+      if (grads) disposeGradients(grads);
+    }
+  }
+
+  /**
+   * MC Fisher (Martens & Grosse 2015, sec. 5): backpropagate the loss of labels sampled from the
+   * model's own predictive distribution. Only pre-activation gradients are wanted, so the backward
+   * pass is asked for the first layer's kernel alone, which still runs it through every tap.
+   */
+  private sampledLabelGrads(batch: TrainingBatch, logits: Tensor, step: number): LayerTrace {
+    const sampled = sampleLabels(logits, deriveSeed(this.seed, 'mc-fisher', step));
+    const mcTrace = new LayerTrace(false, true);
+    try {
+      const first = this.model.kfacLayers[0].kernel;
+      const { value, grads } = tf.variableGrads(
+        () => softmaxCrossEntropy(this.model.apply(batch.x, { training: true, trace: mcTrace }), sampled),
+        [first],
+      );
+      value.dispose();
+      for (const g of Object.values(grads)) g.dispose();
+    } finally {
+      sampled.dispose();
+    }
+    return mcTrace;
+  }
+
+  /** Per parameter: K-FAC preconditioned (covered layers) or raw (others), L2 added first, KL-clipped. */
+  private naturalGradient(grads: Map<Variable, Tensor>, lr: number): Map<Variable, Tensor> {
+    const directions = new Map<Variable, Tensor>();
+    let vDotG = 0;
+    for (const layer of this.model.kfacLayers) {
+      const params = kfacLayerParams(layer);
+      const parts = tf.tidy(() => {
+        const withDecay = params.map((p) => this.rule.withL2(grads.get(p)!, p));
+        const g = gradientMatrix(layer, withDecay[0], withDecay[1]);
+        const v = this.preconditioner.precondition(layer, g);
+        return { v, dot: tf.sum(tf.mul(v, g)), split: splitGradientMatrix(layer, v) };
+      });
+      vDotG += parts.dot.dataSync()[0];
+      directions.set(layer.kernel, parts.split.kernel);
+      if (layer.bias && parts.split.bias) directions.set(layer.bias, parts.split.bias);
+      parts.v.dispose();
+      parts.dot.dispose();
+    }
+    for (const p of this.model.otherParams) {
+      const g = tf.tidy(() => this.rule.withL2(grads.get(p)!, p).clone());
+      vDotG += tf.tidy(() => tf.sum(tf.mul(g, g)).dataSync()[0]);
+      directions.set(p, g);
+    }
+    const nu = klClipScale(vDotG, lr, this.kfac.klClip);
+    if (nu === 1) return directions;
+    const clipped = new Map<Variable, Tensor>();
+    for (const [p, d] of directions) {
+      clipped.set(p, tf.mul(d, nu));
+      d.dispose();
+    }
+    return clipped;
+  }
+
+  dispose(): void {
+    this.rule.dispose();
+    this.preconditioner.dispose();
+  }
+}
