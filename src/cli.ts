@@ -1,0 +1,34 @@
+#!/usr/bin/env node
+/** The `ngd-bench` command line. */
+import { Command, CommanderError } from 'commander';
+import { trainCommand } from './cli/trainCommand.js';
+import { EXIT } from './cli/exitCodes.js';
+import { isBadInputError } from './cli/badInput.js';
+import { TOOL_VERSION } from './version.js';
+
+export function buildProgram(): Command {
+  const program = new Command('ngd-bench')
+    .description('Benchmark and reproducibility harness for large-batch training with SGD, K-FAC NGD and smoothed NGD')
+    .version(TOOL_VERSION)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  program.addCommand(trainCommand().exitOverride());
+  return program;
+}
+
+async function main(argv: string[]): Promise<void> {
+  try {
+    await buildProgram().parseAsync(argv);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed its message (or the help text).
+      process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
+      return;
+    }
+    const message = (error as Error).message.split('\n')[0];
+    console.error(`ngd-bench: error: ${message}`);
+    process.exitCode = isBadInputError(error) ? EXIT.badInput : EXIT.runFailed;
+  }
+}
+
+await main(process.argv);

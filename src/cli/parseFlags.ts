@@ -1,0 +1,27 @@
+/** commander argument parsers that reject malformed values with one clear line. */
+import { InvalidArgumentError } from 'commander';
+
+export function parseNumber(value: string): number {
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new InvalidArgumentError(`'${value}' is not a number`);
+  return n;
+}
+
+export function parseInteger(value: string): number {
+  const n = parseNumber(value);
+  if (!Number.isInteger(n)) throw new InvalidArgumentError(`'${value}' is not an integer`);
+  return n;
+}
+
+export function parseIntegerList(value: string): number[] {
+  return value.split(',').map((v) => parseInteger(v.trim()));
+}
+
+export function parseNumberList(value: string): number[] {
+  return value.split(',').map((v) => parseNumber(v.trim()));
+}
+
+/** A number, or 'none' / 'off' for null. */
+export function parseNumberOrNone(value: string): number | null {
+  return value === 'none' || value === 'off' ? null : parseNumber(value);
+}

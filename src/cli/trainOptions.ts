@@ -1,0 +1,141 @@
+/**
+ * `train` flags and how they map onto the TrainConfig document. Flags override a --config file
+ * key by key; anything unset is left to the schema's defaults.
+ */
+import { Option, type Command } from 'commander';
+import { parseInteger, parseIntegerList, parseNumber, parseNumberList, parseNumberOrNone } from './parseFlags.js';
+
+export interface TrainFlags {
+  config?: string;
+  model?: string;
+  hiddenWidths?: number[];
+  dataset?: string;
+  dataDir?: string;
+  trainSize?: number;
+  testSize?: number;
+  optimizer?: string;
+  lr?: number;
+  momentum?: number;
+  nesterov?: boolean;
+  weightDecay?: number;
+  weightDecayMode?: string;
+  fisher?: string;
+  damping?: number;
+  emaDecay?: number;
+  factorInterval?: number;
+  inverseInterval?: number;
+  klClip?: number | null;
+  noise?: string;
+  noiseAmplitude?: number;
+  noiseRelative?: boolean;
+  noiseDecay?: string;
+  schedule?: string;
+  warmupEpochs?: number;
+  milestones?: number[];
+  stepFactor?: number;
+  batchScaling?: string;
+  referenceBatchSize?: number;
+  batchSize?: number;
+  epochs?: number;
+  seed?: number;
+  backend?: string;
+  evalBatchSize?: number;
+  out?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+export function addTrainOptions(cmd: Command): Command {
+  return cmd
+    .option('-c, --config <file>', 'JSON config (flags override its keys)')
+    .option('-m, --model <name>', 'mlp | cnn | resnet20')
+    .option('--hidden-widths <list>', 'mlp hidden widths, e.g. 256,256', parseIntegerList)
+    .option('-d, --dataset <name>', 'fashion-mnist | mnist | cifar10 | synthetic')
+    .option('--data-dir <dir>', 'directory with the dataset files (else $NGD_BENCH_*_DIR, then /usr/share/datasets/...)')
+    .option('--train-size <n>', 'train on the first N examples of the seeded shuffle', parseInteger)
+    .option('--test-size <n>', 'evaluate on the first N test examples of the seeded shuffle', parseInteger)
+    .option('-o, --optimizer <name>', 'sgd | smoothed-sgd | ngd | smoothed-ngd')
+    .option('--lr <x>', 'base learning rate (at --reference-batch-size)', parseNumber)
+    .option('--momentum <x>', 'momentum', parseNumber)
+    .option('--nesterov', 'Nesterov momentum')
+    .option('--weight-decay <x>', 'weight decay', parseNumber)
+    .addOption(new Option('--weight-decay-mode <mode>', 'how weight decay is applied').choices(['l2', 'decoupled']))
+    .addOption(new Option('--fisher <kind>', 'K-FAC Fisher: labels sampled from the model or the true ones').choices(['mc', 'empirical']))
+    .option('--damping <x>', 'K-FAC Tikhonov damping', parseNumber)
+    .option('--ema-decay <x>', 'K-FAC factor EMA decay', parseNumber)
+    .option('--factor-interval <n>', 'K-FAC steps between factor updates', parseInteger)
+    .option('--inverse-interval <n>', 'K-FAC steps between inversions', parseInteger)
+    .option('--kl-clip <x>', "K-FAC KL-clipping bound, or 'none'", parseNumberOrNone)
+    .addOption(new Option('--noise <dist>', 'smoothing noise distribution').choices(['uniform', 'gaussian']))
+    .option('--noise-amplitude <a>', 'smoothing amplitude a', parseNumber)
+    .option('--noise-relative', 'scale smoothing noise by |w|')
+    .addOption(new Option('--noise-decay <kind>', 'smoothing amplitude schedule').choices(['none', 'linear', 'cosine']))
+    .addOption(new Option('--schedule <kind>', 'lr schedule').choices(['constant', 'step', 'cosine', 'polynomial']))
+    .option('--warmup-epochs <x>', 'linear lr warmup length in epochs', parseNumber)
+    .option('--milestones <list>', 'step schedule: epochs at which lr is multiplied by --step-factor', parseNumberList)
+    .option('--step-factor <x>', 'step schedule factor', parseNumber)
+    .addOption(new Option('--batch-scaling <rule>', 'lr scaling with batch size').choices(['linear', 'sqrt', 'none']))
+    .option('--reference-batch-size <n>', 'batch size the base lr refers to', parseInteger)
+    .option('-b, --batch-size <n>', 'global mini-batch size', parseInteger)
+    .option('-e, --epochs <n>', 'epochs', parseInteger)
+    .option('-s, --seed <n>', 'seed for init, shuffling, noise and sampling', parseInteger)
+    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | cpu-blas | cpu')
+    .option('--eval-batch-size <n>', 'evaluation batch size', parseInteger)
+    .option('--out <file>', 'write the result JSON here (atomically)')
+    .option('--json', 'print the result JSON on stdout')
+    .option('-q, --quiet', 'no progress output');
+}
+
+type Json = Record<string, unknown>;
+
+function setIn(doc: Json, path: string[], value: unknown): void {
+  if (value === undefined) return;
+  let node = doc;
+  for (const key of path.slice(0, -1)) {
+    if (typeof node[key] !== 'object' || node[key] === null || Array.isArray(node[key])) node[key] = {};
+    node = node[key] as Json;
+  }
+  node[path[path.length - 1]] = value;
+}
+
+/** Overlays the flags that were given onto `base` (a parsed --config document, or {}). */
+export function applyTrainFlags(base: Json, f: TrainFlags): Json {
+  const doc = structuredClone(base);
+  const map: [string[], unknown][] = [
+    [['model', 'name'], f.model],
+    [['model', 'hiddenWidths'], f.hiddenWidths],
+    [['dataset', 'name'], f.dataset],
+    [['dataset', 'dataDir'], f.dataDir],
+    [['dataset', 'trainSize'], f.trainSize],
+    [['dataset', 'testSize'], f.testSize],
+    [['optimizer', 'name'], f.optimizer],
+    [['optimizer', 'lr'], f.lr],
+    [['optimizer', 'momentum'], f.momentum],
+    [['optimizer', 'nesterov'], f.nesterov],
+    [['optimizer', 'weightDecay'], f.weightDecay],
+    [['optimizer', 'weightDecayMode'], f.weightDecayMode],
+    [['optimizer', 'kfac', 'fisher'], f.fisher],
+    [['optimizer', 'kfac', 'damping'], f.damping],
+    [['optimizer', 'kfac', 'emaDecay'], f.emaDecay],
+    [['optimizer', 'kfac', 'factorUpdateInterval'], f.factorInterval],
+    [['optimizer', 'kfac', 'inverseUpdateInterval'], f.inverseInterval],
+    [['optimizer', 'kfac', 'klClip'], f.klClip],
+    [['optimizer', 'smoothing', 'distribution'], f.noise],
+    [['optimizer', 'smoothing', 'amplitude'], f.noiseAmplitude],
+    [['optimizer', 'smoothing', 'relative'], f.noiseRelative],
+    [['optimizer', 'smoothing', 'decay'], f.noiseDecay],
+    [['schedule', 'kind'], f.schedule],
+    [['schedule', 'warmupEpochs'], f.warmupEpochs],
+    [['schedule', 'stepMilestones'], f.milestones],
+    [['schedule', 'stepFactor'], f.stepFactor],
+    [['schedule', 'batchScaling'], f.batchScaling],
+    [['schedule', 'referenceBatchSize'], f.referenceBatchSize],
+    [['batchSize'], f.batchSize],
+    [['epochs'], f.epochs],
+    [['seed'], f.seed],
+    [['backend'], f.backend],
+    [['evalBatchSize'], f.evalBatchSize],
+  ];
+  for (const [path, value] of map) setIn(doc, path, value);
+  return doc;
+}

@@ -1,0 +1,111 @@
+/**
+ * The result file of one training run. The TypeBox schema is the source of truth; the reporter and
+ * harness read these files only through this schema.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { TrainConfigSchema } from '../config/trainConfig.js';
+
+const Seconds = Type.Number({ minimum: 0 });
+const Fraction = Type.Number({ minimum: 0, maximum: 1 });
+const NullableNumber = Type.Union([Type.Number(), Type.Null()], { description: 'null when not finite (e.g. NaN loss)' });
+
+export const EpochMetricsSchema = Type.Object(
+  {
+    epoch: Type.Integer({ minimum: 1 }),
+    steps: Type.Integer({ minimum: 0 }),
+    learningRate: Type.Number(),
+    meanBatchLoss: NullableNumber,
+    trainLoss: NullableNumber,
+    trainAccuracy: Fraction,
+    testLoss: NullableNumber,
+    testAccuracy: Fraction,
+    seconds: Seconds,
+  },
+  { additionalProperties: false },
+);
+
+export const FinalMetricsSchema = Type.Object(
+  {
+    trainLoss: NullableNumber,
+    trainAccuracy: Fraction,
+    testLoss: NullableNumber,
+    testAccuracy: Fraction,
+    generalizationGap: Type.Number({ description: 'trainAccuracy - testAccuracy' }),
+  },
+  { additionalProperties: false },
+);
+
+export const PhaseTimesSchema = Type.Object(
+  {
+    forwardBackward: Seconds,
+    curvature: Seconds,
+    inversion: Seconds,
+    preconditioning: Seconds,
+    update: Seconds,
+    evaluation: Seconds,
+  },
+  { additionalProperties: false },
+);
+
+export const EnvironmentSchema = Type.Object(
+  {
+    backend: Type.String({ description: "what actually ran: 'tensorflow-gpu', 'tensorflow', 'cpu-blas' or 'cpu'" }),
+    backendRequested: Type.String(),
+    backendVersion: Type.String(),
+    tfjsCoreVersion: Type.String(),
+    accelerator: Type.Union([Type.String(), Type.Null()], { description: 'BLAS library or GPU used, if any' }),
+    cpuModel: Type.String(),
+    cpuCores: Type.Integer({ minimum: 1 }),
+    memoryBytes: Type.Integer({ minimum: 0 }),
+    gpus: Type.Array(Type.String()),
+    platform: Type.String(),
+    nodeVersion: Type.String(),
+    hostname: Type.String(),
+  },
+  { additionalProperties: false },
+);
+
+export const RunStatusSchema = Type.Union([Type.Literal('ok'), Type.Literal('diverged'), Type.Literal('failed')]);
+
+export const RunResultSchema = Type.Object(
+  {
+    schemaVersion: Type.Literal(1),
+    tool: Type.Object({ name: Type.Literal('ngd-bench'), version: Type.String() }, { additionalProperties: false }),
+    config: TrainConfigSchema,
+    status: RunStatusSchema,
+    divergedAtStep: Type.Optional(Type.Integer({ minimum: 0 })),
+    error: Type.Optional(Type.String()),
+    dataset: Type.Object(
+      {
+        source: Type.String(),
+        trainExamples: Type.Integer({ minimum: 0 }),
+        testExamples: Type.Integer({ minimum: 0 }),
+        inputShape: Type.Array(Type.Integer({ minimum: 1 })),
+        numClasses: Type.Integer({ minimum: 2 }),
+      },
+      { additionalProperties: false },
+    ),
+    epochs: Type.Array(EpochMetricsSchema),
+    final: Type.Union([FinalMetricsSchema, Type.Null()]),
+    timing: Type.Object(
+      {
+        phases: PhaseTimesSchema,
+        totalSeconds: Seconds,
+        trainSeconds: Seconds,
+        steps: Type.Integer({ minimum: 0 }),
+        samplesPerSecond: Type.Number({ minimum: 0, description: 'training samples per second of training time (excl. evaluation)' }),
+      },
+      { additionalProperties: false },
+    ),
+    environment: EnvironmentSchema,
+    startedAt: Type.String({ format: 'date-time' }),
+    finishedAt: Type.String({ format: 'date-time' }),
+  },
+  { additionalProperties: false },
+);
+
+export type RunResult = Static<typeof RunResultSchema>;
+export type EpochMetrics = Static<typeof EpochMetricsSchema>;
+export type FinalMetrics = Static<typeof FinalMetricsSchema>;
+export type Environment = Static<typeof EnvironmentSchema>;
+export type RunStatus = Static<typeof RunStatusSchema>;

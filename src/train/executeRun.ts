@@ -1,0 +1,71 @@
+/**
+ * A whole run as a result document: backend, data, training, environment. Bad input (dataset,
+ * impossible config, unavailable backend) throws before training starts; a failure during training
+ * becomes a result with status 'failed'.
+ */
+import { describeEnvironment } from '../backend/environment.js';
+import { selectBackend } from '../backend/selectBackend.js';
+import type { TrainConfig } from '../config/trainConfig.js';
+import type { Dataset } from '../data/index.js';
+import type { SpdInverse } from '../optim/kfac/dampedInverse.js';
+import type { RunResult } from '../results/runResult.js';
+import { TOOL_VERSION } from '../version.js';
+import { prepareData } from './prepareData.js';
+import { runTraining, stepsPerEpoch, ImpossibleConfigError, type TrainingHooks } from './runTraining.js';
+
+export interface ExecuteOptions {
+  hooks?: TrainingHooks;
+  warn?: (line: string) => void;
+}
+
+async function fastSpdInverse(active: string): Promise<SpdInverse | undefined> {
+  if (active !== 'cpu-blas') return undefined;
+  const { symmetricInverse64 } = await import('../accel/linalg64.js');
+  return symmetricInverse64;
+}
+
+export async function executeRun(config: TrainConfig, options: ExecuteOptions = {}): Promise<RunResult> {
+  const startedAt = new Date();
+  // Data first: bad input should fail before any backend work or warning.
+  const dataset: Dataset = await prepareData(config);
+  if (stepsPerEpoch(dataset.train.count, config.batchSize) === 0) {
+    throw new ImpossibleConfigError(
+      `batch size ${config.batchSize} exceeds the ${dataset.train.count} training examples: no full batch can be formed (lower --batch-size or raise --train-size)`,
+    );
+  }
+  const backend = await selectBackend(config.backend, options.warn);
+  const environment = describeEnvironment(backend);
+  const base = {
+    schemaVersion: 1 as const,
+    tool: { name: 'ngd-bench' as const, version: TOOL_VERSION },
+    config,
+    dataset: {
+      source: dataset.source,
+      trainExamples: dataset.train.count,
+      testExamples: dataset.test.count,
+      inputShape: [...dataset.inputShape],
+      numClasses: dataset.numClasses,
+    },
+    environment,
+    startedAt: startedAt.toISOString(),
+  };
+  const spdInverse = await fastSpdInverse(backend.active);
+  const outcome = runTraining(config, dataset, options.hooks, spdInverse);
+  const samples = outcome.steps * config.batchSize;
+  return {
+    ...base,
+    status: outcome.status,
+    ...(outcome.divergedAtStep !== undefined ? { divergedAtStep: outcome.divergedAtStep } : {}),
+    ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+    epochs: outcome.epochs,
+    final: outcome.final,
+    timing: {
+      phases: outcome.phases,
+      totalSeconds: (Date.now() - startedAt.getTime()) / 1000,
+      trainSeconds: outcome.trainSeconds,
+      steps: outcome.steps,
+      samplesPerSecond: outcome.trainSeconds > 0 ? samples / outcome.trainSeconds : 0,
+    },
+    finishedAt: new Date().toISOString(),
+  };
+}

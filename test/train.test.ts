@@ -1,0 +1,70 @@
+/** End-to-end runs: reproducibility, divergence as an outcome, and real Fashion-MNIST training. */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { resolveTrainConfig } from '../src/config/resolveConfig.js';
+import { readRunResult } from '../src/results/readRunResult.js';
+import { executeRun } from '../src/train/executeRun.js';
+import { runCli } from './helpers/runCli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ngd-bench-train-'));
+
+describe('reproducibility', () => {
+  const config = (optimizer: string, seed: number) =>
+    resolveTrainConfig({
+      dataset: { name: 'synthetic' },
+      model: { name: 'mlp', hiddenWidths: [32] },
+      optimizer: { name: optimizer, lr: 0.05 },
+      batchSize: 64,
+      epochs: 2,
+      seed,
+      backend: 'cpu',
+    });
+
+  for (const optimizer of ['sgd', 'smoothed-ngd']) {
+    it(`${optimizer}: same seed gives identical metrics, another seed does not`, async () => {
+      const a = await executeRun(config(optimizer, 1));
+      const b = await executeRun(config(optimizer, 1));
+      const c = await executeRun(config(optimizer, 2));
+      assert.equal(a.status, 'ok');
+      assert.deepEqual(b.epochs.map(({ seconds: _, ...m }) => m), a.epochs.map(({ seconds: _, ...m }) => m));
+      assert.deepEqual(b.final, a.final);
+      assert.notDeepEqual(c.final, a.final);
+    });
+  }
+});
+
+describe('divergence', () => {
+  it('a non-finite loss ends the run as diverged with its step, exit 3, result written', () => {
+    const out = join(dir, 'diverged.json');
+    const r = runCli(['train', '--dataset', 'synthetic', '--backend', 'cpu', '--lr', '1e30', '--momentum', '0', '--epochs', '3', '--quiet', '--out', out]);
+    assert.equal(r.code, 3, r.stderr);
+    const result = readRunResult(out);
+    assert.equal(result.status, 'diverged');
+    assert.equal(typeof result.divergedAtStep, 'number');
+    assert.equal(result.final, null);
+  });
+});
+
+describe('real Fashion-MNIST', () => {
+  for (const optimizer of ['sgd', 'smoothed-sgd', 'ngd', 'smoothed-ngd']) {
+    it(`${optimizer}: mlp on a 4096-image subset beats chance (10%) by a wide margin`, () => {
+      const out = join(dir, `${optimizer}.json`);
+      const r = runCli([
+        'train', '--optimizer', optimizer, '--model', 'mlp', '--dataset', 'fashion-mnist',
+        '--train-size', '4096', '--test-size', '2000', '--batch-size', '128', '--epochs', '2', '--lr', '0.02', '--out', out, '--json',
+      ]);
+      assert.equal(r.code, 0, r.stderr);
+      assert.ok(existsSync(out));
+      const result = readRunResult(out); // validates against the result schema
+      assert.deepEqual(JSON.parse(r.stdout), result);
+      assert.equal(result.status, 'ok');
+      assert.equal(result.dataset.trainExamples, 4096);
+      assert.equal(result.epochs.length, 2);
+      assert.ok(result.final!.testAccuracy > 0.6, `test accuracy ${result.final!.testAccuracy}`);
+      assert.ok(result.timing.samplesPerSecond > 0);
+    });
+  }
+});
