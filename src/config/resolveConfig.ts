@@ -6,6 +6,7 @@
 import { nearest } from '../util/nearest.js';
 import {
   BACKEND_NAMES,
+  DEFAULT_MLP_WIDTHS,
   DATASET_NAMES,
   KfacConfigSchema,
   MODEL_NAMES,
@@ -52,6 +53,6 @@ export function resolveTrainConfig(input: unknown, what = 'config'): TrainConfig
   if (config.model.name !== 'mlp' && isObject(input) && isObject(input.model) && 'hiddenWidths' in input.model) {
     throw new ValidationError(what, [`/model/hiddenWidths: only the mlp has configurable widths`]);
   }
-  if (config.model.name !== 'mlp') delete (config.model as Partial<TrainConfig['model']>).hiddenWidths;
+  if (config.model.name === 'mlp') config.model.hiddenWidths ??= [...DEFAULT_MLP_WIDTHS];
   return config;
 }

@@ -7,6 +7,8 @@ import { Type, type Static, type TLiteral, type TUnion, type SchemaOptions } fro
 export const OPTIMIZER_NAMES = ['sgd', 'smoothed-sgd', 'ngd', 'smoothed-ngd'] as const;
 export const MODEL_NAMES = ['mlp', 'cnn', 'resnet20'] as const;
 export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'cifar10', 'synthetic'] as const;
+/** Hidden widths of the default mlp: 784-256-256-10 on MNIST-shaped data. */
+export const DEFAULT_MLP_WIDTHS = [256, 256] as const;
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'cpu-blas', 'cpu'] as const;
 
 /** A string enum as a union of literals, so `Static` yields the literal union type. */
@@ -17,10 +19,11 @@ function literalUnion<T extends string>(values: readonly T[], description: strin
 export const ModelConfigSchema = Type.Object(
   {
     name: literalUnion(MODEL_NAMES, 'Model architecture.', 'mlp'),
-    hiddenWidths: Type.Array(Type.Integer({ minimum: 1 }), {
-      default: [256, 256],
-      description: 'mlp only: hidden layer widths (input and output sizes come from the dataset).',
-    }),
+    hiddenWidths: Type.Optional(
+      Type.Array(Type.Integer({ minimum: 1 }), {
+        description: 'mlp only (default 256,256): hidden layer widths; input and output sizes come from the dataset.',
+      }),
+    ),
   },
   { additionalProperties: false, default: {} },
 );

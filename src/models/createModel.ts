@@ -1,4 +1,4 @@
-import type { ModelConfig } from '../config/trainConfig.js';
+import { DEFAULT_MLP_WIDTHS, type ModelConfig } from '../config/trainConfig.js';
 import { createCnn } from './cnn.js';
 import { createMlp } from './mlp.js';
 import type { Model } from './model.js';
@@ -7,7 +7,7 @@ import { createResnet20 } from './resnet20.js';
 export function createModel(config: ModelConfig, inputShape: [number, number, number], numClasses: number, seed: number): Model {
   switch (config.name) {
     case 'mlp':
-      return createMlp(inputShape, numClasses, config.hiddenWidths, seed);
+      return createMlp(inputShape, numClasses, config.hiddenWidths ?? DEFAULT_MLP_WIDTHS, seed);
     case 'cnn':
       return createCnn(inputShape, numClasses, seed);
     case 'resnet20':

@@ -1,0 +1,14 @@
+{
+  # The ngd_blas N-API addon (native/): OpenBLAS cblas + LAPACKE for the accelerated tfjs CPU kernels
+  # (src/accel). Needs Debian's libopenblas-dev and liblapacke-dev. Build: npm run build:native.
+  "targets": [
+    {
+      "target_name": "ngd_blas",
+      "sources": ["native/ngd_blas.c"],
+      "cflags": ["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "cflags!": ["-O2"],
+      "libraries": ["-lopenblas", "-llapacke"],
+      "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS"]
+    }
+  ]
+}
