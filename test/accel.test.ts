@@ -16,6 +16,7 @@ import { blasStatus, disableBlasKernels, enableBlasKernels, nativeBlas } from '.
 import { BlasUnavailableError, symmetricEigen64, symmetricInverse64 } from '../src/accel/linalg64.js';
 import { nativeBlasFound, nativeLoadError } from '../src/accel/native.js';
 import { choleskyInverse, FactorInversionError } from '../src/optim/kfac/choleskyInverse.js';
+import { composedPatches, extractPatches } from '../src/optim/kfac/patches.js';
 import { makeRng } from '../src/util/rng.js';
 import { tf, usePlainCpu } from './helpers/setup.js';
 
@@ -310,6 +311,25 @@ describe('accel: Conv2D, FusedConv2D and their gradients', { skip }, () => {
     assert.deepEqual(got.shape, ref.shape);
     assert.deepEqual(Array.from(got.data), Array.from(ref.data));
   });
+});
+
+describe('accel: K-FAC patch extraction (custom kernel)', { skip }, () => {
+  for (const [shape, k, stride, padding] of [
+    [[2, 5, 5, 3], 3, 1, 'same'],
+    [[3, 7, 6, 2], 3, 2, 'same'],
+    [[1, 9, 9, 4], 5, 2, 'valid'],
+    [[2, 4, 4, 1], 1, 1, 'valid'],
+  ] as const) {
+    it(`im2col matches the JS kernel and the composed ops bit for bit (${shape}, ${k}x${k}, stride ${stride}, ${padding})`, () => {
+      const x = rand([...shape], 5);
+      const { ref, got } = plainAndAccelerated(() => extractPatches(x, k, k, stride, padding));
+      assert.deepEqual(got.shape, ref.shape);
+      assert.deepEqual(got.data, ref.data);
+      const composed = tf.tidy(() => composedPatches(x, { kernelHeight: k, kernelWidth: k, stride, padding }));
+      assert.deepEqual(composed.dataSync(), ref.data);
+      tf.dispose([x, composed]);
+    });
+  }
 });
 
 describe('accel: MaxPool and MaxPoolGrad', { skip }, () => {

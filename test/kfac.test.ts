@@ -54,6 +54,22 @@ describe('dense K-FAC preconditioning', () => {
   });
 });
 
+describe('dense K-FAC activation factor', () => {
+  // n <= fanIn + 1 appends a ones column; n > fanIn + 1 assembles [[R^T R, R^T 1], [1^T R, n]] / n.
+  for (const [n, fanIn] of [[3, 5], [9, 2]]) {
+    it(`equals mean a_bar a_bar^T (${n} rows, fan-in ${fanIn})`, () => {
+      const layer = createDense('d', fanIn, 2, 1);
+      const a = tf.randomNormal([n, fanIn], 0, 1, 'float32', 3);
+      const factor = activationFactor(layer, a);
+      const data = a.dataSync();
+      const aBar: number[] = [];
+      for (let i = 0; i < n; i++) aBar.push(...data.subarray(i * fanIn, (i + 1) * fanIn), 1);
+      assert.ok(maxAbsDiff(factor.dataSync(), meanOuter(aBar, n, fanIn + 1)) < 1e-6);
+      tf.dispose([a, factor, layer.kernel, layer.bias!]);
+    });
+  }
+});
+
 describe('conv K-FAC activation factor', () => {
   /** Explicit im2col: for each image, output position and (ki, kj, c), the zero-padded input pixel. */
   function im2colFactor(x: Float32Array, [n, h, w, c]: number[], k: number, stride: number, padding: 'same' | 'valid', bias: boolean) {

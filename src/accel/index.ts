@@ -9,9 +9,11 @@ import {
   Add, BatchMatMul, Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, FusedConv2D, MaxPool, MaxPoolGrad, Multiply, Relu, Step, Sub, Sum,
   _FusedMatMul,
 } from '@tensorflow/tfjs-core';
+import { EXTRACT_PATCHES_KERNEL } from '../kernels/extractPatches.js';
 import { conv2d, conv2dBackpropFilterKernel, conv2dBackpropInputKernel, fusedConv2d } from './conv2d.js';
 import type { AccelKernel } from './cpuBackend.js';
 import { add, multiply, relu, step, sub } from './elementwise.js';
+import { extractPatches } from './extractPatches.js';
 import { batchMatMul, fusedMatMul } from './matmul.js';
 import { maxPool, maxPoolGrad } from './maxPool.js';
 import { describeLibrary, nativeBlas as loadedBlas, nativeLoadError, type NativeBlas } from './native.js';
@@ -43,6 +45,7 @@ const KERNELS: ReadonlyArray<readonly [string, AccelKernel]> = [
   [Relu, relu],
   [Step, step],
   [Sum, sum],
+  [EXTRACT_PATCHES_KERNEL, extractPatches],
 ];
 
 let active: Extract<AccelStatus, { enabled: true }> | undefined;

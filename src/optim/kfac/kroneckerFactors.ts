@@ -10,25 +10,36 @@ import type { KfacLayer } from '../../models/layers.js';
 import { tf, type Tensor } from '../../tf.js';
 import { extractPatches } from './patches.js';
 
-/** Rows of the layer's input design matrix: [N (x positions), fanIn (+1)]. */
-export function activationRows(layer: KfacLayer, a: Tensor): tf.Tensor2D {
+/** Rows of the layer's input design matrix, without the bias column: [N (x positions), fanIn]. */
+export function inputRows(layer: KfacLayer, a: Tensor): tf.Tensor2D {
   return tf.tidy(() => {
-    let rows: tf.Tensor2D;
-    if (layer.kind === 'dense') {
-      rows = tf.reshape(a, [a.shape[0], -1]) as tf.Tensor2D;
-    } else {
-      const [kh, kw] = layer.kernel.shape;
-      const patches = extractPatches(a, kh, kw, layer.stride, layer.padding);
-      rows = tf.reshape(patches, [-1, patches.shape[3] as number]) as tf.Tensor2D;
-    }
-    return layer.bias ? (tf.concat([rows, tf.ones([rows.shape[0], 1])], 1) as tf.Tensor2D) : rows;
+    if (layer.kind === 'dense') return tf.reshape(a, [a.shape[0], -1]) as tf.Tensor2D;
+    const [kh, kw] = layer.kernel.shape;
+    const patches = extractPatches(a, kh, kw, layer.stride, layer.padding);
+    return tf.reshape(patches, [-1, patches.shape[3] as number]) as tf.Tensor2D;
   });
 }
 
+/**
+ * A = mean over rows of a_bar a_bar^T. With a bias, a_bar = [a, 1] and
+ *   A = (1/n) [[R^T R, R^T 1], [1^T R, n]],
+ * assembled from blocks when rows outnumber columns (conv patches: appending a ones column would
+ * copy the whole patch matrix), else by appending the column (dense layers at small batch).
+ */
 export function activationFactor(layer: KfacLayer, a: Tensor): tf.Tensor2D {
   return tf.tidy(() => {
-    const rows = activationRows(layer, a);
-    return tf.div(tf.matMul(rows, rows, true, false), rows.shape[0]) as tf.Tensor2D;
+    const rows = inputRows(layer, a);
+    const [n, k] = rows.shape;
+    if (!layer.bias || n <= k + 1) {
+      const design = layer.bias ? tf.concat([rows, tf.ones([n, 1])], 1) : rows;
+      // mul by 1/n rather than div: the CPU backend's RealDiv takes its slow broadcasting path.
+      return tf.mul(tf.matMul(design, design, true, false), 1 / n) as tf.Tensor2D;
+    }
+    const gram = tf.matMul(rows, rows, true, false);
+    const sums = tf.sum(rows, 0, true);
+    const top = tf.concat([gram, tf.transpose(sums)], 1);
+    const bottom = tf.concat([sums, tf.fill([1, 1], n)], 1);
+    return tf.mul(tf.concat([top, bottom], 0), 1 / n) as tf.Tensor2D;
   });
 }
 

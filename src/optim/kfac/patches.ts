@@ -3,17 +3,12 @@
  * receptive field, flattened in the order (kernel row, kernel column, input channel) so that it lines
  * up with the rows of a tfjs [kh, kw, cin, cout] filter reshaped to [kh*kw*cin, cout].
  */
+import { EXTRACT_PATCHES_KERNEL, samePadding, type ExtractPatchesAttrs } from '../../kernels/extractPatches.js';
 import { tf, type Tensor } from '../../tf.js';
 
-/** TF's 'same' padding: output size ceil(in / stride), the extra pixel of odd padding at the end. */
-export function samePadding(inSize: number, kernel: number, stride: number): { before: number; after: number; outSize: number } {
-  const outSize = Math.ceil(inSize / stride);
-  const total = Math.max((outSize - 1) * stride + kernel - inSize, 0);
-  return { before: Math.floor(total / 2), after: total - Math.floor(total / 2), outSize };
-}
-
-/** [N, H, W, C] -> [N, H', W', kh*kw*C]. */
-export function extractPatches(a: Tensor, kernelHeight: number, kernelWidth: number, stride: number, padding: 'same' | 'valid'): Tensor {
+/** The same patches from strided slices and a concat, for backends without the custom kernel. */
+export function composedPatches(a: Tensor, attrs: ExtractPatchesAttrs): Tensor {
+  const { kernelHeight, kernelWidth, stride, padding } = attrs;
   return tf.tidy(() => {
     const [n, h, w, c] = a.shape as [number, number, number, number];
     let padded = a as tf.Tensor4D;
@@ -39,4 +34,13 @@ export function extractPatches(a: Tensor, kernelHeight: number, kernelWidth: num
     }
     return slices.length === 1 ? slices[0] : tf.concat(slices, 3);
   });
+}
+
+/** [N, H, W, C] -> [N, H', W', kh*kw*C], through the custom kernel where the backend has one. */
+export function extractPatches(a: Tensor, kernelHeight: number, kernelWidth: number, stride: number, padding: 'same' | 'valid'): Tensor {
+  const attrs: ExtractPatchesAttrs = { kernelHeight, kernelWidth, stride, padding };
+  if (a.dtype === 'float32' && tf.getKernel(EXTRACT_PATCHES_KERNEL, tf.getBackend())) {
+    return tf.engine().runKernel(EXTRACT_PATCHES_KERNEL, { x: a }, attrs as unknown as tf.NamedAttrMap) as Tensor;
+  }
+  return composedPatches(a, attrs);
 }
