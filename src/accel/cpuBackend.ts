@@ -32,6 +32,19 @@ export function float32Values(backend: CpuBackendLike, info: TensorInfo | undefi
   return values.length >= size ? values : undefined;
 }
 
+/** NumPy-style broadcast of two batch shapes, or undefined when they are incompatible. */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | undefined {
+  const rank = Math.max(a.length, b.length);
+  const out: number[] = [];
+  for (let i = 0; i < rank; i++) {
+    const da = a[a.length - rank + i] ?? 1;
+    const db = b[b.length - rank + i] ?? 1;
+    if (da !== db && da !== 1 && db !== 1) return undefined;
+    out.push(da === 1 ? db : da);
+  }
+  return out;
+}
+
 export function sizeOf(shape: readonly number[]): number {
   let size = 1;
   for (const d of shape) size *= d;

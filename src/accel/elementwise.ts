@@ -7,7 +7,7 @@
  * rounded float op per element either way). Everything else goes to the original kernels.
  */
 import type { KernelFunc } from '@tensorflow/tfjs-core';
-import { float32Values, sizeOf, type AccelKernel, type KernelArgs } from './cpuBackend.js';
+import { broadcastShapes, float32Values, sizeOf, type AccelKernel, type KernelArgs } from './cpuBackend.js';
 import type { NativeBlas } from './native.js';
 
 /**
@@ -16,14 +16,8 @@ import type { NativeBlas } from './native.js';
  * flat output index i is simply its element i % size.
  */
 function leadingBroadcastShape(a: readonly number[], b: readonly number[]): number[] | undefined {
-  const rank = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const da = a[a.length - rank + i] ?? 1;
-    const db = b[b.length - rank + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) return undefined;
-    out.push(da === 1 ? db : da);
-  }
+  const out = broadcastShapes(a, b);
+  if (!out) return undefined;
   const isTrailing = (s: readonly number[]) => {
     let first = 0;
     while (first < s.length && s[first] === 1) first++;

@@ -5,22 +5,9 @@
  * other dtypes, and any shape error, go to the original kernel (which raises tfjs's own errors).
  */
 import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
-import { float32Values, sizeOf, type AccelKernel, type CpuBackendLike, type KernelArgs } from './cpuBackend.js';
+import { broadcastShapes, float32Values, sizeOf, type AccelKernel, type CpuBackendLike, type KernelArgs } from './cpuBackend.js';
 import { applyEpilogue, isKnownActivation } from './epilogue.js';
 import type { NativeBlas } from './native.js';
-
-/** NumPy-style broadcast of two batch shapes, or undefined when they are incompatible. */
-function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | undefined {
-  const rank = Math.max(a.length, b.length);
-  const out: number[] = [];
-  for (let i = 0; i < rank; i++) {
-    const da = a[a.length - rank + i] ?? 1;
-    const db = b[b.length - rank + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) return undefined;
-    out.push(da === 1 ? db : da);
-  }
-  return out;
-}
 
 /** For each flat output batch index, the flat batch index of an input of shape `dims` broadcast to `outDims`. */
 function broadcastIndex(dims: readonly number[], outDims: readonly number[]): Int32Array {

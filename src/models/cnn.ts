@@ -4,8 +4,8 @@
  */
 import { tf, type Tensor } from '../tf.js';
 import { deriveSeed } from '../util/rng.js';
-import { applyKfacLayer, createConv2d, createDense, kfacLayerParams, type KfacLayer } from './layers.js';
-import type { ForwardOptions, Model } from './model.js';
+import { applyKfacLayer, createConv2d, createDense, type KfacLayer } from './layers.js';
+import { modelOfKfacLayers, type ForwardOptions, type Model } from './model.js';
 
 export function createCnn(inputShape: readonly [number, number, number], numClasses: number, seed: number): Model {
   const [height, width, channels] = inputShape;
@@ -16,23 +16,14 @@ export function createCnn(inputShape: readonly [number, number, number], numClas
   const dense1 = createDense('dense1', pooledSize, 128, init('dense1'));
   const dense2 = createDense('dense2', 128, numClasses, init('dense2'));
   const layers: KfacLayer[] = [conv1, conv2, dense1, dense2];
-  return {
-    name: 'cnn',
-    kfacLayers: layers,
-    otherParams: [],
-    params: layers.flatMap(kfacLayerParams),
-    apply(x: Tensor, options: ForwardOptions): Tensor {
-      const { trace } = options;
-      let h = tf.relu(applyKfacLayer(conv1, x, trace));
-      h = tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid');
-      h = tf.relu(applyKfacLayer(conv2, h, trace));
-      h = tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid');
-      h = tf.reshape(h, [x.shape[0], pooledSize]);
-      h = tf.relu(applyKfacLayer(dense1, h, trace));
-      return applyKfacLayer(dense2, h, trace);
-    },
-    dispose() {
-      for (const p of this.params) p.dispose();
-    },
-  };
+  return modelOfKfacLayers('cnn', layers, (x: Tensor, options: ForwardOptions): Tensor => {
+    const { trace } = options;
+    let h = tf.relu(applyKfacLayer(conv1, x, trace));
+    h = tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid');
+    h = tf.relu(applyKfacLayer(conv2, h, trace));
+    h = tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid');
+    h = tf.reshape(h, [x.shape[0], pooledSize]);
+    h = tf.relu(applyKfacLayer(dense1, h, trace));
+    return applyKfacLayer(dense2, h, trace);
+  });
 }

@@ -1,6 +1,6 @@
 /** The contract between models and optimizers. */
 import type { Tensor, Variable } from '../tf.js';
-import type { KfacLayer } from './layers.js';
+import { kfacLayerParams, type KfacLayer } from './layers.js';
 import type { LayerTrace } from './layerTrace.js';
 
 export interface ForwardOptions {
@@ -22,4 +22,19 @@ export interface Model {
   /** Input NHWC batch -> logits [N, classes]. */
   apply(x: Tensor, options: ForwardOptions): Tensor;
   dispose(): void;
+}
+
+/** A model whose every parameter belongs to a K-FAC layer (mlp, cnn). */
+export function modelOfKfacLayers(name: string, layers: readonly KfacLayer[], apply: Model['apply']): Model {
+  const params = layers.flatMap(kfacLayerParams);
+  return {
+    name,
+    kfacLayers: layers,
+    otherParams: [],
+    params,
+    apply,
+    dispose() {
+      for (const p of params) p.dispose();
+    },
+  };
 }
