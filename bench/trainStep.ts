@@ -20,6 +20,8 @@ export interface StepCase {
   optimizer: OptimizerName;
   batchSize: number;
   kernels: KernelSet;
+  /** K-FAC factor-update interval (default 1: statistics every step). */
+  factorUpdateInterval?: number;
 }
 
 export interface StepTiming extends StepCase, Measurement {
@@ -43,7 +45,9 @@ export async function timeTrainingStep(c: StepCase, spdInverse?: (a: Float64Arra
     optimizer: {
       name: c.optimizer,
       lr: 0.01,
-      ...(c.optimizer.endsWith('ngd') ? { kfac: { inverseUpdateInterval: KFAC_INVERSE_INTERVAL } } : {}),
+      ...(c.optimizer.endsWith('ngd')
+        ? { kfac: { inverseUpdateInterval: KFAC_INVERSE_INTERVAL, factorUpdateInterval: c.factorUpdateInterval ?? 1 } }
+        : {}),
     },
   });
   const model = createModel(config.model, INPUT, CLASSES, 0);
@@ -58,7 +62,7 @@ export async function timeTrainingStep(c: StepCase, spdInverse?: (a: Float64Arra
   let step = 0;
   let timer = new PhaseTimer();
   try {
-    const m = await measure(`${c.model}/${c.optimizer}/b${c.batchSize}/${c.kernels}`, () => {
+    const m = await measure(`${c.model}/${c.optimizer}/b${c.batchSize}/${c.kernels}/f${c.factorUpdateInterval ?? 1}`, () => {
       // The warm-up step (step 0: first factors and inversion) is excluded from the phase totals.
       if (step === warmupIterations && warmupIterations > 0) timer = new PhaseTimer();
       optimizer.step({ x, y }, { step, lr: 0.01, progress: 0, timer });
