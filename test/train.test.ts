@@ -4,6 +4,7 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { nativeBlasFound } from '../src/accel/native.js';
 import { resolveTrainConfig } from '../src/config/resolveConfig.js';
 import { readRunResult } from '../src/results/readRunResult.js';
 import { executeRun } from '../src/train/executeRun.js';
@@ -12,22 +13,29 @@ import { runCli } from './helpers/runCli.js';
 const dir = mkdtempSync(join(tmpdir(), 'ngd-bench-train-'));
 
 describe('reproducibility', () => {
-  const config = (optimizer: string, seed: number) =>
+  const config = (optimizer: string, model: string, backend: string, seed: number) =>
     resolveTrainConfig({
       dataset: { name: 'synthetic' },
-      model: { name: 'mlp', hiddenWidths: [32] },
+      model: model === 'mlp' ? { name: 'mlp', hiddenWidths: [32] } : { name: model },
       optimizer: { name: optimizer, lr: 0.05 },
       batchSize: 64,
       epochs: 2,
       seed,
-      backend: 'cpu',
+      backend,
     });
 
-  for (const optimizer of ['sgd', 'smoothed-ngd']) {
-    it(`${optimizer}: same seed gives identical metrics, another seed does not`, async () => {
-      const a = await executeRun(config(optimizer, 1));
-      const b = await executeRun(config(optimizer, 1));
-      const c = await executeRun(config(optimizer, 2));
+  const blasMissing = !nativeBlasFound && process.env.NGD_BENCH_REQUIRE_BLAS !== '1';
+  for (const [optimizer, model, backend] of [
+    ['sgd', 'mlp', 'cpu'],
+    ['smoothed-ngd', 'mlp', 'cpu'],
+    ['smoothed-ngd', 'cnn', 'cpu-blas'],
+  ]) {
+    const skip = backend === 'cpu-blas' && blasMissing ? 'native BLAS addon not built' : false;
+    it(`${optimizer} ${model} on ${backend}: same seed gives identical metrics, another seed does not`, { skip }, async () => {
+      const a = await executeRun(config(optimizer, model, backend, 1));
+      const b = await executeRun(config(optimizer, model, backend, 1));
+      const c = await executeRun(config(optimizer, model, backend, 2));
+      assert.equal(a.environment.backend, backend);
       assert.equal(a.status, 'ok');
       assert.deepEqual(b.epochs.map(({ seconds: _, ...m }) => m), a.epochs.map(({ seconds: _, ...m }) => m));
       assert.deepEqual(b.final, a.final);
