@@ -22,3 +22,12 @@ export function readJsonFile(path: string, what: string): unknown {
     throw new InputFileError(`${what} ${path}: malformed JSON: ${(error as Error).message.split('\n')[0]}`);
   }
 }
+
+/** A JSON document that must be an object (a config or a suite). */
+export function readJsonObject(path: string, what: string): Record<string, unknown> {
+  const value = readJsonFile(path, what);
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InputFileError(`${what} ${path}: must be a JSON object, got ${Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value}`);
+  }
+  return value as Record<string, unknown>;
+}

@@ -6,7 +6,7 @@ import { writeJsonAtomic } from '../results/writeJsonAtomic.js';
 import { RunResultSchema, type RunResult } from '../results/runResult.js';
 import { executeRun } from '../train/executeRun.js';
 import { EXIT } from './exitCodes.js';
-import { readJsonFile } from './readJsonFile.js';
+import { readJsonObject } from './readJsonFile.js';
 import { TrainProgress } from './trainProgress.js';
 import { addTrainOptions, applyTrainFlags, type TrainFlags } from './trainOptions.js';
 
@@ -28,11 +28,8 @@ Exit codes: 0 ok, 1 run failed (result written with status 'failed'), 2 bad inpu
 3 diverged (result written with the step of the first non-finite loss).`,
     );
   addTrainOptions(cmd).action(async (flags: TrainFlags) => {
-    const base = flags.config ? readJsonFile(flags.config, 'config') : {};
-    const config = resolveTrainConfig(
-      applyTrainFlags(typeof base === 'object' && base !== null && !Array.isArray(base) ? (base as Record<string, unknown>) : { __notAnObject: base }, flags),
-      flags.config ? `config ${flags.config}` : 'config',
-    );
+    const base = flags.config ? readJsonObject(flags.config, 'config') : {};
+    const config = resolveTrainConfig(applyTrainFlags(base, flags), flags.config ? `config ${flags.config}` : 'config');
     const progress = new TrainProgress(!flags.quiet, config.epochs);
     const result = await executeRun(config, { hooks: progress.hooks, warn: (line) => console.error(line) });
     progress.finish(result);
