@@ -193,3 +193,16 @@ describe('no tensor leaks', () => {
     }
   }
 });
+
+describe('model lifetime', () => {
+  for (const [name, make] of [
+    ['mlp', () => createMlp([4, 4, 1], 4, [8], 1)],
+    ['cnn', () => createCnn([8, 8, 1], 4, 1)],
+  ] as const) {
+    it(`${name}: creating and disposing a model leaves no tensor behind`, () => {
+      const before = tf.memory().numTensors;
+      make().dispose();
+      assert.equal(tf.memory().numTensors, before);
+    });
+  }
+});

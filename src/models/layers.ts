@@ -33,18 +33,25 @@ export interface BatchNormLayer {
   readonly runningVariance: Variable;
 }
 
+/** A variable initialized from `init`, which is then released (the variable keeps its own reference). */
+function variableFrom(init: Tensor, trainable = true): Variable {
+  const v = tf.variable(init, trainable);
+  init.dispose();
+  return v;
+}
+
 /** He-uniform initialisation (ReLU networks), seeded per layer so runs are reproducible. */
-function heUniform(shape: number[], fanIn: number, seed: number, name: string): Variable {
+function heUniform(shape: number[], fanIn: number, seed: number): Variable {
   const limit = Math.sqrt(6 / fanIn);
-  return tf.variable(tf.randomUniform(shape, -limit, limit, 'float32', seed), true);
+  return variableFrom(tf.randomUniform(shape, -limit, limit, 'float32', seed));
 }
 
 export function createDense(name: string, inputs: number, units: number, seed: number): DenseLayer {
   return {
     kind: 'dense',
     name,
-    kernel: heUniform([inputs, units], inputs, seed, `${name}/kernel`),
-    bias: tf.variable(tf.zeros([units]), true),
+    kernel: heUniform([inputs, units], inputs, seed),
+    bias: variableFrom(tf.zeros([units])),
   };
 }
 
@@ -57,8 +64,8 @@ export function createConv2d(
   return {
     kind: 'conv2d',
     name,
-    kernel: heUniform([k, k, inChannels, filters], k * k * inChannels, seed, `${name}/kernel`),
-    bias: options.bias === false ? null : tf.variable(tf.zeros([filters]), true),
+    kernel: heUniform([k, k, inChannels, filters], k * k * inChannels, seed),
+    bias: options.bias === false ? null : variableFrom(tf.zeros([filters])),
     stride: options.stride ?? 1,
     padding: options.padding ?? 'same',
   };
@@ -67,10 +74,10 @@ export function createConv2d(
 export function createBatchNorm(name: string, channels: number): BatchNormLayer {
   return {
     name,
-    scale: tf.variable(tf.ones([channels]), true),
-    shift: tf.variable(tf.zeros([channels]), true),
-    runningMean: tf.variable(tf.zeros([channels]), false),
-    runningVariance: tf.variable(tf.ones([channels]), false),
+    scale: variableFrom(tf.ones([channels])),
+    shift: variableFrom(tf.zeros([channels])),
+    runningMean: variableFrom(tf.zeros([channels]), false),
+    runningVariance: variableFrom(tf.ones([channels]), false),
   };
 }
 
