@@ -206,3 +206,31 @@ describe('model lifetime', () => {
     });
   }
 });
+
+describe('KL-clipping diagnostics', () => {
+  function runSteps(klClip: number | null, lr: number) {
+    const model = createMlp([2, 2, 1], 3, [6], 1);
+    const opt = createOptimizer(optimizerConfig('ngd', { kfac: { klClip } }), model, 4);
+    const b = batch(16, [2, 2, 1], 3, 9);
+    for (let step = 0; step < 3; step++) opt.step(b, { step, lr, progress: 0, timer: new PhaseTimer() });
+    const weights = model.params.map((p) => Array.from(p.dataSync()));
+    const diagnostics = opt.diagnostics!();
+    opt.dispose();
+    model.dispose();
+    tf.dispose([b.x, b.y]);
+    return { weights, diagnostics };
+  }
+
+  it('without a clip no step is clipped', () => {
+    assert.deepEqual(runSteps(null, 0.1).diagnostics, { klClippedStepFraction: 0, meanKlScale: 1 });
+  });
+
+  it('a binding clip is reported, and makes the step independent of lr (sqrt(kappa / v.g) v)', () => {
+    const a = runSteps(1e-9, 0.1);
+    const b = runSteps(1e-9, 0.05);
+    assert.equal(a.diagnostics.klClippedStepFraction, 1);
+    assert.ok(a.diagnostics.meanKlScale < 1);
+    // Halving lr exactly doubles nu, so the weights agree to the bit.
+    assert.deepEqual(b.weights, a.weights);
+  });
+});

@@ -102,3 +102,18 @@ describe('resnet20', () => {
     model.dispose();
   });
 });
+
+describe('train flags', () => {
+  it("--kl-clip none disables the clip (null in the config), numbers pass through", async () => {
+    const { Command } = await import('commander');
+    const { addTrainOptions, applyTrainFlags } = await import('../src/cli/trainOptions.js');
+    const parse = (args: string[]) => {
+      const cmd = addTrainOptions(new Command('train')).exitOverride();
+      cmd.parse(['node', 'train', ...args]);
+      return resolveTrainConfig(applyTrainFlags({}, cmd.opts()));
+    };
+    assert.equal(parse(['--optimizer', 'ngd', '--kl-clip', 'none']).optimizer.kfac?.klClip, null);
+    assert.equal(parse(['--optimizer', 'ngd', '--kl-clip', '0.01']).optimizer.kfac?.klClip, 0.01);
+    assert.equal(parse(['--optimizer', 'ngd']).optimizer.kfac?.klClip, 1e-3);
+  });
+});

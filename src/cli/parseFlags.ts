@@ -21,7 +21,10 @@ export function parseNumberList(value: string): number[] {
   return value.split(',').map((v) => parseNumber(v.trim()));
 }
 
-/** A number, or 'none' / 'off' for null. */
-export function parseNumberOrNone(value: string): number | null {
-  return value === 'none' || value === 'off' ? null : parseNumber(value);
+/**
+ * A number, or 'none' / 'off' (returned as 'none': commander turns a parser's null into an empty
+ * string, so the caller maps 'none' to null).
+ */
+export function parseNumberOrNone(value: string): number | 'none' {
+  return value === 'none' || value === 'off' ? 'none' : parseNumber(value);
 }

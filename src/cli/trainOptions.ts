@@ -24,7 +24,7 @@ export interface TrainFlags {
   emaDecay?: number;
   factorInterval?: number;
   inverseInterval?: number;
-  klClip?: number | null;
+  klClip?: number | 'none';
   noise?: string;
   noiseAmplitude?: number;
   noiseRelative?: boolean;
@@ -119,7 +119,7 @@ export function applyTrainFlags(base: Json, f: TrainFlags): Json {
     [['optimizer', 'kfac', 'emaDecay'], f.emaDecay],
     [['optimizer', 'kfac', 'factorUpdateInterval'], f.factorInterval],
     [['optimizer', 'kfac', 'inverseUpdateInterval'], f.inverseInterval],
-    [['optimizer', 'kfac', 'klClip'], f.klClip],
+    [['optimizer', 'kfac', 'klClip'], f.klClip === 'none' ? null : f.klClip],
     [['optimizer', 'smoothing', 'distribution'], f.noise],
     [['optimizer', 'smoothing', 'amplitude'], f.noiseAmplitude],
     [['optimizer', 'smoothing', 'relative'], f.noiseRelative],

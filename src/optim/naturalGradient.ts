@@ -23,6 +23,9 @@ import { WeightPerturbation } from './weightPerturbation.js';
 export class NaturalGradientOptimizer implements Optimizer {
   private readonly rule: MomentumSgd;
   readonly preconditioner: KfacPreconditioner;
+  private klScaleSum = 0;
+  private klClippedSteps = 0;
+  private steps = 0;
 
   constructor(
     readonly name: string,
@@ -126,6 +129,9 @@ export class NaturalGradientOptimizer implements Optimizer {
       directions.set(p, g);
     }
     const nu = klClipScale(vDotG, lr, this.kfac.klClip);
+    this.steps++;
+    this.klScaleSum += nu;
+    if (nu < 1) this.klClippedSteps++;
     if (nu === 1) return directions;
     const clipped = new Map<Variable, Tensor>();
     for (const [p, d] of directions) {
@@ -133,6 +139,14 @@ export class NaturalGradientOptimizer implements Optimizer {
       d.dispose();
     }
     return clipped;
+  }
+
+  /** When the KL clip binds on every step, the step is sqrt(kappa / v.g) v and lr has no effect. */
+  diagnostics(): Record<string, number> {
+    return {
+      klClippedStepFraction: this.steps ? this.klClippedSteps / this.steps : 0,
+      meanKlScale: this.steps ? this.klScaleSum / this.steps : 1,
+    };
   }
 
   dispose(): void {

@@ -23,5 +23,7 @@ export interface Optimizer {
   readonly name: string;
   /** One update; returns the mini-batch loss at the point where the gradient was taken. */
   step(batch: TrainingBatch, context: StepContext): number;
+  /** Run-level statistics of the optimizer's own decisions (e.g. how often KL-clipping bound), if any. */
+  diagnostics?(): Record<string, number>;
   dispose(): void;
 }

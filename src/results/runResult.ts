@@ -87,6 +87,9 @@ export const RunResultSchema = Type.Object(
     ),
     epochs: Type.Array(EpochMetricsSchema),
     final: Type.Union([FinalMetricsSchema, Type.Null()]),
+    optimizerDiagnostics: Type.Record(Type.String(), Type.Number(), {
+      description: 'the optimizer\'s own run statistics, e.g. K-FAC klClippedStepFraction and meanKlScale',
+    }),
     timing: Type.Object(
       {
         phases: PhaseTimesSchema,

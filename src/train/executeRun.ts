@@ -59,6 +59,7 @@ export async function executeRun(config: TrainConfig, options: ExecuteOptions = 
     ...(outcome.error !== undefined ? { error: outcome.error } : {}),
     epochs: outcome.epochs,
     final: outcome.final,
+    optimizerDiagnostics: outcome.optimizerDiagnostics,
     timing: {
       phases: outcome.phases,
       totalSeconds: (Date.now() - startedAt.getTime()) / 1000,

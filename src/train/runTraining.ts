@@ -37,6 +37,8 @@ export interface TrainingOutcome {
   phases: Record<Phase, number>;
   steps: number;
   trainSeconds: number;
+  /** The optimizer's own run statistics (K-FAC: how often KL-clipping bound). */
+  optimizerDiagnostics: Record<string, number>;
 }
 
 /** JSON has no NaN/Infinity: non-finite losses are recorded as null. */
@@ -68,6 +70,7 @@ export function runTraining(config: TrainConfig, dataset: Dataset, hooks: Traini
   const epochs: EpochMetrics[] = [];
   let step = 0;
   let trainSeconds = 0;
+  let diagnostics: Record<string, number> = {};
   try {
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
       const epochStart = performance.now();
@@ -88,7 +91,16 @@ export function runTraining(config: TrainConfig, dataset: Dataset, hooks: Traini
         }
         if (!Number.isFinite(loss)) {
           trainSeconds += (performance.now() - epochStart) / 1000;
-          return { status: 'diverged', divergedAtStep: step, epochs, final: null, phases: timer.snapshot(), steps: step + 1, trainSeconds };
+          return {
+            status: 'diverged',
+            divergedAtStep: step,
+            epochs,
+            final: null,
+            phases: timer.snapshot(),
+            steps: step + 1,
+            trainSeconds,
+            optimizerDiagnostics: optimizer.diagnostics?.() ?? {},
+          };
         }
         lossSum += loss;
         step++;
@@ -113,8 +125,9 @@ export function runTraining(config: TrainConfig, dataset: Dataset, hooks: Traini
     }
   } catch (error) {
     // A failure mid-run (e.g. a factor that cannot be inverted) is an outcome: keep the epochs done.
-    return { status: 'failed', error: (error as Error).message, epochs, final: null, phases: timer.snapshot(), steps: step, trainSeconds };
+    return { status: 'failed', error: (error as Error).message, epochs, final: null, phases: timer.snapshot(), steps: step, trainSeconds, optimizerDiagnostics: optimizer.diagnostics?.() ?? {} };
   } finally {
+    diagnostics = optimizer.diagnostics?.() ?? {};
     optimizer.dispose();
     model.dispose();
   }
@@ -132,5 +145,6 @@ export function runTraining(config: TrainConfig, dataset: Dataset, hooks: Traini
     phases: timer.snapshot(),
     steps: step,
     trainSeconds,
+    optimizerDiagnostics: diagnostics,
   };
 }
