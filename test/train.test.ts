@@ -76,3 +76,13 @@ describe('real Fashion-MNIST', () => {
     });
   }
 });
+
+describe('committed result files', () => {
+  it('every reports/runs/*.json validates against the result schema', async () => {
+    const { readdirSync } = await import('node:fs');
+    const runs = new URL('../reports/runs/', import.meta.url);
+    const files = readdirSync(runs).filter((f) => f.endsWith('.json'));
+    assert.ok(files.length > 0);
+    for (const f of files) readRunResult(new URL(f, runs).pathname);
+  });
+});
