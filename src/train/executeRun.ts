@@ -11,7 +11,7 @@ import type { SpdInverse } from '../optim/kfac/dampedInverse.js';
 import type { RunResult } from '../results/runResult.js';
 import { TOOL_VERSION } from '../version.js';
 import { prepareData } from './prepareData.js';
-import { runTraining, stepsPerEpoch, ImpossibleConfigError, type TrainingHooks } from './runTraining.js';
+import { runTraining, stepsPerEpoch, type TrainingHooks } from './runTraining.js';
 
 export interface ExecuteOptions {
   hooks?: TrainingHooks;
@@ -28,11 +28,7 @@ export async function executeRun(config: TrainConfig, options: ExecuteOptions = 
   const startedAt = new Date();
   // Data first: bad input should fail before any backend work or warning.
   const dataset: Dataset = await prepareData(config);
-  if (stepsPerEpoch(dataset.train.count, config.batchSize) === 0) {
-    throw new ImpossibleConfigError(
-      `batch size ${config.batchSize} exceeds the ${dataset.train.count} training examples: no full batch can be formed (lower --batch-size or raise --train-size)`,
-    );
-  }
+  stepsPerEpoch(dataset.train.count, config.batchSize); // an impossible batch size fails before any backend work
   const backend = await selectBackend(config.backend, options.warn);
   const environment = describeEnvironment(backend);
   const base = {

@@ -51,17 +51,19 @@ export class ImpossibleConfigError extends Error {
   }
 }
 
+/** Full batches per epoch (the last incomplete batch is dropped); an ImpossibleConfigError if none. */
 export function stepsPerEpoch(trainCount: number, batchSize: number): number {
-  return Math.floor(trainCount / batchSize);
+  const steps = Math.floor(trainCount / batchSize);
+  if (steps === 0) {
+    throw new ImpossibleConfigError(
+      `batch size ${batchSize} exceeds the ${trainCount} training examples: no full batch can be formed (lower --batch-size or raise --train-size)`,
+    );
+  }
+  return steps;
 }
 
 export function runTraining(config: TrainConfig, dataset: Dataset, hooks: TrainingHooks = {}, spdInverse?: SpdInverse): TrainingOutcome {
   const perEpoch = stepsPerEpoch(dataset.train.count, config.batchSize);
-  if (perEpoch === 0) {
-    throw new ImpossibleConfigError(
-      `batch size ${config.batchSize} exceeds the ${dataset.train.count} training examples: no full batch can be formed (lower --batch-size or raise --train-size)`,
-    );
-  }
   const totalSteps = perEpoch * config.epochs;
   const model = createModel(config.model, dataset.inputShape, dataset.numClasses, config.seed);
   const optimizer = createOptimizer(config.optimizer, model, config.seed, spdInverse);
@@ -70,7 +72,14 @@ export function runTraining(config: TrainConfig, dataset: Dataset, hooks: Traini
   const epochs: EpochMetrics[] = [];
   let step = 0;
   let trainSeconds = 0;
-  let diagnostics: Record<string, number> = {};
+  // What every ending shares; read before the finally block disposes the optimizer.
+  const ended = (rest: Pick<TrainingOutcome, 'status' | 'final' | 'steps' | 'divergedAtStep' | 'error'>): TrainingOutcome => ({
+    ...rest,
+    epochs,
+    phases: timer.snapshot(),
+    trainSeconds,
+    optimizerDiagnostics: optimizer.diagnostics?.() ?? {},
+  });
   try {
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
       const epochStart = performance.now();
@@ -91,16 +100,7 @@ export function runTraining(config: TrainConfig, dataset: Dataset, hooks: Traini
         }
         if (!Number.isFinite(loss)) {
           trainSeconds += (performance.now() - epochStart) / 1000;
-          return {
-            status: 'diverged',
-            divergedAtStep: step,
-            epochs,
-            final: null,
-            phases: timer.snapshot(),
-            steps: step + 1,
-            trainSeconds,
-            optimizerDiagnostics: optimizer.diagnostics?.() ?? {},
-          };
+          return ended({ status: 'diverged', divergedAtStep: step, final: null, steps: step + 1 });
         }
         lossSum += loss;
         step++;
@@ -123,28 +123,23 @@ export function runTraining(config: TrainConfig, dataset: Dataset, hooks: Traini
       epochs.push(metrics);
       hooks.onEpoch?.(metrics);
     }
+    const last = epochs[epochs.length - 1];
+    return ended({
+      status: 'ok',
+      final: {
+        trainLoss: last.trainLoss,
+        trainAccuracy: last.trainAccuracy,
+        testLoss: last.testLoss,
+        testAccuracy: last.testAccuracy,
+        generalizationGap: last.trainAccuracy - last.testAccuracy,
+      },
+      steps: step,
+    });
   } catch (error) {
     // A failure mid-run (e.g. a factor that cannot be inverted) is an outcome: keep the epochs done.
-    return { status: 'failed', error: (error as Error).message, epochs, final: null, phases: timer.snapshot(), steps: step, trainSeconds, optimizerDiagnostics: optimizer.diagnostics?.() ?? {} };
+    return ended({ status: 'failed', error: (error as Error).message, final: null, steps: step });
   } finally {
-    diagnostics = optimizer.diagnostics?.() ?? {};
     optimizer.dispose();
     model.dispose();
   }
-  const last = epochs[epochs.length - 1];
-  return {
-    status: 'ok',
-    epochs,
-    final: {
-      trainLoss: last.trainLoss,
-      trainAccuracy: last.trainAccuracy,
-      testLoss: last.testLoss,
-      testAccuracy: last.testAccuracy,
-      generalizationGap: last.trainAccuracy - last.testAccuracy,
-    },
-    phases: timer.snapshot(),
-    steps: step,
-    trainSeconds,
-    optimizerDiagnostics: diagnostics,
-  };
 }
