@@ -35,7 +35,7 @@ describe('reproducibility', () => {
       const a = await executeRun(config(optimizer, model, backend, 1));
       const b = await executeRun(config(optimizer, model, backend, 1));
       const c = await executeRun(config(optimizer, model, backend, 2));
-      assert.equal(a.environment.backend, backend);
+      assert.equal(a.environment?.backend, backend);
       assert.equal(a.status, 'ok');
       assert.deepEqual(b.epochs.map(({ seconds: _, ...m }) => m), a.epochs.map(({ seconds: _, ...m }) => m));
       assert.deepEqual(b.final, a.final);
@@ -69,7 +69,7 @@ describe('real Fashion-MNIST', () => {
       const result = readRunResult(out); // validates against the result schema
       assert.deepEqual(JSON.parse(r.stdout), result);
       assert.equal(result.status, 'ok');
-      assert.equal(result.dataset.trainExamples, 4096);
+      assert.equal(result.dataset?.trainExamples, 4096);
       assert.equal(result.epochs.length, 2);
       assert.ok(result.final!.testAccuracy > 0.6, `test accuracy ${result.final!.testAccuracy}`);
       assert.ok(result.timing.samplesPerSecond > 0);

@@ -51,7 +51,7 @@ export class TrainProgress {
     if (result.status === 'ok' && result.final) {
       console.error(
         `ok: test ${pct(result.final.testAccuracy)}, gap ${pct(result.final.generalizationGap)}, ` +
-          `${t.samplesPerSecond.toFixed(0)} samples/s on ${result.environment.backend}`,
+          `${t.samplesPerSecond.toFixed(0)} samples/s on ${result.environment?.backend ?? '?'}`,
       );
     } else if (result.status === 'diverged') {
       console.error(`diverged: non-finite loss at step ${result.divergedAtStep}`);

@@ -65,6 +65,34 @@ export const EnvironmentSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Where the run sat in a suite; added by the harness. */
+export const RunIdentitySchema = Type.Object(
+  {
+    id: Type.String(),
+    name: Type.String(),
+    suite: Type.String(),
+    optimizerLabel: Type.String(),
+    configHash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
+    sweep: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String(), Type.Boolean(), Type.Null()])),
+    attempts: Type.Integer({ minimum: 1, description: 'launches it took (retries after infrastructure failures)' }),
+  },
+  { additionalProperties: false },
+);
+
+/** How a data-parallel run was split. Absent for a single-process run. */
+export const ParallelSchema = Type.Object(
+  {
+    workers: Type.Integer({ minimum: 1 }),
+    launcher: Type.Union([Type.Literal('ngd-bench'), Type.Literal('mpirun'), Type.Literal('slurm'), Type.Literal('torchrun')]),
+    perWorkerBatchSize: Type.Integer({ minimum: 1 }),
+    threadsPerWorker: Type.Integer({ minimum: 1, description: 'BLAS/OpenMP threads each worker was given' }),
+    allreduce: Type.String({ description: "collective algorithm, e.g. 'ring'" }),
+    communicationSeconds: Type.Number({ minimum: 0, description: "rank 0's time inside collectives" }),
+    bytesAllreducedPerStep: Type.Integer({ minimum: 0, description: 'mean payload per training step' }),
+  },
+  { additionalProperties: false },
+);
+
 export const RunStatusSchema = Type.Union([Type.Literal('ok'), Type.Literal('diverged'), Type.Literal('failed')]);
 
 export const RunResultSchema = Type.Object(
@@ -75,7 +103,10 @@ export const RunResultSchema = Type.Object(
     status: RunStatusSchema,
     divergedAtStep: Type.Optional(Type.Integer({ minimum: 0 })),
     error: Type.Optional(Type.String()),
-    dataset: Type.Object(
+    stderrTail: Type.Optional(Type.String({ description: 'last lines the run printed on stderr, kept for failed runs' })),
+    run: Type.Optional(RunIdentitySchema),
+    parallel: Type.Optional(ParallelSchema),
+    dataset: Type.Union([Type.Object(
       {
         source: Type.String(),
         trainExamples: Type.Integer({ minimum: 0 }),
@@ -84,7 +115,7 @@ export const RunResultSchema = Type.Object(
         numClasses: Type.Integer({ minimum: 2 }),
       },
       { additionalProperties: false },
-    ),
+    ), Type.Null()], { description: 'null when the run failed before its data was loaded' }),
     epochs: Type.Array(EpochMetricsSchema),
     final: Type.Union([FinalMetricsSchema, Type.Null()]),
     optimizerDiagnostics: Type.Record(Type.String(), Type.Number(), {
@@ -100,7 +131,7 @@ export const RunResultSchema = Type.Object(
       },
       { additionalProperties: false },
     ),
-    environment: EnvironmentSchema,
+    environment: Type.Union([EnvironmentSchema, Type.Null()], { description: 'null when the run failed before a backend was chosen' }),
     startedAt: Type.String({ format: 'date-time' }),
     finishedAt: Type.String({ format: 'date-time' }),
   },
@@ -111,4 +142,6 @@ export type RunResult = Static<typeof RunResultSchema>;
 export type EpochMetrics = Static<typeof EpochMetricsSchema>;
 export type FinalMetrics = Static<typeof FinalMetricsSchema>;
 export type Environment = Static<typeof EnvironmentSchema>;
+export type RunIdentity = Static<typeof RunIdentitySchema>;
+export type Parallel = Static<typeof ParallelSchema>;
 export type RunStatus = Static<typeof RunStatusSchema>;
