@@ -62,10 +62,10 @@ export async function timeTrainingStep(c: StepCase, spdInverse?: (a: Float64Arra
   let step = 0;
   let timer = new PhaseTimer();
   try {
-    const m = await measure(`${c.model}/${c.optimizer}/b${c.batchSize}/${c.kernels}/f${c.factorUpdateInterval ?? 1}`, () => {
+    const m = await measure(`${c.model}/${c.optimizer}/b${c.batchSize}/${c.kernels}/f${c.factorUpdateInterval ?? 1}`, async () => {
       // The warm-up step (step 0: first factors and inversion) is excluded from the phase totals.
       if (step === warmupIterations && warmupIterations > 0) timer = new PhaseTimer();
-      optimizer.step({ x, y }, { step, lr: 0.01, progress: 0, timer });
+      await optimizer.step({ x, y }, { step, lr: 0.01, progress: 0, timer });
       step++;
     }, { iterations, warmupIterations });
     const measured = Math.max(step - warmupIterations, 1);

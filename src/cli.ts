@@ -1,7 +1,11 @@
 #!/usr/bin/env node
 /** The `ngd-bench` command line. */
 import { Command, CommanderError } from 'commander';
+import { mergeCommand } from './cli/mergeCommand.js';
+import { allreduceProbeWorkerCommand, probeCommand } from './cli/probeCommand.js';
+import { runCommand } from './cli/runCommand.js';
 import { trainCommand } from './cli/trainCommand.js';
+import { validateCommand } from './cli/validateCommand.js';
 import { EXIT } from './cli/exitCodes.js';
 import { isBadInputError } from './cli/badInput.js';
 import { TOOL_VERSION } from './version.js';
@@ -12,7 +16,10 @@ export function buildProgram(): Command {
     .version(TOOL_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  program.addCommand(trainCommand().exitOverride());
+  for (const command of [trainCommand(), validateCommand(), runCommand(), mergeCommand(), probeCommand()]) {
+    program.addCommand(command.exitOverride());
+  }
+  program.addCommand(allreduceProbeWorkerCommand().exitOverride(), { hidden: true });
   return program;
 }
 

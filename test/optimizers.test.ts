@@ -51,22 +51,22 @@ function softmaxRows(x: Float32Array, w: Float32Array, b: Float32Array, n: numbe
 describe('K-FAC factors on a fixed batch (softmax regression, one dense layer)', () => {
   const [n, fanIn, classes] = [16, 4, 3];
 
-  function setup(fisher: 'mc' | 'empirical') {
+  async function setup(fisher: 'mc' | 'empirical') {
     const model = createMlp([1, 1, fanIn], classes, [], 11);
     const layer = model.kfacLayers[0];
     const opt = createOptimizer(optimizerConfig('ngd', { kfac: { fisher } }), model, 5) as NaturalGradientOptimizer;
     const b = batch(n, [1, 1, fanIn], classes, 21);
     const x = b.x.dataSync() as Float32Array;
     const p = softmaxRows(x, layer.kernel.dataSync() as Float32Array, layer.bias!.dataSync() as Float32Array, n, fanIn, classes);
-    opt.step(b, { step: 0, lr: 0.1, progress: 0, timer: new PhaseTimer() });
+    await opt.step(b, { step: 0, lr: 0.1, progress: 0, timer: new PhaseTimer() });
     const factors = opt.preconditioner.factorsOf(layer.name)!;
     const aBar: number[] = [];
     for (let i = 0; i < n; i++) aBar.push(...x.subarray(i * fanIn, (i + 1) * fanIn), 1);
     return { model, opt, b, p, factors, expectedA: meanOuter(aBar, n, fanIn + 1) };
   }
 
-  it('empirical Fisher: A = mean a_bar a_bar^T, G = mean (p - onehot(y))(p - onehot(y))^T', () => {
-    const { model, opt, b, p, factors, expectedA } = setup('empirical');
+  it('empirical Fisher: A = mean a_bar a_bar^T, G = mean (p - onehot(y))(p - onehot(y))^T', async () => {
+    const { model, opt, b, p, factors, expectedA } = await setup('empirical');
     const y = b.y.dataSync();
     const g: number[] = [];
     for (let i = 0; i < n; i++) for (let k = 0; k < classes; k++) g.push(p[i * classes + k] - (y[i] === k ? 1 : 0));
@@ -77,8 +77,8 @@ describe('K-FAC factors on a fixed batch (softmax regression, one dense layer)',
     tf.dispose([b.x, b.y]);
   });
 
-  it('MC Fisher: G uses labels sampled from the model, and averages to diag(p) - p p^T', () => {
-    const { model, opt, b, p, factors, expectedA } = setup('mc');
+  it('MC Fisher: G uses labels sampled from the model, and averages to diag(p) - p p^T', async () => {
+    const { model, opt, b, p, factors, expectedA } = await setup('mc');
     assert.ok(maxAbsDiff(factors.a.dataSync(), expectedA) < 1e-5);
     // The labels the optimizer drew: same sampler, same derived seed, logits of the same weights.
     const logits = tf.tensor2d(Array.from(p, Math.log), [n, classes]);
@@ -100,7 +100,7 @@ describe('K-FAC factors on a fixed batch (softmax regression, one dense layer)',
     const y = tf.zeros([copies], 'int32');
     const layer = model2.kfacLayers[0];
     const p1 = softmaxRows(one.dataSync() as Float32Array, layer.kernel.dataSync() as Float32Array, layer.bias!.dataSync() as Float32Array, 1, fanIn, classes);
-    opt2.step({ x, y }, { step: 0, lr: 0.1, progress: 0, timer: new PhaseTimer() });
+    await opt2.step({ x, y }, { step: 0, lr: 0.1, progress: 0, timer: new PhaseTimer() });
     const g2 = opt2.preconditioner.factorsOf(layer.name)!.g.dataSync();
     const fisher = Array.from({ length: classes * classes }, (_, i) => {
       const [r, c] = [Math.floor(i / classes), i % classes];
@@ -116,12 +116,12 @@ describe('K-FAC factors on a fixed batch (softmax regression, one dense layer)',
 
 describe('smoothing', () => {
   for (const name of ['smoothed-sgd', 'smoothed-ngd'] as const) {
-    it(`${name}: with lr 0 the weights come back bit-exactly`, () => {
+    it(`${name}: with lr 0 the weights come back bit-exactly`, async () => {
       const model = createMlp([2, 2, 1], 3, [5], 1);
       const opt = createOptimizer(optimizerConfig(name, { smoothing: { amplitude: 0.3 } }), model, 2);
       const before = model.params.map((p) => p.dataSync().slice());
       const b = batch(8, [2, 2, 1], 3, 4);
-      for (let step = 0; step < 3; step++) opt.step(b, { step, lr: 0, progress: step / 3, timer: new PhaseTimer() });
+      for (let step = 0; step < 3; step++) await opt.step(b, { step, lr: 0, progress: step / 3, timer: new PhaseTimer() });
       model.params.forEach((p, i) => assert.deepEqual(p.dataSync(), before[i]));
       opt.dispose();
       model.dispose();
@@ -129,7 +129,7 @@ describe('smoothing', () => {
     });
   }
 
-  it('smoothed-sgd takes the gradient at the perturbed point w + eps', () => {
+  it('smoothed-sgd takes the gradient at the perturbed point w + eps', async () => {
     const [n, fanIn, classes, seed, a] = [6, 3, 2, 17, 0.5];
     const model = createMlp([1, 1, fanIn], classes, [], 1);
     const config = optimizerConfig('smoothed-sgd', { momentum: 0, smoothing: { amplitude: a } });
@@ -156,7 +156,7 @@ describe('smoothing', () => {
         }
       return dW;
     };
-    opt.step(b, { step: 0, lr: 1, progress: 0, timer: new PhaseTimer() });
+    await opt.step(b, { step: 0, lr: 1, progress: 0, timer: new PhaseTimer() });
     const taken = Float64Array.from(kernel.dataSync(), (v, i) => w[i] - v); // lr 1, no momentum
     const atPerturbed = grad(wp, bp);
     const atOriginal = grad(w, bb);
@@ -175,14 +175,14 @@ describe('no tensor leaks', () => {
   ];
   for (const [modelName, make, shape] of models) {
     for (const name of OPTIMIZERS) {
-      it(`${name} on ${modelName}: numTensors after step 10 equals after step 2`, () => {
+      it(`${name} on ${modelName}: numTensors after step 10 equals after step 2`, async () => {
         const model = make();
         const kfac = name.endsWith('ngd') ? { kfac: { factorUpdateInterval: 2, inverseUpdateInterval: 3 } } : {};
         const opt: Optimizer = createOptimizer(optimizerConfig(name, { weightDecay: 1e-4, ...kfac }), model, 3);
         const b = batch(8, shape, 4, 5);
         const counts: number[] = [];
         for (let step = 0; step < 10; step++) {
-          opt.step(b, { step, lr: 0.01, progress: step / 10, timer: new PhaseTimer() });
+          await opt.step(b, { step, lr: 0.01, progress: step / 10, timer: new PhaseTimer() });
           counts.push(tf.memory().numTensors);
         }
         assert.equal(counts[9], counts[1], `tensor counts per step: ${counts.join(',')}`);
@@ -208,11 +208,11 @@ describe('model lifetime', () => {
 });
 
 describe('KL-clipping diagnostics', () => {
-  function runSteps(klClip: number | null, lr: number) {
+  async function runSteps(klClip: number | null, lr: number) {
     const model = createMlp([2, 2, 1], 3, [6], 1);
     const opt = createOptimizer(optimizerConfig('ngd', { kfac: { klClip } }), model, 4);
     const b = batch(16, [2, 2, 1], 3, 9);
-    for (let step = 0; step < 3; step++) opt.step(b, { step, lr, progress: 0, timer: new PhaseTimer() });
+    for (let step = 0; step < 3; step++) await opt.step(b, { step, lr, progress: 0, timer: new PhaseTimer() });
     const weights = model.params.map((p) => Array.from(p.dataSync()));
     const diagnostics = opt.diagnostics!();
     opt.dispose();
@@ -221,13 +221,13 @@ describe('KL-clipping diagnostics', () => {
     return { weights, diagnostics };
   }
 
-  it('without a clip no step is clipped', () => {
-    assert.deepEqual(runSteps(null, 0.1).diagnostics, { klClippedStepFraction: 0, meanKlScale: 1 });
+  it('without a clip no step is clipped', async () => {
+    assert.deepEqual((await runSteps(null, 0.1)).diagnostics, { klClippedStepFraction: 0, meanKlScale: 1 });
   });
 
-  it('a binding clip is reported, and makes the step independent of lr (sqrt(kappa / v.g) v)', () => {
-    const a = runSteps(1e-9, 0.1);
-    const b = runSteps(1e-9, 0.05);
+  it('a binding clip is reported, and makes the step independent of lr (sqrt(kappa / v.g) v)', async () => {
+    const a = await runSteps(1e-9, 0.1);
+    const b = await runSteps(1e-9, 0.05);
     assert.equal(a.diagnostics.klClippedStepFraction, 1);
     assert.ok(a.diagnostics.meanKlScale < 1);
     // Halving lr exactly doubles nu, so the weights agree to the bit.

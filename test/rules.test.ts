@@ -86,14 +86,14 @@ describe('config resolution', () => {
 });
 
 describe('resnet20', () => {
-  it('runs forward and a smoothed-ngd step with batch norm, K-FAC on every conv and the head', () => {
+  it('runs forward and a smoothed-ngd step with batch norm, K-FAC on every conv and the head', async () => {
     const model = createResnet20([8, 8, 3], 10, 1);
     assert.equal(model.kfacLayers.length, 1 + 18 + 2 + 1);
     assert.equal(model.otherParams.length, 2 * (1 + 18 + 2));
     const opt = createOptimizer(resolveTrainConfig({ optimizer: { name: 'smoothed-ngd' } }).optimizer, model, 1);
     const x = tf.randomNormal([4, 8, 8, 3], 0, 1, 'float32', 1);
     const y = tf.tensor1d([0, 1, 2, 3], 'int32');
-    const loss = opt.step({ x, y }, { step: 0, lr: 0.01, progress: 0, timer: new PhaseTimer() });
+    const loss = await opt.step({ x, y }, { step: 0, lr: 0.01, progress: 0, timer: new PhaseTimer() });
     assert.ok(Number.isFinite(loss));
     const logits = model.apply(x, { training: false });
     assert.deepEqual(logits.shape, [4, 10]);

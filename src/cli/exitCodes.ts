@@ -7,4 +7,8 @@ export const EXIT = {
   badInput: 2,
   /** The run diverged (non-finite loss); the result file records the step. */
   diverged: 3,
+  /** Infrastructure failure: a worker process died or a peer was lost. Worth a retry. */
+  infrastructure: 4,
+  /** Interrupted (Ctrl-C): finished results are kept. */
+  interrupted: 130,
 } as const;

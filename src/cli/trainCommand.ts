@@ -1,17 +1,79 @@
-/** `ngd-bench train`: one run from flags and/or a JSON config, to a validated result file. */
+/**
+ * `ngd-bench train`: one run from flags and/or a JSON config, to a validated result file. Three ways
+ * to be invoked: a single process; a launcher (`--workers N` outside any launcher) that starts N
+ * worker processes of this same command; or one rank of a world started by ngd-bench, mpirun, Slurm
+ * or torchrun (the world comes from the environment).
+ */
+import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
+import { worldFromEnv, type WorldInfo } from '../collective/worldInfo.js';
+import { joinWorld } from '../collective/joinWorld.js';
 import { resolveTrainConfig } from '../config/resolveConfig.js';
+import type { TrainConfig } from '../config/trainConfig.js';
 import { assertValid } from '../config/validate.js';
+import { replicasOverCollective } from '../distributed/collectiveReplicas.js';
 import { writeJsonAtomic } from '../results/writeJsonAtomic.js';
 import { RunResultSchema, type RunResult } from '../results/runResult.js';
-import { executeRun } from '../train/executeRun.js';
+import { executeRun, type DistributedContext } from '../train/executeRun.js';
+import { assertBatchSplits, ImpossibleConfigError, type TrainingHooks } from '../train/runTraining.js';
+import { writeWeightsFile } from '../train/weightsFile.js';
 import { EXIT } from './exitCodes.js';
+import { launchTrainWorkers } from './launchTrainWorkers.js';
+import { progressLineHooks } from './progressLines.js';
 import { readJsonObject } from './readJsonFile.js';
 import { TrainProgress } from './trainProgress.js';
 import { addTrainOptions, applyTrainFlags, type TrainFlags } from './trainOptions.js';
 
 export function exitCodeFor(result: RunResult): number {
-  return result.status === 'ok' ? EXIT.ok : result.status === 'diverged' ? EXIT.diverged : EXIT.runFailed;
+  if (result.status === 'ok') return EXIT.ok;
+  if (result.status === 'diverged') return EXIT.diverged;
+  return result.failureKind === 'infrastructure' ? EXIT.infrastructure : EXIT.runFailed;
+}
+
+/** Threads this process may use: the launcher's share, else the machine. */
+function threadShare(): number {
+  const fromEnv = Number.parseInt(process.env.OPENBLAS_NUM_THREADS ?? process.env.OMP_NUM_THREADS ?? '', 10);
+  return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : availableParallelism();
+}
+
+async function trainAsRank(config: TrainConfig, flags: TrainFlags, world: WorldInfo): Promise<number> {
+  const lead = world.rank === 0;
+  const mode = flags.progress ?? (flags.quiet ? 'none' : 'human'); // an explicit --progress wins over --quiet
+  const human = new TrainProgress(lead && mode === 'human', config.epochs);
+  const hooks: TrainingHooks = !lead || mode === 'none' ? {} : mode === 'jsonl' ? progressLineHooks(config.epochs) : human.hooks;
+  let distributed: DistributedContext | undefined;
+  const collective = world.worldSize > 1 ? await joinWorld(world) : undefined;
+  try {
+    if (collective) {
+      const metered = replicasOverCollective(collective);
+      distributed = {
+        replicas: metered.group,
+        launcher: world.launcher === 'single' ? 'ngd-bench' : world.launcher,
+        threadsPerWorker: threadShare(),
+        algorithm: 'ring',
+        verifyReplicas: flags.verifyReplicas ?? false,
+        communication: metered.communication,
+      };
+    }
+    const result = await executeRun(config, {
+      hooks,
+      warn: lead ? (line) => console.error(line) : undefined,
+      distributed,
+      onTrained: lead && flags.weightsOut ? (params) => writeWeightsFile(flags.weightsOut!, params) : undefined,
+    });
+    if (lead) {
+      if (mode === 'human') human.finish(result);
+      assertValid(RunResultSchema, result, 'internal error: result does not match its schema');
+      if (flags.out) writeJsonAtomic(flags.out, result);
+      if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    }
+    // Only rank 0 reports the run's outcome; the others exit 0 unless their own infrastructure broke,
+    // so a launcher reads "non-zero from a non-lead rank" as a lost worker.
+    const code = exitCodeFor(result);
+    return lead || code === EXIT.infrastructure ? code : EXIT.ok;
+  } finally {
+    await collective?.close();
+  }
 }
 
 export function trainCommand(): Command {
@@ -23,20 +85,33 @@ export function trainCommand(): Command {
 Examples:
   ngd-bench train --model mlp --optimizer ngd --batch-size 1024 --epochs 5 --out out/ngd.json
   ngd-bench train --config run.json --seed 3 --json
+  ngd-bench train --optimizer smoothed-ngd --batch-size 4096 --workers 2 --out out/w2.json
+  mpirun -n 4 -x MASTER_ADDR=node0 -x MASTER_PORT=29500 -x NGD_BENCH_TOKEN ngd-bench train --config run.json --out r.json
+
+Data parallelism: --workers N starts N worker processes on this host (each with 1/N of every global
+batch and 1/N of the cores); under mpirun, Slurm (srun) or torchrun each process is one rank and the
+world comes from OMPI_COMM_WORLD_*, SLURM_PROCID/SLURM_NTASKS or RANK/WORLD_SIZE with
+MASTER_ADDR/MASTER_PORT. Workers bind to loopback unless NGD_BENCH_BIND_ADDR says otherwise, and
+refuse peers without the run's NGD_BENCH_TOKEN. Rank 0 writes the result.
 
 Exit codes: 0 ok, 1 run failed (result written with status 'failed'), 2 bad input (nothing written),
-3 diverged (result written with the step of the first non-finite loss).`,
+3 diverged (result written with the step of the first non-finite loss), 4 a worker or peer was lost
+(result written with failureKind 'infrastructure').`,
     );
   addTrainOptions(cmd).action(async (flags: TrainFlags) => {
     const base = flags.config ? readJsonObject(flags.config, 'config') : {};
     const config = resolveTrainConfig(applyTrainFlags(base, flags), flags.config ? `config ${flags.config}` : 'config');
-    const progress = new TrainProgress(!flags.quiet, config.epochs);
-    const result = await executeRun(config, { hooks: progress.hooks, warn: (line) => console.error(line) });
-    progress.finish(result);
-    assertValid(RunResultSchema, result, 'internal error: result does not match its schema');
-    if (flags.out) writeJsonAtomic(flags.out, result);
-    if (flags.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
-    process.exitCode = exitCodeFor(result);
+    const world = worldFromEnv();
+    const workers = flags.workers ?? world.worldSize;
+    assertBatchSplits(config.batchSize, workers);
+    if (world.launcher === 'single' && workers > 1) {
+      process.exitCode = await launchTrainWorkers(config, flags, workers);
+      return;
+    }
+    if (world.worldSize !== workers) {
+      throw new ImpossibleConfigError(`--workers ${workers}, but ${world.launcher} started ${world.worldSize} processes`);
+    }
+    process.exitCode = await trainAsRank(config, flags, world);
   });
   return cmd;
 }

@@ -43,6 +43,10 @@ export interface TrainFlags {
   out?: string;
   json?: boolean;
   quiet?: boolean;
+  progress?: 'human' | 'jsonl' | 'none';
+  workers?: number;
+  verifyReplicas?: boolean;
+  weightsOut?: string;
 }
 
 export function addTrainOptions(cmd: Command): Command {
@@ -83,7 +87,15 @@ export function addTrainOptions(cmd: Command): Command {
     .option('--eval-batch-size <n>', 'evaluation batch size', parseInteger)
     .option('--out <file>', 'write the result JSON here (atomically)')
     .option('--json', 'print the result JSON on stdout')
-    .option('-q, --quiet', 'no progress output');
+    .option('-q, --quiet', 'no progress output (same as --progress none)')
+    .addOption(new Option('--progress <mode>', 'progress on stderr: human lines, JSON lines for harnesses, or none').choices(['human', 'jsonl', 'none']))
+    .option(
+      '-w, --workers <n>',
+      'data-parallel worker processes, each with 1/n of every global batch (default: 1, or the world size mpirun/Slurm/torchrun set)',
+      parseInteger,
+    )
+    .option('--verify-replicas', 'hash the weights after every step and fail unless all workers hold identical bits')
+    .option('--weights-out <file>', 'save the final weights (JSON, float32 base64) of a run that finished ok');
 }
 
 type Json = Record<string, unknown>;

@@ -4,12 +4,19 @@ import { FirstOrderOptimizer } from './firstOrder.js';
 import type { SpdInverse } from './kfac/dampedInverse.js';
 import { NaturalGradientOptimizer } from './naturalGradient.js';
 import type { Optimizer } from './optimizer.js';
+import { SINGLE_REPLICA, type ReplicaGroup } from './replicaGroup.js';
 
 /**
  * Builds the optimizer a resolved config names. `kfac` / `smoothing` sections must be present for the
  * optimizers that use them (config resolution guarantees it).
  */
-export function createOptimizer(config: OptimizerConfig, model: Model, seed: number, spdInverse?: SpdInverse): Optimizer {
+export function createOptimizer(
+  config: OptimizerConfig,
+  model: Model,
+  seed: number,
+  spdInverse?: SpdInverse,
+  replicas: ReplicaGroup = SINGLE_REPLICA,
+): Optimizer {
   const rule = {
     momentum: config.momentum,
     nesterov: config.nesterov,
@@ -20,8 +27,8 @@ export function createOptimizer(config: OptimizerConfig, model: Model, seed: num
   if (smoothed && !config.smoothing) throw new Error(`optimizer ${config.name} needs a smoothing section`);
   const smoothing = smoothed ? config.smoothing : undefined;
   if (config.name === 'sgd' || config.name === 'smoothed-sgd') {
-    return new FirstOrderOptimizer(config.name, model, rule, smoothing, seed);
+    return new FirstOrderOptimizer(config.name, model, rule, smoothing, seed, replicas);
   }
   if (!config.kfac) throw new Error(`optimizer ${config.name} needs a kfac section`);
-  return new NaturalGradientOptimizer(config.name, model, rule, config.kfac, smoothing, seed, spdInverse);
+  return new NaturalGradientOptimizer(config.name, model, rule, config.kfac, smoothing, seed, spdInverse, replicas);
 }

@@ -10,7 +10,7 @@ import type { Model } from '../models/model.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 import { deriveSeed } from '../util/rng.js';
 import type { SpdInverse } from './kfac/dampedInverse.js';
-import { KfacPreconditioner } from './kfac/kfacPreconditioner.js';
+import { disposeFactors, KfacPreconditioner, type FactorPair } from './kfac/kfacPreconditioner.js';
 import { gradientMatrix, splitGradientMatrix } from './kfac/kroneckerFactors.js';
 import { klClipScale } from './kfac/klClip.js';
 import { softmaxCrossEntropy } from './loss.js';
@@ -18,6 +18,7 @@ import { sampleLabels } from './sampleLabels.js';
 import { disposeGradients, lossAndGradients } from './lossAndGradients.js';
 import { MomentumSgd, type MomentumSgdOptions } from './momentumSgd.js';
 import type { Optimizer, StepContext, TrainingBatch } from './optimizer.js';
+import { meanOverReplicas, SINGLE_REPLICA, type ReplicaGroup } from './replicaGroup.js';
 import { WeightPerturbation } from './weightPerturbation.js';
 
 export class NaturalGradientOptimizer implements Optimizer {
@@ -35,12 +36,13 @@ export class NaturalGradientOptimizer implements Optimizer {
     private readonly smoothing: SmoothingConfig | undefined,
     private readonly seed: number,
     spdInverse?: SpdInverse,
+    private readonly replicas: ReplicaGroup = SINGLE_REPLICA,
   ) {
     this.rule = new MomentumSgd(rule);
     this.preconditioner = new KfacPreconditioner(model.kfacLayers, kfac.emaDecay, spdInverse);
   }
 
-  step(batch: TrainingBatch, context: StepContext): number {
+  async step(batch: TrainingBatch, context: StepContext): Promise<number> {
     const { timer, step } = context;
     const updateFactors = step % this.kfac.factorUpdateInterval === 0;
     const empirical = this.kfac.fisher === 'empirical';
@@ -49,24 +51,38 @@ export class NaturalGradientOptimizer implements Optimizer {
       : undefined;
     const trace = new LayerTrace(updateFactors, updateFactors && empirical);
     let grads: Map<Variable, Tensor> | undefined;
+    let fresh: Map<string, FactorPair> | undefined;
     try {
       const pass = timer.time('forwardBackward', () =>
         lossAndGradients(this.model, batch, { trace, keepLogits: updateFactors && !empirical, updateRunningStats: true }),
       );
       grads = pass.grads;
       if (updateFactors) {
-        timer.time('curvature', () => {
+        fresh = timer.time('curvature', () => {
           const logits = pass.logits;
           const preActivationGrads = logits ? this.sampledLabelGrads(batch, logits, step) : trace;
           logits?.dispose();
           try {
-            this.preconditioner.updateFactors(trace.inputs, preActivationGrads.preActivationGrads, batch.x.shape[0]);
+            return this.preconditioner.batchFactors(trace.inputs, preActivationGrads.preActivationGrads, batch.x.shape[0]);
           } finally {
             if (preActivationGrads !== trace) preActivationGrads.dispose();
           }
         });
       }
       perturbation?.restore();
+      // Data parallelism: one message carries the loss, the gradients and this batch's factors.
+      const params = [...grads.keys()];
+      const layerNames = fresh ? [...fresh.keys()] : [];
+      const factorTensors = fresh ? [...fresh.values()].flatMap((f) => [f.a, f.g]) : [];
+      const mean = await meanOverReplicas(this.replicas, [...grads.values(), ...factorTensors], [pass.loss]);
+      grads = new Map(params.map((p, i) => [p, mean.tensors[i]]));
+      if (fresh) {
+        const averaged = mean.tensors.slice(params.length);
+        fresh = new Map(layerNames.map((name, i) => [name, { a: averaged[2 * i] as tf.Tensor2D, g: averaged[2 * i + 1] as tf.Tensor2D }]));
+        const owned = fresh;
+        fresh = undefined;
+        timer.time('curvature', () => this.preconditioner.accumulateFactors(owned));
+      }
       if (step % this.kfac.inverseUpdateInterval === 0 || !this.preconditioner.hasInverses) {
         timer.time('inversion', () => this.preconditioner.updateInverses(this.kfac.damping));
       }
@@ -75,11 +91,12 @@ export class NaturalGradientOptimizer implements Optimizer {
         for (const [param, direction] of directions) this.rule.apply(param, direction, context.lr);
       });
       disposeGradients(directions);
-      return pass.loss;
+      return mean.scalars[0];
     } finally {
       perturbation?.restore();
       trace.dispose();
       if (grads) disposeGradients(grads);
+      if (fresh) disposeFactors(fresh.values());
     }
   }
 
@@ -89,7 +106,7 @@ export class NaturalGradientOptimizer implements Optimizer {
    * pass is asked for the first layer's kernel alone, which still runs it through every tap.
    */
   private sampledLabelGrads(batch: TrainingBatch, logits: Tensor, step: number): LayerTrace {
-    const sampled = sampleLabels(logits, deriveSeed(this.seed, 'mc-fisher', step));
+    const sampled = sampleLabels(logits, deriveSeed(this.seed, 'mc-fisher', step), batch.rowOffset, batch.globalRows);
     const mcTrace = new LayerTrace(false, true);
     try {
       const first = this.model.kfacLayers[0].kernel;

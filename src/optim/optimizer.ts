@@ -7,6 +7,12 @@ export interface TrainingBatch {
   readonly x: Tensor;
   /** int32 class labels [N]. */
   readonly y: Tensor;
+  /**
+   * Data parallelism: where this replica's rows sit in the global batch, so per-row randomness (MC
+   * Fisher labels) is drawn as one process would draw it for the whole batch.
+   */
+  readonly rowOffset?: number;
+  readonly globalRows?: number;
 }
 
 export interface StepContext {
@@ -21,8 +27,11 @@ export interface StepContext {
 
 export interface Optimizer {
   readonly name: string;
-  /** One update; returns the mini-batch loss at the point where the gradient was taken. */
-  step(batch: TrainingBatch, context: StepContext): number;
+  /**
+   * One update; resolves to the (global) mini-batch loss at the point where the gradient was taken.
+   * Async because data-parallel replicas average their gradients over the network mid-step.
+   */
+  step(batch: TrainingBatch, context: StepContext): Promise<number>;
   /** Run-level statistics of the optimizer's own decisions (e.g. how often KL-clipping bound), if any. */
   diagnostics?(): Record<string, number>;
   dispose(): void;

@@ -89,6 +89,7 @@ export const ParallelSchema = Type.Object(
     allreduce: Type.String({ description: "collective algorithm, e.g. 'ring'" }),
     communicationSeconds: Type.Number({ minimum: 0, description: "rank 0's time inside collectives" }),
     bytesAllreducedPerStep: Type.Integer({ minimum: 0, description: 'mean payload per training step' }),
+    replicaChecks: Type.Integer({ minimum: 0, description: 'steps after which all ranks were checked to hold bit-identical weights' }),
   },
   { additionalProperties: false },
 );
@@ -103,6 +104,11 @@ export const RunResultSchema = Type.Object(
     status: RunStatusSchema,
     divergedAtStep: Type.Optional(Type.Integer({ minimum: 0 })),
     error: Type.Optional(Type.String()),
+    failureKind: Type.Optional(
+      Type.Union([Type.Literal('run'), Type.Literal('infrastructure')], {
+        description: "for failed runs: 'infrastructure' (a worker or peer lost, a timeout: worth a retry) or 'run' (training itself failed)",
+      }),
+    ),
     stderrTail: Type.Optional(Type.String({ description: 'last lines the run printed on stderr, kept for failed runs' })),
     run: Type.Optional(RunIdentitySchema),
     parallel: Type.Optional(ParallelSchema),

@@ -8,17 +8,33 @@ import { selectBackend } from '../backend/selectBackend.js';
 import type { TrainConfig } from '../config/trainConfig.js';
 import type { Dataset } from '../data/index.js';
 import type { SpdInverse } from '../optim/kfac/dampedInverse.js';
-import type { RunResult } from '../results/runResult.js';
+import type { ReplicaGroup } from '../optim/replicaGroup.js';
+import type { Parallel, RunResult } from '../results/runResult.js';
 import { TOOL_VERSION } from '../version.js';
 import { prepareData } from './prepareData.js';
-import { runTraining, stepsPerEpoch, type TrainingHooks } from './runTraining.js';
+import { runTraining, stepsPerEpoch, type TrainingHooks, type TrainingOptions } from './runTraining.js';
+
+/** This process's place in a data-parallel run. */
+export interface DistributedContext {
+  replicas: ReplicaGroup;
+  launcher: Parallel['launcher'];
+  threadsPerWorker: number;
+  algorithm: string;
+  verifyReplicas: boolean;
+  /** Time spent in, and payload bytes passed to, collectives so far. */
+  communication(): { seconds: number; payloadBytes: number };
+}
 
 export interface ExecuteOptions {
   hooks?: TrainingHooks;
   warn?: (line: string) => void;
+  distributed?: DistributedContext;
+  /** Sees the trained parameters (e.g. to save them) of a run that finished ok. */
+  onTrained?: TrainingOptions['onTrained'];
 }
 
-async function fastSpdInverse(active: string): Promise<SpdInverse | undefined> {
+/** The fastest float64 SPD inverse the active backend offers (LAPACK on cpu-blas), else the JS Cholesky. */
+export async function fastSpdInverse(active: string): Promise<SpdInverse | undefined> {
   if (active !== 'cpu-blas') return undefined;
   const { symmetricInverse64 } = await import('../accel/linalg64.js');
   return symmetricInverse64;
@@ -28,7 +44,9 @@ export async function executeRun(config: TrainConfig, options: ExecuteOptions = 
   const startedAt = new Date();
   // Data first: bad input should fail before any backend work or warning.
   const dataset: Dataset = await prepareData(config);
-  stepsPerEpoch(dataset.train.count, config.batchSize); // an impossible batch size fails before any backend work
+  const { distributed } = options;
+  const workers = distributed?.replicas.worldSize ?? 1;
+  stepsPerEpoch(dataset.train.count, config.batchSize, workers); // an impossible batch size fails before any backend work
   const backend = await selectBackend(config.backend, options.warn);
   const environment = describeEnvironment(backend);
   const base = {
@@ -46,13 +64,34 @@ export async function executeRun(config: TrainConfig, options: ExecuteOptions = 
     startedAt: startedAt.toISOString(),
   };
   const spdInverse = await fastSpdInverse(backend.active);
-  const outcome = runTraining(config, dataset, options.hooks, spdInverse);
+  const outcome = await runTraining(config, dataset, {
+    hooks: options.hooks,
+    spdInverse,
+    replicas: distributed?.replicas,
+    verifyReplicas: distributed?.verifyReplicas,
+    onTrained: options.onTrained,
+  });
   const samples = outcome.steps * config.batchSize;
+  const parallel = (d: DistributedContext): Parallel => {
+    const comm = d.communication();
+    return {
+      workers,
+      launcher: d.launcher,
+      perWorkerBatchSize: config.batchSize / workers,
+      threadsPerWorker: d.threadsPerWorker,
+      allreduce: d.algorithm,
+      communicationSeconds: comm.seconds,
+      bytesAllreducedPerStep: outcome.steps > 0 ? Math.round(comm.payloadBytes / outcome.steps) : 0,
+      replicaChecks: outcome.replicaChecks,
+    };
+  };
   return {
     ...base,
     status: outcome.status,
     ...(outcome.divergedAtStep !== undefined ? { divergedAtStep: outcome.divergedAtStep } : {}),
     ...(outcome.error !== undefined ? { error: outcome.error } : {}),
+    ...(outcome.failureKind !== undefined ? { failureKind: outcome.failureKind } : {}),
+    ...(distributed ? { parallel: parallel(distributed) } : {}),
     epochs: outcome.epochs,
     final: outcome.final,
     optimizerDiagnostics: outcome.optimizerDiagnostics,

@@ -9,10 +9,12 @@ import { createModel } from '../models/createModel.js';
 import { createOptimizer } from '../optim/createOptimizer.js';
 import type { SpdInverse } from '../optim/kfac/dampedInverse.js';
 import { learningRateAt, peakLearningRate } from '../optim/learningRate.js';
+import { ReplicaGroupError, SINGLE_REPLICA, type ReplicaGroup } from '../optim/replicaGroup.js';
 import type { EpochMetrics, FinalMetrics, RunStatus } from '../results/runResult.js';
-import { tf } from '../tf.js';
+import { tf, type Variable } from '../tf.js';
 import { PhaseTimer, type Phase } from '../util/phaseTimer.js';
 import { evaluate } from './evaluate.js';
+import { assertReplicasAgree } from './replicaAgreement.js';
 
 export interface TrainingProgress {
   epoch: number;
@@ -27,11 +29,25 @@ export interface TrainingHooks {
   onEpoch?(metrics: EpochMetrics): void;
 }
 
+export interface TrainingOptions {
+  hooks?: TrainingHooks;
+  /** Float64 SPD inverse for K-FAC factors (LAPACK on cpu-blas). */
+  spdInverse?: SpdInverse;
+  /** Data-parallel group: this process trains on its 1/worldSize share of every global batch. */
+  replicas?: ReplicaGroup;
+  /** Hash the weights after every step and check all replicas agree bit for bit. */
+  verifyReplicas?: boolean;
+  /** Sees the trained parameters of a run that finished ok, before they are disposed. */
+  onTrained?(params: readonly Variable[]): void;
+}
+
 export interface TrainingOutcome {
   status: RunStatus;
   divergedAtStep?: number;
   /** Why a 'failed' run failed. */
   error?: string;
+  /** 'infrastructure' when the replica group broke (worth a retry), 'run' when training itself failed. */
+  failureKind?: 'run' | 'infrastructure';
   epochs: EpochMetrics[];
   final: FinalMetrics | null;
   phases: Record<Phase, number>;
@@ -39,6 +55,8 @@ export interface TrainingOutcome {
   trainSeconds: number;
   /** The optimizer's own run statistics (K-FAC: how often KL-clipping bound). */
   optimizerDiagnostics: Record<string, number>;
+  /** Steps after which replicas were checked to agree bit for bit (0 unless asked). */
+  replicaChecks: number;
 }
 
 /** JSON has no NaN/Infinity: non-finite losses are recorded as null. */
@@ -51,8 +69,21 @@ export class ImpossibleConfigError extends Error {
   }
 }
 
-/** Full batches per epoch (the last incomplete batch is dropped); an ImpossibleConfigError if none. */
-export function stepsPerEpoch(trainCount: number, batchSize: number): number {
+/** Every worker takes an equal share of the global batch. */
+export function assertBatchSplits(batchSize: number, workers: number): void {
+  if (batchSize % workers !== 0) {
+    throw new ImpossibleConfigError(
+      `global batch size ${batchSize} does not split evenly over ${workers} workers (use a multiple of ${workers})`,
+    );
+  }
+}
+
+/**
+ * Full batches per epoch (the last incomplete batch is dropped); an ImpossibleConfigError if none, or
+ * if the global batch does not split evenly over the workers.
+ */
+export function stepsPerEpoch(trainCount: number, batchSize: number, workers = 1): number {
+  assertBatchSplits(batchSize, workers);
   const steps = Math.floor(trainCount / batchSize);
   if (steps === 0) {
     throw new ImpossibleConfigError(
@@ -62,53 +93,67 @@ export function stepsPerEpoch(trainCount: number, batchSize: number): number {
   return steps;
 }
 
-export function runTraining(config: TrainConfig, dataset: Dataset, hooks: TrainingHooks = {}, spdInverse?: SpdInverse): TrainingOutcome {
-  const perEpoch = stepsPerEpoch(dataset.train.count, config.batchSize);
+export async function runTraining(config: TrainConfig, dataset: Dataset, options: TrainingOptions = {}): Promise<TrainingOutcome> {
+  const { hooks = {}, replicas = SINGLE_REPLICA } = options;
+  const perEpoch = stepsPerEpoch(dataset.train.count, config.batchSize, replicas.worldSize);
   const totalSteps = perEpoch * config.epochs;
+  const localRows = config.batchSize / replicas.worldSize;
+  const rowOffset = replicas.rank * localRows;
   const model = createModel(config.model, dataset.inputShape, dataset.numClasses, config.seed);
-  const optimizer = createOptimizer(config.optimizer, model, config.seed, spdInverse);
+  const optimizer = createOptimizer(config.optimizer, model, config.seed, options.spdInverse, replicas);
   const peak = peakLearningRate(config.optimizer.lr, config.schedule, config.batchSize);
   const timer = new PhaseTimer();
   const epochs: EpochMetrics[] = [];
   let step = 0;
   let trainSeconds = 0;
+  let replicaChecks = 0;
   // What every ending shares; read before the finally block disposes the optimizer.
-  const ended = (rest: Pick<TrainingOutcome, 'status' | 'final' | 'steps' | 'divergedAtStep' | 'error'>): TrainingOutcome => ({
+  const ended = (rest: Pick<TrainingOutcome, 'status' | 'final' | 'steps' | 'divergedAtStep' | 'error' | 'failureKind'>): TrainingOutcome => ({
     ...rest,
     epochs,
     phases: timer.snapshot(),
     trainSeconds,
     optimizerDiagnostics: optimizer.diagnostics?.() ?? {},
+    replicaChecks,
   });
   try {
     for (let epoch = 1; epoch <= config.epochs; epoch++) {
       const epochStart = performance.now();
       let lossSum = 0;
       let lr = peak;
-      for (const indices of epochBatches(dataset.train.count, config.batchSize, config.seed, epoch)) {
+      for (const globalIndices of epochBatches(dataset.train.count, config.batchSize, config.seed, epoch)) {
         lr = learningRateAt(peak, config.schedule, step, perEpoch, totalSteps);
+        const indices = globalIndices.subarray(rowOffset, rowOffset + localRows);
         const { x, y } = gatherBatch(dataset.train, indices, dataset.inputShape);
         const [h, w, c] = dataset.inputShape;
         const xt = tf.tensor4d(x, [indices.length, h, w, c]);
         const yt = tf.tensor1d(y, 'int32');
         let loss: number;
         try {
-          loss = optimizer.step({ x: xt, y: yt }, { step, lr, progress: step / totalSteps, timer });
+          const batch = { x: xt, y: yt, rowOffset, globalRows: config.batchSize };
+          loss = await optimizer.step(batch, { step, lr, progress: step / totalSteps, timer });
         } finally {
           xt.dispose();
           yt.dispose();
         }
+        // The loss is the replicas' mean, so every replica sees the same divergence at the same step.
         if (!Number.isFinite(loss)) {
           trainSeconds += (performance.now() - epochStart) / 1000;
           return ended({ status: 'diverged', divergedAtStep: step, final: null, steps: step + 1 });
+        }
+        if (options.verifyReplicas) {
+          await assertReplicasAgree(model.params, replicas, step);
+          replicaChecks++;
         }
         lossSum += loss;
         step++;
         hooks.onStep?.({ epoch, epochs: config.epochs, step, totalSteps, loss });
       }
       trainSeconds += (performance.now() - epochStart) / 1000;
-      const train = timer.time('evaluation', () => evaluate(model, dataset.train, dataset.inputShape, config.evalBatchSize));
-      const test = timer.time('evaluation', () => evaluate(model, dataset.test, dataset.inputShape, config.evalBatchSize));
+      const split = (which: 'train' | 'test') =>
+        timer.timeAsync('evaluation', () => evaluate(model, dataset[which], dataset.inputShape, config.evalBatchSize, replicas));
+      const train = await split('train');
+      const test = await split('test');
       const metrics: EpochMetrics = {
         epoch,
         steps: step,
@@ -123,6 +168,7 @@ export function runTraining(config: TrainConfig, dataset: Dataset, hooks: Traini
       epochs.push(metrics);
       hooks.onEpoch?.(metrics);
     }
+    options.onTrained?.(model.params);
     const last = epochs[epochs.length - 1];
     return ended({
       status: 'ok',
@@ -136,8 +182,9 @@ export function runTraining(config: TrainConfig, dataset: Dataset, hooks: Traini
       steps: step,
     });
   } catch (error) {
-    // A failure mid-run (e.g. a factor that cannot be inverted) is an outcome: keep the epochs done.
-    return ended({ status: 'failed', error: (error as Error).message, final: null, steps: step });
+    // A failure mid-run (e.g. a factor that cannot be inverted, a lost peer) is an outcome: keep the epochs done.
+    const failureKind = error instanceof ReplicaGroupError ? 'infrastructure' : 'run';
+    return ended({ status: 'failed', error: (error as Error).message, failureKind, final: null, steps: step });
   } finally {
     optimizer.dispose();
     model.dispose();

@@ -14,6 +14,15 @@ export class PhaseTimer {
     }
   }
 
+  async timeAsync<T>(phase: Phase, work: () => Promise<T>): Promise<T> {
+    const start = performance.now();
+    try {
+      return await work();
+    } finally {
+      this.totals.set(phase, (this.totals.get(phase) ?? 0) + (performance.now() - start) / 1000);
+    }
+  }
+
   /** Seconds per phase. */
   snapshot(): Record<Phase, number> {
     return Object.fromEntries(PHASES.map((p) => [p, this.totals.get(p) ?? 0])) as Record<Phase, number>;

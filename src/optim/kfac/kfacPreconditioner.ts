@@ -9,9 +9,16 @@ import { tf, type Tensor } from '../../tf.js';
 import { dampedInverses, type SpdInverse } from './dampedInverse.js';
 import { activationFactor, gradientFactor } from './kroneckerFactors.js';
 
-interface FactorPair {
+export interface FactorPair {
   a: tf.Tensor2D;
   g: tf.Tensor2D;
+}
+
+export function disposeFactors(pairs: Iterable<FactorPair>): void {
+  for (const f of pairs) {
+    f.a.dispose();
+    f.g.dispose();
+  }
 }
 
 export class KfacPreconditioner {
@@ -29,27 +36,45 @@ export class KfacPreconditioner {
   }
 
   /**
-   * Folds this batch's factors into the running averages. `inputs` holds each layer's input, `grads`
-   * each layer's dL/ds for the batch-mean loss (from true labels or sampled ones).
+   * This batch's Kronecker factors per layer. `inputs` holds each layer's input, `grads` each layer's
+   * dL/ds for the batch-mean loss (from true labels or sampled ones). Caller owns the result.
    */
-  updateFactors(inputs: LayerTrace['inputs'], grads: LayerTrace['preActivationGrads'], batchSize: number): void {
+  batchFactors(inputs: LayerTrace['inputs'], grads: LayerTrace['preActivationGrads'], batchSize: number): Map<string, FactorPair> {
+    const fresh = new Map<string, FactorPair>();
+    try {
+      for (const layer of this.layers) {
+        const a = inputs.get(layer.name);
+        const g = grads.get(layer.name);
+        if (!a || !g) throw new Error(`K-FAC: no statistics recorded for layer ${layer.name}`);
+        fresh.set(layer.name, { a: activationFactor(layer, a), g: gradientFactor(g, batchSize) });
+      }
+    } catch (error) {
+      disposeFactors(fresh.values());
+      throw error;
+    }
+    return fresh;
+  }
+
+  /** Folds a batch's factors into the running averages (EMA); takes ownership of `fresh`. */
+  accumulateFactors(fresh: Map<string, FactorPair>): void {
     for (const layer of this.layers) {
-      const a = inputs.get(layer.name);
-      const g = grads.get(layer.name);
-      if (!a || !g) throw new Error(`K-FAC: no statistics recorded for layer ${layer.name}`);
-      const fresh = { a: activationFactor(layer, a), g: gradientFactor(g, batchSize) };
+      const cur = fresh.get(layer.name);
+      if (!cur) throw new Error(`K-FAC: no batch factors for layer ${layer.name}`);
       const old = this.factors.get(layer.name);
       if (!old) {
-        this.factors.set(layer.name, { a: tf.keep(fresh.a), g: tf.keep(fresh.g) });
+        this.factors.set(layer.name, { a: tf.keep(cur.a), g: tf.keep(cur.g) });
         continue;
       }
-      const ema = (prev: Tensor, cur: Tensor) => tf.keep(tf.tidy(() => tf.add(tf.mul(prev, this.emaDecay), tf.mul(cur, 1 - this.emaDecay)))) as tf.Tensor2D;
-      this.factors.set(layer.name, { a: ema(old.a, fresh.a), g: ema(old.g, fresh.g) });
-      old.a.dispose();
-      old.g.dispose();
-      fresh.a.dispose();
-      fresh.g.dispose();
+      const ema = (prev: Tensor, next: Tensor) =>
+        tf.keep(tf.tidy(() => tf.add(tf.mul(prev, this.emaDecay), tf.mul(next, 1 - this.emaDecay)))) as tf.Tensor2D;
+      this.factors.set(layer.name, { a: ema(old.a, cur.a), g: ema(old.g, cur.g) });
+      disposeFactors([old, cur]);
     }
+  }
+
+  /** `batchFactors` then `accumulateFactors`: a single process's factor update. */
+  updateFactors(inputs: LayerTrace['inputs'], grads: LayerTrace['preActivationGrads'], batchSize: number): void {
+    this.accumulateFactors(this.batchFactors(inputs, grads, batchSize));
   }
 
   /** Recomputes the damped inverses from the current factors, in float64. */
@@ -84,10 +109,7 @@ export class KfacPreconditioner {
   }
 
   dispose(): void {
-    for (const f of [...this.factors.values(), ...this.inverses.values()]) {
-      f.a.dispose();
-      f.g.dispose();
-    }
+    disposeFactors([...this.factors.values(), ...this.inverses.values()]);
     this.factors.clear();
     this.inverses.clear();
   }

@@ -1,0 +1,53 @@
+/**
+ * `train --workers N` on one host: start N ranks of this same command and supervise them. Rank 0's
+ * output is passed through (progress, --json); other ranks' free-text lines are prefixed with their
+ * rank. When a worker dies the others are stopped and the run is recorded as an infrastructure
+ * failure naming that rank.
+ */
+import { launchLocalWorld } from '../collective/launchLocalWorld.js';
+import type { TrainConfig } from '../config/trainConfig.js';
+import { failedRunResult } from '../results/failedRunResult.js';
+import { writeJsonAtomic } from '../results/writeJsonAtomic.js';
+import { EXIT } from './exitCodes.js';
+import { parseProgressLine } from '../harness/progressLine.js';
+import type { TrainFlags } from './trainOptions.js';
+
+/** Exit codes with which rank 0 has already reported the run itself (result written or error printed). */
+const REPORTED_BY_LEAD = new Set<number>([EXIT.ok, EXIT.runFailed, EXIT.badInput, EXIT.diverged]);
+const TAIL_LINES = 40;
+
+export async function launchTrainWorkers(config: TrainConfig, flags: TrainFlags, workers: number): Promise<number> {
+  const startedAt = new Date();
+  const tail: string[] = [];
+  const remember = (line: string) => {
+    tail.push(line);
+    if (tail.length > TAIL_LINES) tail.shift();
+  };
+  const outcome = await launchLocalWorld({
+    command: process.execPath,
+    // The same command line: each worker finds its rank in the environment the launcher sets.
+    args: [...process.execArgv, process.argv[1], ...process.argv.slice(2)],
+    workers,
+    onStdoutLine: (rank, line) => {
+      if (rank === 0) process.stdout.write(`${line}\n`);
+    },
+    onStderrLine: (rank, line) => {
+      if (rank === 0) {
+        process.stderr.write(`${line}\n`);
+        if (!parseProgressLine(line)) remember(line);
+      } else if (!parseProgressLine(line)) {
+        process.stderr.write(`[rank ${rank}] ${line}\n`);
+        remember(`[rank ${rank}] ${line}`);
+      }
+    },
+  });
+  if (outcome.ok) return outcome.exitCodes[0] ?? EXIT.ok;
+  const leadCode = outcome.exitCodes?.[0];
+  if (outcome.failedRank === 0 && leadCode !== undefined && leadCode !== null && REPORTED_BY_LEAD.has(leadCode)) return leadCode;
+  const error = `data-parallel run failed: ${outcome.reason}`;
+  if (flags.out) {
+    writeJsonAtomic(flags.out, failedRunResult({ config, error, failureKind: 'infrastructure', startedAt, stderrTail: tail.join('\n') }));
+  }
+  console.error(`ngd-bench: error: ${error}`);
+  return EXIT.infrastructure;
+}

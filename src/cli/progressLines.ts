@@ -1,0 +1,24 @@
+/**
+ * Machine progress for harnesses (`--progress jsonl`): one JSON object per line on stderr, so free-text
+ * warnings and errors on the same stream stay readable. Step events are throttled. The protocol (and
+ * its parser) is the harness's: src/harness/progressLine.ts.
+ */
+import type { ProgressEvent } from '../harness/progressLine.js';
+import type { TrainingHooks } from '../train/runTraining.js';
+
+const STEP_EVENT_INTERVAL_MS = 500;
+
+export function progressLineHooks(epochs: number, write: (line: string) => void = (line) => process.stderr.write(line)): TrainingHooks {
+  let last = 0;
+  const emit = (e: ProgressEvent) => write(`${JSON.stringify(e)}\n`);
+  return {
+    onStep: (p) => {
+      const now = performance.now();
+      if (now - last < STEP_EVENT_INTERVAL_MS && p.step !== p.totalSteps) return;
+      last = now;
+      emit({ event: 'step', epoch: p.epoch, epochs: p.epochs, step: p.step, totalSteps: p.totalSteps, loss: p.loss });
+    },
+    onEpoch: (m) =>
+      emit({ event: 'epoch', epoch: m.epoch, epochs, trainAccuracy: m.trainAccuracy, testAccuracy: m.testAccuracy, seconds: m.seconds }),
+  };
+}

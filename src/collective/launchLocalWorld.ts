@@ -1,0 +1,185 @@
+/**
+ * Our own launcher for one host: starts N worker processes that find their rank, the world size, rank
+ * 0's port and a fresh random token in the environment (NGD_BENCH_*), and supervises them. The first
+ * worker to fail (by time) is the one reported; the others are then stopped (SIGTERM, SIGKILL after a
+ * grace period), and their failures, caused by the first, are not reported.
+ *
+ * Children are started with argument arrays (never a shell), each with its own thread budget so N
+ * workers do not oversubscribe the cores. If this process exits or receives SIGINT/SIGTERM, execa's
+ * `cleanup` kills the workers. Workers should be started as `node ...` directly: a wrapper (npx, a
+ * shell) would be the one that gets the signals, and its own children could outlive it.
+ */
+import { randomBytes } from 'node:crypto';
+import { availableParallelism } from 'node:os';
+import { createInterface } from 'node:readline';
+import type { Readable } from 'node:stream';
+import { execa, type ResultPromise } from 'execa';
+import { formatSeconds } from './deadline.js';
+import { findFreePort } from './freePort.js';
+import { LOOPBACK } from './worldInfo.js';
+
+export const KILL_GRACE_MS = 3_000;
+
+export interface LocalWorldOptions {
+  /** Executable, e.g. process.execPath. */
+  command: string;
+  /** Arguments, the same for every worker (the rank comes from the environment). */
+  args: readonly string[];
+  workers: number;
+  /** Extra environment for every worker, on top of this process's. */
+  env?: Readonly<Record<string, string>>;
+  cwd?: string;
+  /** Whole-world wall-clock limit; none by default. */
+  timeoutMs?: number;
+  /** OPENBLAS_NUM_THREADS and OMP_NUM_THREADS per worker (default: the cores divided among the workers, at least 1). */
+  threadsPerWorker?: number;
+  /** CUDA_VISIBLE_DEVICES=<rank> per worker: one GPU each (default false: the environment decides). */
+  pinGpus?: boolean;
+  /** Grace between SIGTERM and SIGKILL when stopping workers (default 3 s). */
+  killGraceMs?: number;
+  /** Each line a worker prints on stdout (default: written to this stdout prefixed with `[rank r] `). */
+  onStdoutLine?(rank: number, line: string): void;
+  /** Each line a worker prints on stderr (default: written to this stderr prefixed with `[rank r] `). */
+  onStderrLine?(rank: number, line: string): void;
+}
+
+interface OutcomeBase {
+  /** Per rank: the exit code, or null if a signal ended it (or it never started). */
+  exitCodes: (number | null)[];
+  /** Per rank: the signal that ended it, or null. */
+  signals: (string | null)[];
+  /** Per rank: the process id (undefined if it could not be started). */
+  pids: (number | undefined)[];
+  seconds: number;
+}
+
+export type LocalWorldOutcome =
+  | (OutcomeBase & { ok: true; exitCodes: number[] })
+  | (OutcomeBase & {
+      ok: false;
+      /** The rank that failed first; null when the world timed out. */
+      failedRank: number | null;
+      /** One line, e.g. "worker rank 1 was killed by SIGKILL" or "worker rank 1 exited with code 4: Error: boom". */
+      reason: string;
+    });
+
+interface FirstFailure {
+  rank: number | null;
+  /** Filled in once the failing worker's stderr has been read to the end. */
+  describe: () => string;
+}
+
+export async function launchLocalWorld(options: LocalWorldOptions): Promise<LocalWorldOutcome> {
+  const { workers } = options;
+  if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers ${workers} must be a positive integer`);
+  const threads = options.threadsPerWorker ?? Math.max(1, Math.floor(availableParallelism() / workers));
+  const graceMs = options.killGraceMs ?? KILL_GRACE_MS;
+  const port = await findFreePort(LOOPBACK);
+  const token = randomBytes(32).toString('hex');
+  const started = performance.now();
+
+  const lastStderrLines: string[][] = Array.from({ length: workers }, () => []);
+  const exitCodes: (number | null)[] = Array(workers).fill(null);
+  const signals: (string | null)[] = Array(workers).fill(null);
+  let failure: FirstFailure | null = null;
+
+  const subprocesses: ResultPromise[] = [];
+  const stopAll = () => {
+    for (const subprocess of subprocesses) if (subprocess.exitCode === null && subprocess.signalCode === null) subprocess.kill('SIGTERM');
+  };
+  const recordFailure = (first: FirstFailure) => {
+    if (failure) return;
+    failure = first;
+    stopAll();
+  };
+
+  for (let rank = 0; rank < workers; rank++) {
+    const subprocess = execa(options.command, [...options.args], {
+      cwd: options.cwd,
+      env: {
+        ...options.env,
+        NGD_BENCH_RANK: String(rank),
+        NGD_BENCH_WORLD_SIZE: String(workers),
+        NGD_BENCH_MASTER_ADDR: LOOPBACK,
+        NGD_BENCH_MASTER_PORT: String(port),
+        NGD_BENCH_TOKEN: token,
+        OPENBLAS_NUM_THREADS: String(threads),
+        OMP_NUM_THREADS: String(threads),
+        ...(options.pinGpus ? { CUDA_VISIBLE_DEVICES: String(rank) } : {}),
+      },
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      reject: false,
+      cleanup: true,
+      forceKillAfterDelay: graceMs,
+    });
+    subprocesses.push(subprocess);
+    forwardLines(subprocess.stdout, (line) => (options.onStdoutLine ?? prefixed(process.stdout))(rank, line));
+    forwardLines(subprocess.stderr, (line) => {
+      rememberLine(lastStderrLines[rank], line);
+      (options.onStderrLine ?? prefixed(process.stderr))(rank, line);
+    });
+    // 'exit' orders failures by when they happened; the result (below) waits for output to drain.
+    subprocess.once('exit', (code, signal) => {
+      exitCodes[rank] = code;
+      signals[rank] = signal;
+      if (signal !== null) recordFailure({ rank, describe: () => `worker rank ${rank} was killed by ${signal}` });
+      else if (code !== 0) {
+        recordFailure({ rank, describe: () => `worker rank ${rank} exited with code ${code}${suffix(lastMeaningfulLine(lastStderrLines[rank]))}` });
+      }
+    });
+  }
+
+  let timer: NodeJS.Timeout | undefined;
+  if (options.timeoutMs !== undefined) {
+    timer = setTimeout(() => recordFailure({ rank: null, describe: () => `timed out after ${formatSeconds(options.timeoutMs!)}` }), options.timeoutMs);
+  }
+  const results = await Promise.all(subprocesses);
+  clearTimeout(timer);
+
+  // A worker that could not be started never emits 'exit'.
+  results.forEach((result, rank) => {
+    if (result.exitCode === undefined && result.signal === undefined) {
+      recordFailure({ rank, describe: () => `worker rank ${rank} could not be started: ${result.originalMessage ?? result.shortMessage ?? 'unknown error'}` });
+    }
+  });
+
+  const base: OutcomeBase = { exitCodes, signals, pids: subprocesses.map((s) => s.pid), seconds: (performance.now() - started) / 1000 };
+  const first = failure as FirstFailure | null;
+  if (first) return { ...base, ok: false, failedRank: first.rank, reason: first.describe() };
+  return { ...base, ok: true, exitCodes: exitCodes.map((code) => code ?? 0) };
+}
+
+function forwardLines(stream: Readable, onLine: (line: string) => void): void {
+  createInterface({ input: stream, crlfDelay: Infinity }).on('line', onLine);
+}
+
+function prefixed(out: NodeJS.WriteStream): (rank: number, line: string) => void {
+  return (rank, line) => out.write(`[rank ${rank}] ${line}\n`);
+}
+
+const REMEMBERED_LINES = 20;
+
+function rememberLine(lines: string[], line: string): void {
+  lines.push(line);
+  if (lines.length > REMEMBERED_LINES) lines.shift();
+}
+
+/**
+ * The last stderr line worth quoting: skips blank lines, stack frames, the source excerpt markers
+ * and Node's closing "Node.js v20..." banner, so an uncaught exception yields "Error: boom".
+ */
+export function lastMeaningfulLine(lines: readonly string[]): string | null {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i].trim();
+    if (line === '' || /^at\s/.test(line) || /^Node\.js v\d/.test(line) || /^\^+$/.test(line)) continue;
+    return line.length > 300 ? `${line.slice(0, 297)}...` : line;
+  }
+  return null;
+}
+
+function suffix(line: string | null): string {
+  return line === null ? '' : `: ${line}`;
+}

@@ -1,0 +1,143 @@
+/**
+ * The rendezvous: every rank tells rank 0 where its ring listener is; once all have joined, rank 0
+ * sends everyone the table. A hello with a wrong token, a duplicate rank or another world size is
+ * refused (a `refuse` frame with the reason, then the connection is closed) and rank 0 keeps waiting
+ * for the real ranks: a stray or hostile connection cannot break a world, only delay it.
+ */
+import { createServer, type Socket } from 'node:net';
+import { formatSeconds, withDeadline } from './deadline.js';
+import { FrameError, RendezvousError } from './errors.js';
+import { FramedConnection } from './framedConnection.js';
+import { decodeJsonPayload, FRAME_TYPE, HANDSHAKE_MAX_MESSAGE_BYTES, type Frame } from './frames.js';
+import { helloProblem, parseHello, parseRefusal, parseWelcome, plainAddress, type Hello, type RingEndpoint } from './handshake.js';
+import { ConnectFailed, connectWithRetry, listen } from './tcp.js';
+import type { WorldInfo } from './worldInfo.js';
+
+export interface RendezvousOptions {
+  /** Epoch ms by which the table must be complete. */
+  deadline: number;
+  /** The budget the deadline came from, for messages. */
+  timeoutMs: number;
+  chunkBytes: number;
+  warn: (line: string) => void;
+}
+
+/** Rank 0: listen on bindAddr:masterPort until every other rank joined; returns the table. */
+export async function hostRendezvous(world: WorldInfo, own: RingEndpoint, options: RendezvousOptions): Promise<RingEndpoint[]> {
+  const server = createServer();
+  try {
+    await listen(server, world.masterPort, world.bindAddr);
+  } catch (error) {
+    throw new RendezvousError(`rank 0 cannot listen on ${world.bindAddr}:${world.masterPort} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+  }
+  const joined = new Map<number, { connection: FramedConnection; endpoint: RingEndpoint }>();
+  const connections = new Set<FramedConnection>();
+  let complete: (table: RingEndpoint[]) => void = () => {};
+  const everyoneJoined = new Promise<RingEndpoint[]>((resolve) => (complete = resolve));
+
+  const refuse = (connection: FramedConnection, reason: string) => {
+    options.warn(`rendezvous: refused ${connection.label}: ${reason}`);
+    try {
+      connection.sendJson(FRAME_TYPE.refuse, { reason });
+    } catch {
+      // already gone: nothing to tell
+    }
+    void connection.close();
+  };
+
+  const onHello = (connection: FramedConnection, frame: Frame) => {
+    let hello: Hello;
+    try {
+      if (frame.type !== FRAME_TYPE.hello) throw new FrameError(`expected a hello, got frame type ${frame.type}`);
+      hello = parseHello(decodeJsonPayload(frame));
+    } catch (error) {
+      refuse(connection, `malformed hello: ${(error as Error).message}`);
+      return;
+    }
+    const problem = helloProblem(hello, { token: world.token, worldSize: world.worldSize, chunkBytes: options.chunkBytes }, new Set(joined.keys()));
+    if (problem) {
+      refuse(connection, problem);
+      return;
+    }
+    connection.peerRank = hello.rank;
+    const endpoint = { host: hello.host === '' ? plainAddress(connection.socket.remoteAddress) : hello.host, port: hello.port };
+    joined.set(hello.rank, { connection, endpoint });
+    connection.onLost((error) => {
+      if (joined.get(hello.rank)?.connection !== connection) return;
+      joined.delete(hello.rank);
+      options.warn(`rendezvous: rank ${hello.rank} left before the world was complete (${error.message})`);
+    });
+    if (joined.size === world.worldSize - 1) {
+      const table = [own, ...[...joined.entries()].sort(([a], [b]) => a - b).map(([, entry]) => entry.endpoint)];
+      for (const { connection: peer } of joined.values()) {
+        peer.sendJson(FRAME_TYPE.welcome, { peers: table });
+        connections.delete(peer);
+        void peer.close();
+      }
+      complete(table);
+    }
+  };
+
+  server.on('connection', (socket: Socket) => {
+    const connection = new FramedConnection(socket, HANDSHAKE_MAX_MESSAGE_BYTES, `connection from ${plainAddress(socket.remoteAddress)}:${socket.remotePort}`);
+    connections.add(connection);
+    connection.receive().then(
+      (frame) => onHello(connection, frame),
+      (error: Error) => {
+        options.warn(`rendezvous: dropped ${error.message}`);
+        connection.destroy();
+      },
+    );
+  });
+
+  try {
+    return await withDeadline(everyoneJoined, options.deadline, () => {
+      const missing = range(1, world.worldSize).filter((rank) => !joined.has(rank));
+      return new RendezvousError(
+        `rendezvous timed out after ${formatSeconds(options.timeoutMs)}: rank${missing.length > 1 ? 's' : ''} ${missing.join(', ')} never joined rank 0 at ${world.bindAddr}:${world.masterPort}`,
+      );
+    });
+  } finally {
+    // Stop accepting; welcomed connections finish closing on their own.
+    server.close();
+    for (const connection of connections) connection.destroy();
+  }
+}
+
+/** Rank > 0: reach rank 0 (retrying until it listens), introduce ourselves, wait for the table. */
+export async function joinRendezvous(world: WorldInfo, own: RingEndpoint, options: RendezvousOptions): Promise<RingEndpoint[]> {
+  const where = `rank 0 at ${world.masterAddr}:${world.masterPort}`;
+  const timedOut = (what: string) => new RendezvousError(`rendezvous timed out after ${formatSeconds(options.timeoutMs)}: ${what}`);
+  let socket: Socket;
+  try {
+    socket = await connectWithRetry(world.masterAddr, world.masterPort, options.deadline);
+  } catch (error) {
+    throw timedOut(`could not reach ${where} (${error instanceof ConnectFailed ? error.code : (error as Error).message})`);
+  }
+  const connection = new FramedConnection(socket, HANDSHAKE_MAX_MESSAGE_BYTES, where);
+  try {
+    const hello: Hello = { token: world.token, rank: world.rank, worldSize: world.worldSize, host: own.host, port: own.port, chunkBytes: options.chunkBytes };
+    connection.sendJson(FRAME_TYPE.hello, hello);
+    const reply = await withDeadline(connection.receive(), options.deadline, () => timedOut(`joined ${where}, but not every rank joined in time`)).catch(
+      (error: Error) => {
+        throw error instanceof RendezvousError && error.message.startsWith('rendezvous timed out')
+          ? error
+          : new RendezvousError(`rendezvous failed: ${where} closed the connection without answering (${error.message})`);
+      },
+    );
+    if (reply.type === FRAME_TYPE.refuse) throw new RendezvousError(`rendezvous refused: ${parseRefusal(decodeJsonPayload(reply))}`);
+    if (reply.type !== FRAME_TYPE.welcome) throw new RendezvousError(`rendezvous failed: ${where} answered with frame type ${reply.type}`);
+    const table = parseWelcome(decodeJsonPayload(reply), world.worldSize);
+    if (table[world.rank].port !== own.port) throw new RendezvousError(`rendezvous failed: the table from ${where} does not list this rank's listener`);
+    return table;
+  } catch (error) {
+    if (error instanceof FrameError) throw new RendezvousError(`rendezvous failed: ${where} sent a malformed reply (${error.message})`);
+    throw error;
+  } finally {
+    connection.destroy();
+  }
+}
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: Math.max(0, to - from) }, (_, i) => from + i);
+}

@@ -1,0 +1,72 @@
+/** The probe report file (`ngd-bench probe`): its TypeBox schema is the source of its types. */
+import { Type, type Static } from '@sinclair/typebox';
+import { EnvironmentSchema } from '../results/runResult.js';
+import { FigureSchema } from './figure.js';
+
+export const StepPhaseProbeSchema = Type.Object(
+  {
+    optimizerLabel: Type.String(),
+    optimizer: Type.String(),
+    model: Type.String(),
+    batchSize: Type.Integer({ minimum: 1 }),
+    step: FigureSchema,
+    samplesPerSecond: Type.Number({ minimum: 0, description: 'batch size / mean step time' }),
+    phases: Type.Object(
+      {
+        forwardBackward: FigureSchema,
+        curvature: FigureSchema,
+        inversion: FigureSchema,
+        preconditioning: FigureSchema,
+        update: FigureSchema,
+      },
+      { additionalProperties: false, description: 'per-step time of each phase; phases run every k steps have median 0 and an amortized mean' },
+    ),
+  },
+  { additionalProperties: false },
+);
+
+export const AllreduceProbeSchema = Type.Object(
+  {
+    bytes: Type.Integer({ minimum: 0 }),
+    latency: FigureSchema,
+    algorithmBandwidth: Type.Number({ minimum: 0, description: 'bytes / median time, bytes per second' }),
+    busBandwidth: Type.Number({ minimum: 0, description: '2 (N-1)/N x algorithm bandwidth: what each link carried, comparable to raw TCP' }),
+  },
+  { additionalProperties: false },
+);
+
+export const ProbeReportSchema = Type.Object(
+  {
+    schemaVersion: Type.Literal(1),
+    kind: Type.Literal('ngd-bench-probes'),
+    suite: Type.String(),
+    toolVersion: Type.String(),
+    environment: EnvironmentSchema,
+    createdAt: Type.String({ format: 'date-time' }),
+    stepPhases: Type.Array(StepPhaseProbeSchema),
+    allreduce: Type.Union([
+      Type.Object(
+        {
+          workers: Type.Integer({ minimum: 2 }),
+          algorithm: Type.String(),
+          sizes: Type.Array(AllreduceProbeSchema),
+          loopbackTcp: Type.Object(
+            {
+              bytes: Type.Integer({ minimum: 1 }),
+              bytesPerSecond: Type.Number({ minimum: 0, description: 'median one-way throughput of one loopback TCP stream' }),
+              transfer: FigureSchema,
+            },
+            { additionalProperties: false, description: 'raw loopback TCP, measured in the same run: the reference for the allreduce' },
+          ),
+        },
+        { additionalProperties: false },
+      ),
+      Type.Null(),
+    ]),
+  },
+  { additionalProperties: false },
+);
+
+export type ProbeReport = Static<typeof ProbeReportSchema>;
+export type StepPhaseProbe = Static<typeof StepPhaseProbeSchema>;
+export type AllreduceProbe = Static<typeof AllreduceProbeSchema>;

@@ -1,0 +1,56 @@
+/**
+ * A suite's timing probes: per optimizer and batch size the cost of each step phase, and, with two or
+ * more workers, allreduce latency and bandwidth next to raw loopback TCP (measured in the same run).
+ */
+import { describeEnvironment } from '../backend/environment.js';
+import { selectBackend } from '../backend/selectBackend.js';
+import type { Suite } from '../suite/suiteSchema.js';
+import { runConfig } from '../suite/expandSuite.js';
+import { probeSettings } from '../suite/probes.js';
+import { prepareData } from '../train/prepareData.js';
+import { fastSpdInverse } from '../train/executeRun.js';
+import { stepsPerEpoch } from '../train/runTraining.js';
+import { TOOL_VERSION } from '../version.js';
+import type { ProbeReport, StepPhaseProbe } from './probeReport.js';
+import { probeStepPhases } from './stepPhaseProbe.js';
+
+export interface ProbeOptions {
+  /** Timed steps per cell (default: the suite's probes.iterations). */
+  iterations?: number;
+  /** Measures the collectives between local worker processes; returns null when there is one worker. */
+  allreduce?: (workers: number, sizes: readonly number[], iterations: number) => Promise<ProbeReport['allreduce']>;
+  onProgress?(line: string): void;
+}
+
+/** Untimed steps first: step 0 builds K-FAC factors and inverses, and lets caches warm. */
+const WARMUP_STEPS = 2;
+
+export async function runProbes(suite: Suite, options: ProbeOptions = {}): Promise<ProbeReport> {
+  const settings = probeSettings(suite);
+  const iterations = options.iterations ?? settings.iterations;
+  const first = runConfig(suite, { optimizerLabel: settings.optimizers[0], batchSize: settings.batchSizes[0], seed: suite.seeds[0] });
+  const dataset = await prepareData(first);
+  const backend = await selectBackend(first.backend, (line) => options.onProgress?.(line));
+  const spdInverse = await fastSpdInverse(backend.active);
+  const stepPhases: StepPhaseProbe[] = [];
+  for (const optimizerLabel of settings.optimizers) {
+    for (const batchSize of settings.batchSizes) {
+      const config = runConfig(suite, { optimizerLabel, batchSize, seed: suite.seeds[0] });
+      stepsPerEpoch(dataset.train.count, batchSize); // a batch larger than the data is an ImpossibleConfigError, not an endless loop
+      options.onProgress?.(`probe ${optimizerLabel} b${batchSize}: ${iterations} steps`);
+      const figures = await probeStepPhases(config, dataset, { iterations, warmup: WARMUP_STEPS, spdInverse });
+      stepPhases.push({ optimizerLabel, optimizer: config.optimizer.name, model: config.model.name, batchSize, ...figures });
+    }
+  }
+  const allreduce = settings.workers >= 2 && options.allreduce ? await options.allreduce(settings.workers, settings.allreduceSizes, iterations) : null;
+  return {
+    schemaVersion: 1,
+    kind: 'ngd-bench-probes',
+    suite: suite.name,
+    toolVersion: TOOL_VERSION,
+    environment: describeEnvironment(backend),
+    createdAt: new Date().toISOString(),
+    stepPhases,
+    allreduce,
+  };
+}

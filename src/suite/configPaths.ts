@@ -1,0 +1,72 @@
+/**
+ * Dotted paths into TrainConfig (`optimizer.kfac.damping`), derived from TrainConfigSchema so that a
+ * new config field is sweepable without touching the suite code.
+ */
+import type { TSchema } from '@sinclair/typebox';
+import { TrainConfigSchema } from '../config/trainConfig.js';
+
+type Node = Record<string, unknown>;
+const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Paths that are axes of the suite and may not be swept, with where their values go instead. */
+export const AXIS_PATHS: Readonly<Record<string, string>> = {
+  batchSize: 'list the batch sizes in "batchSizes"',
+  seed: 'list the seeds in "seeds"',
+  'optimizer.name': 'list the optimizers in "optimizers"',
+  workers: 'list the worker counts in "workers"',
+};
+
+function leaves(schema: Node, prefix: string, out: Map<string, TSchema>): void {
+  for (const [key, sub] of Object.entries((schema.properties ?? {}) as Record<string, Node>)) {
+    const path = prefix ? `${prefix}.${key}` : key;
+    if (sub.type === 'object' && isNode(sub.properties)) leaves(sub, path, out);
+    else out.set(path, sub as TSchema);
+  }
+}
+
+const LEAVES = new Map<string, TSchema>();
+leaves(TrainConfigSchema as unknown as Node, '', LEAVES);
+
+/** A schema accepts a scalar (sweep values are scalars: numbers, strings, booleans, null). */
+function isScalar(schema: Node): boolean {
+  if (Array.isArray(schema.anyOf)) return (schema.anyOf as Node[]).every(isScalar);
+  return schema.type !== 'array' && schema.type !== 'object';
+}
+
+/** Every leaf path of TrainConfig (including lists such as model.hiddenWidths). */
+export const CONFIG_LEAF_PATHS: readonly string[] = [...LEAVES.keys()];
+
+/** Every path a suite may sweep, in schema order. */
+export const SWEEPABLE_PATHS: readonly string[] = [...LEAVES]
+  .filter(([path, schema]) => !(path in AXIS_PATHS) && isScalar(schema as unknown as Node))
+  .map(([path]) => path);
+
+/** The schema of the config value at a sweepable path. */
+export function schemaAtPath(path: string): TSchema {
+  const schema = LEAVES.get(path);
+  if (!schema || !SWEEPABLE_PATHS.includes(path)) throw new Error(`internal error: '${path}' is not a sweepable path`);
+  return schema;
+}
+
+/** Sets `value` at a dotted path of a plain object, creating intermediate objects. */
+export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
+  const keys = path.split('.');
+  let node = target;
+  for (const key of keys.slice(0, -1)) {
+    if (!isNode(node[key])) node[key] = {};
+    node = node[key] as Record<string, unknown>;
+  }
+  node[keys[keys.length - 1]] = value;
+}
+
+/** The optimizer section a path belongs to, if it only applies to some optimizers. */
+export function optimizerSection(path: string): 'kfac' | 'smoothing' | undefined {
+  if (path.startsWith('optimizer.kfac.')) return 'kfac';
+  if (path.startsWith('optimizer.smoothing.')) return 'smoothing';
+  return undefined;
+}
+
+/** Which optimizers read the K-FAC and smoothing sections (the rest reject them, see resolveTrainConfig). */
+export function optimizerUses(name: string, section: 'kfac' | 'smoothing'): boolean {
+  return section === 'kfac' ? name === 'ngd' || name === 'smoothed-ngd' : name === 'smoothed-sgd' || name === 'smoothed-ngd';
+}
