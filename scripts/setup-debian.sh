@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Everything ngd-bench needs on a fresh Debian machine: system packages (real Fashion-MNIST, OpenBLAS
-# and LAPACKE for the accelerated CPU path), npm dependencies, the native BLAS addon, the build.
+# and LAPACKE for the accelerated CPU path, Open MPI to test launching ranks with mpirun), npm
+# dependencies, the native BLAS addon, the build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-packages=(dataset-fashion-mnist libopenblas-dev liblapacke-dev)
+packages=(dataset-fashion-mnist libopenblas-dev liblapacke-dev openmpi-bin)
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if ((${#missing[@]})); then

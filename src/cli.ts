@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /** The `ngd-bench` command line. */
 import { Command, CommanderError } from 'commander';
+import { checkCommand } from './cli/checkCommand.js';
 import { mergeCommand } from './cli/mergeCommand.js';
 import { allreduceProbeWorkerCommand, probeCommand } from './cli/probeCommand.js';
 import { runCommand } from './cli/runCommand.js';
@@ -16,7 +17,7 @@ export function buildProgram(): Command {
     .version(TOOL_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [trainCommand(), validateCommand(), runCommand(), mergeCommand(), probeCommand()]) {
+  for (const command of [trainCommand(), validateCommand(), runCommand(), mergeCommand(), probeCommand(), checkCommand()]) {
     program.addCommand(command.exitOverride());
   }
   program.addCommand(allreduceProbeWorkerCommand().exitOverride(), { hidden: true });

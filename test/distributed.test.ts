@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -82,23 +82,52 @@ describe('data parallelism: 2 workers at global batch B equal 1 worker at B', ()
   });
 });
 
-/** Pids of the processes whose parent is `pid`, with their NGD_BENCH_RANK. */
-function workersOf(pid: number): { pid: number; rank: number }[] {
-  const found: { pid: number; rank: number }[] = [];
+/** Parent pid of every process, from /proc. */
+function parentPids(): Map<number, number> {
+  const parents = new Map<number, number>();
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
       const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const ppid = Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]);
-      if (ppid !== pid) continue;
-      const env = readFileSync(`/proc/${entry}/environ`, 'utf8').split('\0');
-      const rank = env.find((v) => v.startsWith('NGD_BENCH_RANK='));
-      if (rank) found.push({ pid: Number(entry), rank: Number(rank.split('=')[1]) });
+      parents.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
     } catch {
       // the process ended while we looked
     }
   }
+  return parents;
+}
+
+/** The worker ranks (processes with NGD_BENCH_RANK) among the descendants of `pid`. */
+function workersOf(pid: number): { pid: number; rank: number }[] {
+  const parents = parentPids();
+  const isDescendant = (p: number): boolean => {
+    for (let q = parents.get(p); q !== undefined && q > 1; q = parents.get(q)) if (q === pid) return true;
+    return false;
+  };
+  const found: { pid: number; rank: number }[] = [];
+  for (const p of parents.keys()) {
+    if (!isDescendant(p)) continue;
+    try {
+      const rank = readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').find((v) => v.startsWith('NGD_BENCH_RANK='));
+      if (rank) found.push({ pid: p, rank: Number(rank.split('=')[1]) });
+    } catch {
+      // ended meanwhile
+    }
+  }
   return found;
+}
+
+/** Waits until `pid` has `count` worker descendants, lets them train a while, and SIGKILLs rank 1. */
+async function killRank1(pid: number, count = 2): Promise<{ workers: { pid: number; rank: number }[]; killedAt: number }> {
+  let workers: { pid: number; rank: number }[] = [];
+  for (let i = 0; i < 600 && workers.length < count; i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    workers = workersOf(pid);
+  }
+  assert.equal(workers.length, count, `${count} workers started`);
+  await new Promise((r) => setTimeout(r, 4000)); // let training start
+  process.kill(workers.find((w) => w.rank === 1)!.pid, 'SIGKILL');
+  return { workers, killedAt: Date.now() };
 }
 
 const alive = (pid: number) => {
@@ -121,16 +150,7 @@ describe('faults', () => {
     let stderr = '';
     launcher.stderr.on('data', (d) => (stderr += d));
     const exited = new Promise<number | null>((resolve) => launcher.on('exit', (code) => resolve(code)));
-    let workers: { pid: number; rank: number }[] = [];
-    for (let i = 0; i < 300 && workers.length < 2; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      workers = workersOf(launcher.pid!);
-    }
-    assert.equal(workers.length, 2, 'two workers started');
-    await new Promise((r) => setTimeout(r, 4000)); // let training start
-    const victim = workers.find((w) => w.rank === 1)!;
-    const killedAt = Date.now();
-    process.kill(victim.pid, 'SIGKILL');
+    const { workers, killedAt } = await killRank1(launcher.pid!);
     const code = await exited;
     const seconds = (Date.now() - killedAt) / 1000;
     assert.ok(seconds < 30, `ended ${seconds} s after the kill`);
@@ -141,5 +161,94 @@ describe('faults', () => {
     assert.equal(result.failureKind, 'infrastructure');
     assert.match(result.error ?? '', /rank 1/);
     for (const w of workers) assert.equal(alive(w.pid), false, `worker rank ${w.rank} (pid ${w.pid}) is gone`);
+  });
+
+  it('in a suite, the killed run is recorded as failed and the next run proceeds', async () => {
+    const suiteFile = join(dir, 'kill-suite.json');
+    const outDir = join(dir, 'kill-suite-out');
+    writeFileSync(
+      suiteFile,
+      JSON.stringify({
+        name: 'kill-test',
+        model: { name: 'mlp', hiddenWidths: [16] },
+        dataset: { name: 'synthetic', trainSize: 2048, testSize: 64 },
+        backend: 'cpu',
+        optimizers: [{ name: 'sgd' }],
+        batchSizes: [16],
+        workers: [2],
+        sweep: [{ path: 'epochs', values: [50, 1] }],
+        run: { retries: 0 },
+      }),
+    );
+    const harness = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run', suiteFile, '--out', outDir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    harness.stdout.on('data', (d) => (output += d));
+    harness.stderr.on('data', (d) => (output += d));
+    const exited = new Promise<number | null>((resolve) => harness.on('exit', (code) => resolve(code)));
+    const { workers } = await killRank1(harness.pid!);
+    assert.equal(await exited, 1, output); // 1: a run failed
+    const results = readdirSync(outDir).filter((f) => f.endsWith('.json') && f !== 'manifest.json').map((f) => readRunResult(join(outDir, f)));
+    const killed = results.find((r) => r.config.epochs === 50)!;
+    const next = results.find((r) => r.config.epochs === 1)!;
+    assert.equal(killed.status, 'failed');
+    assert.equal(killed.failureKind, 'infrastructure');
+    assert.match(killed.error ?? '', /rank 1/);
+    assert.equal(next.status, 'ok');
+    for (const w of workers) assert.equal(alive(w.pid), false, `worker rank ${w.rank} (pid ${w.pid}) is gone`);
+  });
+});
+
+describe('external launchers: each process is one rank, the world comes from the environment', () => {
+  const freePort = async () => {
+    const { createServer } = await import('node:net');
+    return new Promise<number>((resolve) => {
+      const server = createServer();
+      server.listen(0, '127.0.0.1', () => {
+        const { port } = server.address() as { port: number };
+        server.close(() => resolve(port));
+      });
+    });
+  };
+
+  it('torchrun-style RANK / WORLD_SIZE / MASTER_ADDR / MASTER_PORT: two hand-started ranks train together', async () => {
+    const port = await freePort();
+    const out = join(dir, 'torchrun.json');
+    const ranks = [0, 1].map(
+      (rank) =>
+        new Promise<{ code: number | null; stderr: string }>((resolve) => {
+          const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...tinyRun('ngd', 'torchrun', ['--verify-replicas'])], {
+            cwd: root,
+            env: { ...process.env, RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), NGD_BENCH_TOKEN: 'test-token' },
+            stdio: ['ignore', 'ignore', 'pipe'],
+          });
+          let stderr = '';
+          child.stderr.on('data', (d) => (stderr += d));
+          child.on('exit', (code) => resolve({ code, stderr }));
+        }),
+    );
+    for (const r of await Promise.all(ranks)) assert.equal(r.code, 0, r.stderr);
+    const result = readRunResult(out);
+    assert.equal(result.parallel?.launcher, 'torchrun');
+    assert.equal(result.parallel?.replicaChecks, 8);
+    // Same world, same numbers as our own launcher's 2-worker run.
+    const ours = readRunResult(join(dir, 'ngd-w2.json'));
+    assert.equal(result.final?.testAccuracy, ours.final?.testAccuracy);
+  });
+
+  const mpirun = ['/usr/bin/mpirun', '/usr/local/bin/mpirun'].find(existsSync);
+  it('mpirun -n 2 (Open MPI): ranks from OMPI_COMM_WORLD_RANK / SIZE', { skip: mpirun ? false : 'Open MPI not installed (scripts/setup-debian.sh installs it)' }, async () => {
+    const port = await freePort();
+    const args = ['--allow-run-as-root', '--oversubscribe', '-n', '2', '-x', 'MASTER_ADDR=127.0.0.1', '-x', `MASTER_PORT=${port}`, '-x', 'NGD_BENCH_TOKEN=mpi-token'];
+    const child = spawn(mpirun!, [...args, process.execPath, '--import', 'tsx', 'src/cli.ts', ...tinyRun('sgd', 'mpirun', ['--verify-replicas'])], {
+      cwd: root,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+    let stderr = '';
+    child.stderr.on('data', (d) => (stderr += d));
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    assert.equal(code, 0, stderr);
+    const result = readRunResult(join(dir, 'mpirun.json'));
+    assert.equal(result.parallel?.launcher, 'mpirun');
+    assert.equal(result.parallel?.replicaChecks, 8);
   });
 });

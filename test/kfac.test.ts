@@ -6,6 +6,8 @@ import { choleskyInverse, FactorInversionError } from '../src/optim/kfac/cholesk
 import { KfacPreconditioner } from '../src/optim/kfac/kfacPreconditioner.js';
 import { activationFactor, gradientMatrix, splitGradientMatrix } from '../src/optim/kfac/kroneckerFactors.js';
 import { klClipScale } from '../src/optim/kfac/klClip.js';
+import { dampedInverses } from '../src/optim/kfac/dampedInverse.js';
+import { DivergenceError } from '../src/optim/divergence.js';
 import { kron, maxAbs, maxAbsDiff, meanOuter, solve } from './helpers/denseLinearAlgebra.js';
 import { tf, usePlainCpu } from './helpers/setup.js';
 
@@ -140,5 +142,13 @@ describe('klClipScale', () => {
     assert.equal(klClipScale(100, 0.1, 1e-3), Math.sqrt(1e-3 / (0.01 * 100)));
     assert.equal(klClipScale(100, 0.1, null), 1);
     assert.equal(klClipScale(-1, 0.1, 1e-3), 1);
+  });
+});
+
+describe('dampedInverses on a diverged factor', () => {
+  it('a non-finite factor entry is a DivergenceError naming the factor and entry, before any inversion', () => {
+    const a = [1, 0, 0, 1];
+    const g = [2, 0, 0, Number.NaN];
+    assert.throws(() => dampedInverses(a, 2, g, 2, 1e-3), (e: unknown) => e instanceof DivergenceError && /factor G \(2x2\).*\(1, 1\)/.test((e as Error).message));
   });
 });

@@ -17,7 +17,8 @@ export interface Collective {
   readonly rank: number;
   readonly worldSize: number;
   /**
-   * Replaces `data` IN PLACE by the element-wise mean over all ranks and returns it. Every rank ends
+   * Replaces `data` IN PLACE by the element-wise mean over all ranks and returns it: the sum (below)
+   * times 1/N (for float32, 1/N rounded to float32; exact when N is a power of two). Every rank ends
    * with bit-identical values. All ranks must call with arrays of the same length and type.
    */
   allreduceMean<T extends FloatArray>(data: T): Promise<T>;

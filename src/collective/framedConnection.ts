@@ -14,12 +14,17 @@ import { FrameDecoder } from './frameDecoder.js';
 import type { ReadRelay } from './tcp.js';
 import { decodeJsonPayload, encodeFrameHeader, encodeJsonFrame, FRAME_HEADER_BYTES, FRAME_TYPE, type Dtype, type Frame, type FrameHeader, type FrameType } from './frames.js';
 
-/** Takes one data frame's payload, piece by piece, as it arrives. */
+/**
+ * Takes a run of data frames, piece by piece, as they arrive. Everything happens inside the socket's
+ * read callback, so a consumer can forward a finished chunk before the next one is even looked at.
+ */
 export interface DataConsumer {
-  /** Checks the frame's header before any payload byte is delivered: the reason it is unacceptable, or null. */
+  /** Checks a frame's header before any of its payload is delivered: the reason it is unacceptable, or null. */
   accept(header: FrameHeader): Error | null;
-  /** The next payload bytes, in order; the view is only valid during the call. */
+  /** The current frame's next payload bytes, in order; the view is only valid during the call. */
   write(piece: Buffer): void;
+  /** The current frame is complete. Returns true when the consumer wants no more frames. */
+  end(): boolean;
 }
 
 interface Waiter<T> {
@@ -52,10 +57,10 @@ export class FramedConnection {
   private readonly queuedData: QueuedData[] = [];
   /** The queued entry the decoder is filling, when nobody consumes it yet. */
   private filling: QueuedData | null = null;
-  /** A consumer waiting for the next data frame. */
-  private waiting: ConsumerWaiter | null = null;
-  /** The consumer the decoder is streaming the current data frame into. */
+  /** The consumer that takes the data frames as they arrive. */
   private active: ConsumerWaiter | null = null;
+  /** The frame being decoded goes to `active` (not to the queue). */
+  private streaming = false;
   private readonly flushWaiters: Waiter<void>[] = [];
   private readonly lostListeners: ((error: Error) => void)[] = [];
   private unflushedWrites = 0;
@@ -98,11 +103,6 @@ export class FramedConnection {
   /** Raises (or lowers) the frame size limit, e.g. once the peer has authenticated. */
   setMaxPayloadBytes(bytes: number): void {
     this.decoder.maxPayloadBytes = bytes;
-  }
-
-  /** The error that broke this connection, if any. */
-  get error(): Error | null {
-    return this.failure;
   }
 
   /** Called once if the connection fails (not when the peer leaves with `bye`). */
@@ -149,27 +149,32 @@ export class FramedConnection {
   }
 
   /**
-   * Streams the next data frame into `consumer`; resolves when its last byte was written. One
-   * consumer at a time. A header the consumer refuses breaks the connection with the consumer's error.
+   * Streams data frames into `consumer` (first those that arrived early) until its `end()` returns
+   * true. One consumer at a time. A header the consumer refuses, or an error it throws, breaks the
+   * connection with that error.
    */
   receiveData(consumer: DataConsumer): Promise<void> {
     if (this.failure) return Promise.reject(this.failure);
-    if (this.waiting || this.active) return Promise.reject(new Error(`${this.describePeer()}: receiveData is already waiting`));
-    const queued = this.queuedData.shift();
-    if (!queued) {
-      const unusable = this.unusableError();
-      if (unusable) return Promise.reject(unusable);
-      return new Promise((resolve, reject) => (this.waiting = { consumer, resolve, reject }));
+    if (this.active) return Promise.reject(new Error(`${this.describePeer()}: receiveData is already active`));
+    try {
+      for (let queued = this.queuedData.shift(); queued; queued = this.queuedData.shift()) {
+        const refusal = consumer.accept(queued.header);
+        if (refusal) throw refusal;
+        for (const piece of queued.pieces) consumer.write(piece);
+        if (!queued.complete) {
+          // Still arriving: the rest streams straight into the consumer.
+          this.filling = null;
+          this.streaming = true;
+          break;
+        }
+        if (consumer.end()) return Promise.resolve();
+      }
+    } catch (error) {
+      this.fail(error as Error);
+      return Promise.reject(this.failure);
     }
-    const refusal = consumer.accept(queued.header);
-    if (refusal) {
-      this.fail(refusal);
-      return Promise.reject(refusal);
-    }
-    for (const piece of queued.pieces) consumer.write(piece);
-    if (queued.complete) return Promise.resolve();
-    // Still arriving: the rest streams straight into the consumer.
-    this.filling = null;
+    const unusable = this.streaming ? null : this.unusableError();
+    if (unusable) return Promise.reject(unusable);
     return new Promise((resolve, reject) => (this.active = { consumer, resolve, reject }));
   }
 
@@ -241,16 +246,10 @@ export class FramedConnection {
   private onDataStart(header: FrameHeader): void {
     if (this.peerRank === undefined) throw new FrameError('data frame before the handshake');
     if (this.failure) return;
-    if (this.waiting && this.queuedData.length === 0) {
-      const waiter = this.waiting;
-      this.waiting = null;
-      const refusal = waiter.consumer.accept(header);
-      if (refusal) {
-        waiter.reject(refusal);
-        this.fail(refusal);
-        return;
-      }
-      this.active = waiter;
+    if (this.active) {
+      this.streaming = true;
+      const refusal = this.consumerCall(() => this.active!.consumer.accept(header));
+      if (refusal) this.fail(refusal);
       return;
     }
     this.filling = { header, pieces: [], complete: false };
@@ -259,19 +258,32 @@ export class FramedConnection {
 
   private onDataBytes(piece: Buffer): void {
     if (this.failure) return;
-    if (this.active) this.active.consumer.write(piece);
+    if (this.streaming) this.consumerCall(() => this.active!.consumer.write(piece));
     else this.filling?.pieces.push(Buffer.from(piece)); // a copy: the piece may be a view into a reused read buffer
   }
 
   private onDataEnd(): void {
     if (this.failure) return;
-    if (this.active) {
-      const done = this.active;
-      this.active = null;
-      done.resolve();
+    if (this.streaming) {
+      this.streaming = false;
+      const consumer = this.active!;
+      if (this.consumerCall(() => consumer.consumer.end())) {
+        this.active = null;
+        consumer.resolve();
+      }
     } else if (this.filling) {
       this.filling.complete = true;
       this.filling = null;
+    }
+  }
+
+  /** Runs a consumer callback; an exception from it breaks the connection (not a malformed frame). */
+  private consumerCall<T>(call: () => T): T | undefined {
+    try {
+      return call();
+    } catch (error) {
+      this.fail(error as Error);
+      return undefined;
     }
   }
 
@@ -319,9 +331,9 @@ export class FramedConnection {
     const error = this.unusableError();
     if (!error) return;
     for (const receiver of this.receivers.splice(0)) receiver.reject(error);
-    for (const waiter of [this.waiting, this.active]) waiter?.reject(error);
-    this.waiting = null;
+    this.active?.reject(error);
     this.active = null;
+    this.streaming = false;
   }
 
   private assertWritable(): void {

@@ -55,6 +55,7 @@ export function helloProblem(hello: Hello, expected: HelloExpectation, joined: R
   if (hello.worldSize !== expected.worldSize) return `world size mismatch (you say ${hello.worldSize}, rank 0 has ${expected.worldSize})`;
   if (hello.rank < 1 || hello.rank >= expected.worldSize) return `rank ${hello.rank} is not in 1..${expected.worldSize - 1}`;
   if (joined.has(hello.rank)) return `duplicate rank ${hello.rank} (already joined)`;
+  if (hello.port < 1 || hello.port > 65535 || hello.host.length > 255) return 'the ring listener address is not a TCP endpoint';
   if (hello.chunkBytes !== expected.chunkBytes) return `chunkBytes mismatch (you use ${hello.chunkBytes}, rank 0 uses ${expected.chunkBytes})`;
   return null;
 }

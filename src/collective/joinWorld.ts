@@ -7,12 +7,13 @@ import { WorldConfigError } from './errors.js';
 import { DEFAULT_MAX_MESSAGE_BYTES } from './frames.js';
 import { isWildcardAddress, type RingEndpoint } from './handshake.js';
 import { hostRendezvous, joinRendezvous } from './rendezvous.js';
-import { connectRing, openRingListener } from './ring.js';
+import { connectRing, RingListener } from './ring.js';
 import { SocketCollective } from './socketCollective.js';
 import { SoloCollective } from './soloCollective.js';
 import { collectiveTimeoutFromEnv, type WorldInfo } from './worldInfo.js';
 
 export const DEFAULT_CHUNK_BYTES = 1024 * 1024;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export interface JoinOptions {
   /** Budget for joining and, separately, for each collective call (default: NGD_BENCH_COLLECTIVE_TIMEOUT_MS or 300 s). */
@@ -35,15 +36,15 @@ export async function joinWorld(world: WorldInfo, options: JoinOptions = {}): Pr
   const warn = options.warn ?? ((line: string) => process.stderr.write(`[rank ${world.rank}] ${line}\n`));
   const deadline = Date.now() + timeoutMs;
 
-  const listener = await openRingListener(world.bindAddr);
+  const listener = await RingListener.open(world.bindAddr);
   try {
     const own: RingEndpoint = { host: advertisedHost(world), port: listener.port };
     const rendezvousOptions = { deadline, timeoutMs, chunkBytes, warn };
     const table = world.rank === 0 ? await hostRendezvous(world, own, rendezvousOptions) : await joinRendezvous(world, own, rendezvousOptions);
-    const links = await connectRing(world, table, listener.server, { deadline, timeoutMs, maxMessageBytes, warn });
+    const links = await connectRing(world, table, listener, { deadline, timeoutMs, maxMessageBytes, warn });
     return new SocketCollective(world.rank, world.worldSize, links, { timeoutMs, chunkBytes });
   } finally {
-    listener.server.close();
+    listener.close();
   }
 }
 
@@ -66,7 +67,7 @@ function checkWorld(world: WorldInfo): void {
 }
 
 function checkOptions(timeoutMs: number, maxMessageBytes: number, chunkBytes: number): void {
-  if (!(timeoutMs > 0)) throw new RangeError(`timeoutMs ${timeoutMs} must be positive`);
+  if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) throw new RangeError(`timeoutMs ${timeoutMs} must be in 1..${MAX_TIMER_MS} (Node's longest timer)`);
   if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1024 || maxMessageBytes > 0xffffffff) {
     throw new RangeError(`maxMessageBytes ${maxMessageBytes} must be an integer in 1 KiB..4 GiB`);
   }

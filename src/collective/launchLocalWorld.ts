@@ -33,7 +33,10 @@ export interface LocalWorldOptions {
   timeoutMs?: number;
   /** OPENBLAS_NUM_THREADS and OMP_NUM_THREADS per worker (default: the cores divided among the workers, at least 1). */
   threadsPerWorker?: number;
-  /** CUDA_VISIBLE_DEVICES=<rank> per worker: one GPU each (default false: the environment decides). */
+  /**
+   * One GPU per worker: CUDA_VISIBLE_DEVICES = the rank-th device of the inherited CUDA_VISIBLE_DEVICES
+   * list, or the rank itself when there is none (default false: the environment decides).
+   */
   pinGpus?: boolean;
   /** Grace between SIGTERM and SIGKILL when stopping workers (default 3 s). */
   killGraceMs?: number;
@@ -73,6 +76,8 @@ export async function launchLocalWorld(options: LocalWorldOptions): Promise<Loca
   const { workers } = options;
   if (!Number.isInteger(workers) || workers < 1) throw new RangeError(`workers ${workers} must be a positive integer`);
   const threads = options.threadsPerWorker ?? Math.max(1, Math.floor(availableParallelism() / workers));
+  if (!Number.isInteger(threads) || threads < 1) throw new RangeError(`threadsPerWorker ${threads} must be a positive integer`);
+  const gpus = options.pinGpus ? gpuPerRank(workers, options.env?.CUDA_VISIBLE_DEVICES ?? process.env.CUDA_VISIBLE_DEVICES) : null;
   const graceMs = options.killGraceMs ?? KILL_GRACE_MS;
   const port = await findFreePort(LOOPBACK);
   const token = randomBytes(32).toString('hex');
@@ -84,6 +89,7 @@ export async function launchLocalWorld(options: LocalWorldOptions): Promise<Loca
   let failure: FirstFailure | null = null;
 
   const subprocesses: ResultPromise[] = [];
+  const finished: Promise<unknown>[] = [];
   const stopAll = () => {
     for (const subprocess of subprocesses) if (subprocess.exitCode === null && subprocess.signalCode === null) subprocess.kill('SIGTERM');
   };
@@ -105,7 +111,7 @@ export async function launchLocalWorld(options: LocalWorldOptions): Promise<Loca
         NGD_BENCH_TOKEN: token,
         OPENBLAS_NUM_THREADS: String(threads),
         OMP_NUM_THREADS: String(threads),
-        ...(options.pinGpus ? { CUDA_VISIBLE_DEVICES: String(rank) } : {}),
+        ...(gpus ? { CUDA_VISIBLE_DEVICES: gpus[rank] } : {}),
       },
       stdin: 'ignore',
       stdout: 'pipe',
@@ -116,6 +122,14 @@ export async function launchLocalWorld(options: LocalWorldOptions): Promise<Loca
       forceKillAfterDelay: graceMs,
     });
     subprocesses.push(subprocess);
+    // A worker that cannot be started never emits 'exit'; its result says why, at once.
+    finished.push(
+      subprocess.then((result) => {
+        if (result.exitCode === undefined && result.signal === undefined) {
+          recordFailure({ rank, describe: () => `worker rank ${rank} could not be started: ${result.originalMessage ?? result.shortMessage ?? 'unknown error'}` });
+        }
+      }),
+    );
     forwardLines(subprocess.stdout, (line) => (options.onStdoutLine ?? prefixed(process.stdout))(rank, line));
     forwardLines(subprocess.stderr, (line) => {
       rememberLine(lastStderrLines[rank], line);
@@ -136,20 +150,21 @@ export async function launchLocalWorld(options: LocalWorldOptions): Promise<Loca
   if (options.timeoutMs !== undefined) {
     timer = setTimeout(() => recordFailure({ rank: null, describe: () => `timed out after ${formatSeconds(options.timeoutMs!)}` }), options.timeoutMs);
   }
-  const results = await Promise.all(subprocesses);
+  await Promise.all(finished); // every worker exited and its output was read to the end
   clearTimeout(timer);
-
-  // A worker that could not be started never emits 'exit'.
-  results.forEach((result, rank) => {
-    if (result.exitCode === undefined && result.signal === undefined) {
-      recordFailure({ rank, describe: () => `worker rank ${rank} could not be started: ${result.originalMessage ?? result.shortMessage ?? 'unknown error'}` });
-    }
-  });
 
   const base: OutcomeBase = { exitCodes, signals, pids: subprocesses.map((s) => s.pid), seconds: (performance.now() - started) / 1000 };
   const first = failure as FirstFailure | null;
   if (first) return { ...base, ok: false, failedRank: first.rank, reason: first.describe() };
   return { ...base, ok: true, exitCodes: exitCodes.map((code) => code ?? 0) };
+}
+
+/** The device each rank gets: from the visible list when there is one (it must be long enough), else 0..N-1. */
+function gpuPerRank(workers: number, visible: string | undefined): string[] {
+  const devices = visible?.split(',').map((d) => d.trim()).filter((d) => d !== '');
+  if (!devices || devices.length === 0) return Array.from({ length: workers }, (_, rank) => String(rank));
+  if (devices.length < workers) throw new RangeError(`pinGpus: ${workers} workers, but CUDA_VISIBLE_DEVICES lists ${devices.length} device(s)`);
+  return devices.slice(0, workers);
 }
 
 function forwardLines(stream: Readable, onLine: (line: string) => void): void {

@@ -35,8 +35,9 @@ export async function hostRendezvous(world: WorldInfo, own: RingEndpoint, option
   let complete: (table: RingEndpoint[]) => void = () => {};
   const everyoneJoined = new Promise<RingEndpoint[]>((resolve) => (complete = resolve));
 
-  const refuse = (connection: FramedConnection, reason: string) => {
-    options.warn(`rendezvous: refused ${connection.label}: ${reason}`);
+  const refuse = (connection: FramedConnection, reason: string, report = true) => {
+    if (report) options.warn(`rendezvous: refused ${connection.label}: ${reason}`);
+    connections.delete(connection);
     try {
       connection.sendJson(FRAME_TYPE.refuse, { reason });
     } catch {
@@ -70,7 +71,11 @@ export async function hostRendezvous(world: WorldInfo, own: RingEndpoint, option
     if (joined.size === world.worldSize - 1) {
       const table = [own, ...[...joined.entries()].sort(([a], [b]) => a - b).map(([, entry]) => entry.endpoint)];
       for (const { connection: peer } of joined.values()) {
-        peer.sendJson(FRAME_TYPE.welcome, { peers: table });
+        try {
+          peer.sendJson(FRAME_TYPE.welcome, { peers: table });
+        } catch {
+          // it left this instant: its own joinWorld fails, and so will the ring
+        }
         connections.delete(peer);
         void peer.close();
       }
@@ -81,24 +86,27 @@ export async function hostRendezvous(world: WorldInfo, own: RingEndpoint, option
   server.on('connection', (socket: Socket) => {
     const connection = new FramedConnection(socket, HANDSHAKE_MAX_MESSAGE_BYTES, `connection from ${plainAddress(socket.remoteAddress)}:${socket.remotePort}`);
     connections.add(connection);
-    connection.receive().then(
-      (frame) => onHello(connection, frame),
-      (error: Error) => {
+    connection
+      .receive()
+      .then((frame) => onHello(connection, frame))
+      .catch((error: Error) => {
         options.warn(`rendezvous: dropped ${error.message}`);
         connection.destroy();
-      },
-    );
+      });
   });
 
   try {
     return await withDeadline(everyoneJoined, options.deadline, () => {
       const missing = range(1, world.worldSize).filter((rank) => !joined.has(rank));
-      return new RendezvousError(
-        `rendezvous timed out after ${formatSeconds(options.timeoutMs)}: rank${missing.length > 1 ? 's' : ''} ${missing.join(', ')} never joined rank 0 at ${world.bindAddr}:${world.masterPort}`,
+      const error = new RendezvousError(
+        `rendezvous timed out after ${formatSeconds(options.timeoutMs)}: rank${missing.length > 1 ? 's' : ''} ${missing.join(', ')} never joined rank 0 at ${world.bindAddr}:${world.masterPort}${multiHostHint(world)}`,
       );
+      // Tell those who came why they are sent away, rather than just hanging up on them.
+      for (const { connection } of joined.values()) refuse(connection, `rank 0 gave up: ${error.message}`, false);
+      return error;
     });
   } finally {
-    // Stop accepting; welcomed connections finish closing on their own.
+    // Stop accepting; welcomed and refused connections finish closing on their own.
     server.close();
     for (const connection of connections) connection.destroy();
   }
@@ -112,9 +120,10 @@ export async function joinRendezvous(world: WorldInfo, own: RingEndpoint, option
   try {
     socket = await connectWithRetry(world.masterAddr, world.masterPort, options.deadline);
   } catch (error) {
-    throw timedOut(`could not reach ${where} (${error instanceof ConnectFailed ? error.code : (error as Error).message})`);
+    throw timedOut(`could not reach ${where} (${error instanceof ConnectFailed ? error.code : (error as Error).message})${multiHostHint(world)}`);
   }
-  const connection = new FramedConnection(socket, HANDSHAKE_MAX_MESSAGE_BYTES, where);
+  // Rank 0 is who we chose to trust; its table grows with the world.
+  const connection = new FramedConnection(socket, HANDSHAKE_MAX_MESSAGE_BYTES + 512 * world.worldSize, where);
   try {
     const hello: Hello = { token: world.token, rank: world.rank, worldSize: world.worldSize, host: own.host, port: own.port, chunkBytes: options.chunkBytes };
     connection.sendJson(FRAME_TYPE.hello, hello);
@@ -136,6 +145,12 @@ export async function joinRendezvous(world: WorldInfo, own: RingEndpoint, option
   } finally {
     connection.destroy();
   }
+}
+
+/** Ranks on several hosts must listen on a reachable address: loopback is the default. */
+function multiHostHint(world: WorldInfo): string {
+  const loopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
+  return !loopback(world.masterAddr) && loopback(world.bindAddr) ? '; on several hosts set NGD_BENCH_BIND_ADDR (e.g. 0.0.0.0) on every rank' : '';
 }
 
 function range(from: number, to: number): number[] {

@@ -9,7 +9,7 @@ import { createServer, type Server, type Socket } from 'node:net';
 import { formatSeconds, withDeadline } from './deadline.js';
 import { FrameError, RendezvousError } from './errors.js';
 import { FramedConnection } from './framedConnection.js';
-import { decodeJsonPayload, FRAME_TYPE, HANDSHAKE_MAX_MESSAGE_BYTES } from './frames.js';
+import { decodeJsonPayload, FRAME_TYPE, HANDSHAKE_MAX_MESSAGE_BYTES, type Frame } from './frames.js';
 import { parseRefusal, parseRingHello, plainAddress, ringHelloProblem, type RingEndpoint, type RingHello } from './handshake.js';
 import { ConnectFailed, connectWithRetry, listen, ReadRelay } from './tcp.js';
 import type { WorldInfo } from './worldInfo.js';
@@ -32,17 +32,52 @@ export interface RingOptions {
   warn: (line: string) => void;
 }
 
-/** A listener for our ring successor on bindAddr, any free port. */
-export async function openRingListener(bindAddr: string): Promise<{ server: Server; port: number }> {
-  const server = createServer();
-  try {
-    return { server, port: await listen(server, 0, bindAddr) };
-  } catch (error) {
-    throw new RendezvousError(`cannot listen for the ring on ${bindAddr} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+/**
+ * Where our ring successor connects, on bindAddr, any free port. It is opened before the rendezvous
+ * (its port goes into the table) and the successor may connect as soon as IT has the table, possibly
+ * before we have ours: connections are held until `take` hands them to a handler.
+ */
+export class RingListener {
+  private backlog: Socket[] = [];
+  private handler: ((socket: Socket) => void) | null = null;
+  private closed = false;
+
+  private constructor(
+    private readonly server: Server,
+    readonly port: number,
+  ) {
+    server.on('connection', (socket: Socket) => {
+      if (this.handler) this.handler(socket);
+      else this.backlog.push(socket);
+    });
+  }
+
+  static async open(bindAddr: string): Promise<RingListener> {
+    const server = createServer();
+    try {
+      return new RingListener(server, await listen(server, 0, bindAddr));
+    } catch (error) {
+      throw new RendezvousError(`cannot listen for the ring on ${bindAddr} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    }
+  }
+
+  /** Hands held and future connections to `handler`. */
+  take(handler: (socket: Socket) => void): void {
+    this.handler = handler;
+    for (const socket of this.backlog.splice(0)) handler(socket);
+  }
+
+  /** Stops accepting; connections nobody took are closed. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.handler = null;
+    this.server.close();
+    for (const socket of this.backlog.splice(0)) socket.destroy();
   }
 }
 
-export async function connectRing(world: WorldInfo, table: readonly RingEndpoint[], listener: Server, options: RingOptions): Promise<RingLinks> {
+export async function connectRing(world: WorldInfo, table: readonly RingEndpoint[], listener: RingListener, options: RingOptions): Promise<RingLinks> {
   const predecessor = (world.rank - 1 + world.worldSize) % world.worldSize;
   const successor = (world.rank + 1) % world.worldSize;
   const [prev, next] = await Promise.allSettled([
@@ -55,10 +90,11 @@ export async function connectRing(world: WorldInfo, table: readonly RingEndpoint
   throw prev.status === 'rejected' ? prev.reason : (next as PromiseRejectedResult).reason;
 }
 
-async function acceptSuccessor(world: WorldInfo, successor: number, listener: Server, options: RingOptions): Promise<FramedConnection> {
+async function acceptSuccessor(world: WorldInfo, successor: number, listener: RingListener, options: RingOptions): Promise<FramedConnection> {
   const candidates = new Set<FramedConnection>();
   let accept: (connection: FramedConnection) => void = () => {};
   const accepted = new Promise<FramedConnection>((resolve) => (accept = resolve));
+  let done = false;
 
   const refuse = (connection: FramedConnection, reason: string) => {
     options.warn(`ring: refused ${connection.label}: ${reason}`);
@@ -74,35 +110,37 @@ async function acceptSuccessor(world: WorldInfo, successor: number, listener: Se
   const onConnection = (socket: Socket) => {
     const connection = new FramedConnection(socket, HANDSHAKE_MAX_MESSAGE_BYTES, `connection from ${plainAddress(socket.remoteAddress)}:${socket.remotePort}`);
     candidates.add(connection);
-    connection.receive().then(
-      (frame) => {
-        let hello: RingHello;
-        try {
-          if (frame.type !== FRAME_TYPE.ringHello) throw new FrameError(`expected a ring hello, got frame type ${frame.type}`);
-          hello = parseRingHello(decodeJsonPayload(frame));
-        } catch (error) {
-          refuse(connection, `malformed ring hello: ${(error as Error).message}`);
-          return;
-        }
-        const problem = ringHelloProblem(hello, { token: world.token, worldSize: world.worldSize, successor });
-        if (problem) {
-          refuse(connection, problem);
-          return;
-        }
-        candidates.delete(connection);
-        connection.peerRank = successor;
-        connection.sendJson(FRAME_TYPE.ringWelcome, {});
-        accept(connection);
-      },
-      (error: Error) => {
+    const onRingHello = (frame: Frame) => {
+      let hello: RingHello;
+      try {
+        if (frame.type !== FRAME_TYPE.ringHello) throw new FrameError(`expected a ring hello, got frame type ${frame.type}`);
+        hello = parseRingHello(decodeJsonPayload(frame));
+      } catch (error) {
+        refuse(connection, `malformed ring hello: ${(error as Error).message}`);
+        return;
+      }
+      const problem = done ? `rank ${world.rank} already has its successor` : ringHelloProblem(hello, { token: world.token, worldSize: world.worldSize, successor });
+      if (problem) {
+        refuse(connection, problem);
+        return;
+      }
+      connection.peerRank = successor;
+      connection.sendJson(FRAME_TYPE.ringWelcome, {});
+      candidates.delete(connection);
+      done = true;
+      accept(connection);
+    };
+    connection
+      .receive()
+      .then(onRingHello)
+      .catch((error: Error) => {
         options.warn(`ring: dropped ${error.message}`);
         candidates.delete(connection);
         connection.destroy();
-      },
-    );
+      });
   };
 
-  listener.on('connection', onConnection);
+  listener.take(onConnection);
   try {
     return await withDeadline(
       accepted,
@@ -110,7 +148,7 @@ async function acceptSuccessor(world: WorldInfo, successor: number, listener: Se
       () => new RendezvousError(`ring: rank ${successor} did not connect to rank ${world.rank} within ${formatSeconds(options.timeoutMs)}`),
     );
   } finally {
-    listener.off('connection', onConnection);
+    listener.close();
     for (const connection of candidates) connection.destroy();
   }
 }

@@ -4,12 +4,12 @@
  * peer lost, a call timed out, ranks out of step) breaks the world for good: the neighbours are told
  * which rank was lost (`abort` frame), and every pending and later call rejects with that first error.
  */
-import { Scratch } from './chunkConsumer.js';
 import type { Collective, CollectiveStats, FloatArray } from './collective.js';
 import { formatSeconds } from './deadline.js';
 import { CollectiveTimeoutError } from './errors.js';
 import type { RingLinks } from './ring.js';
 import { ringAllreduceSum, ringBroadcast, type RingCall } from './ringAllreduce.js';
+import { meanScale } from './vectorKernels.js';
 
 export interface SocketCollectiveOptions {
   /** Per call. */
@@ -24,7 +24,6 @@ export class SocketCollective implements Collective {
   private callsStarted = 0;
   private busy = false;
   private closing: Promise<void> | null = null;
-  private readonly scratch = new Scratch();
 
   constructor(
     readonly rank: number,
@@ -45,10 +44,7 @@ export class SocketCollective implements Collective {
 
   allreduceMean<T extends FloatArray>(data: T): Promise<T> {
     return this.run('allreduce', async (call) => {
-      await ringAllreduceSum(data, call);
-      // Division of identical sums by the same N gives identical means on every rank.
-      const n = this.worldSize;
-      for (let i = 0; i < data.length; i++) data[i] /= n;
+      await ringAllreduceSum(data, call, meanScale(data, this.worldSize));
       return data;
     });
   }
@@ -87,7 +83,7 @@ export class SocketCollective implements Collective {
     if (this.failure) throw this.failure;
     if (this.closing) throw new Error(`the collective of rank ${this.rank} is closed`);
     const tag = this.callsStarted++;
-    const call: RingCall = { rank: this.rank, worldSize: this.worldSize, links: this.links, tag, label: `${name} #${tag}`, chunkBytes: this.options.chunkBytes, scratch: this.scratch };
+    const call: RingCall = { rank: this.rank, worldSize: this.worldSize, links: this.links, tag, label: `${name} #${tag}`, chunkBytes: this.options.chunkBytes };
     const started = performance.now();
     const timer = setTimeout(() => {
       this.fail(new CollectiveTimeoutError(`${call.label} on rank ${this.rank} timed out after ${formatSeconds(this.options.timeoutMs)} (a rank is stuck or never made the call)`));

@@ -37,10 +37,13 @@ export function figureOf(latency: TinybenchLatency, fallbackSamples: number): Fi
   };
 }
 
-/** Times `fn` exactly `iterations` times after `warmup` untimed calls (fixed counts: ranks and runs agree). */
-export async function timeCalls(name: string, fn: () => unknown, iterations: number, warmup: number): Promise<Figure> {
+/**
+ * Times `fn` exactly `iterations` times after `warmup` untimed calls (fixed counts, so replays and
+ * stateful steps stay aligned). Saying whether `fn` is async spares tinybench its extra detection call.
+ */
+export async function timeCalls(name: string, fn: () => unknown, iterations: number, warmup: number, isAsync = true): Promise<Figure> {
   const bench = new Bench({ name, iterations, time: 0, warmup: warmup > 0, warmupIterations: warmup, warmupTime: 0, throws: true });
-  bench.add(name, fn as () => Promise<void>);
+  bench.add(name, fn as () => Promise<void>, { async: isAsync });
   await bench.run();
   const result = bench.tasks[0].result;
   if (result.state !== 'completed') throw new Error(`probe ${name} did not complete (${result.state})`);
@@ -51,5 +54,5 @@ export async function timeCalls(name: string, fn: () => unknown, iterations: num
 export async function figureOfSamples(name: string, samplesMs: readonly number[]): Promise<Figure> {
   if (samplesMs.length === 0) throw new Error(`probe ${name}: no samples`);
   let next = 0;
-  return timeCalls(name, () => ({ overriddenDuration: samplesMs[next++] }), samplesMs.length, 0);
+  return timeCalls(name, () => ({ overriddenDuration: samplesMs[next++] }), samplesMs.length, 0, false);
 }

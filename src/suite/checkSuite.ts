@@ -7,7 +7,7 @@ import { SPLIT_SIZES, trainExamples } from './datasetSizes.js';
 import { optimizerSection, optimizerUses, schemaAtPath } from './configPaths.js';
 import { schemaProblems, unknownName } from './schemaErrors.js';
 import type { SuiteProblem } from './suiteError.js';
-import { labelOf, type Suite } from './suiteSchema.js';
+import { labelOf, workersFor, type Suite } from './suiteSchema.js';
 
 const SECTION_USERS = { kfac: "'ngd' and 'smoothed-ngd'", smoothing: "'smoothed-sgd' and 'smoothed-ngd'" } as const;
 const SECTION_WHAT = { kfac: 'K-FAC settings', smoothing: 'smoothing' } as const;
@@ -44,8 +44,11 @@ export function semanticProblems(suite: Suite): SuiteProblem[] {
     }
   }
   const examples = trainExamples(suite.dataset);
+  for (const key of Object.keys(suite.workersByBatchSize ?? {})) {
+    if (!suite.batchSizes.includes(Number(key))) add(`/workersByBatchSize/${key}`, `batch size ${key} is not in "batchSizes" (${suite.batchSizes.join(', ')})`);
+  }
   suite.batchSizes.forEach((batch, i) => {
-    const uneven = suite.workers.filter((w) => batch % w !== 0);
+    const uneven = workersFor(suite, batch).filter((w) => batch % w !== 0);
     if (uneven.length > 0) {
       add(`/batchSizes/${i}`, `batch size ${batch} does not split evenly across ${uneven.join(' or ')} workers (every batch size must be divisible by every worker count)`);
     }

@@ -13,7 +13,7 @@ import { compileFilter } from './filter.js';
 import type { PlannedRun, SweepValue } from './plannedRun.js';
 import { configHash, runId, runName, sweepKeys } from './runId.js';
 import { SuiteError, type SuiteProblem } from './suiteError.js';
-import { labelOf, type OptimizerEntry, type Suite } from './suiteSchema.js';
+import { labelOf, workersFor, type OptimizerEntry, type Suite } from './suiteSchema.js';
 
 export interface ExpandOptions {
   /** Keep only matching runs; see compileFilter in filter.ts. No match is an error. */
@@ -98,7 +98,7 @@ export function planRuns(suite: Suite): { runs: PlannedRun[]; problems: SuitePro
     const label = labelOf(entry);
     const combos = sweepCombinations(suite.sweep.filter((s) => s.optimizers === undefined || s.optimizers.includes(label)));
     for (const batchSize of suite.batchSizes) {
-      for (const workers of suite.workers) {
+      for (const workers of workersFor(suite, batchSize)) {
         for (const sweep of combos) {
           for (const seed of suite.seeds) {
             const name = runName({ optimizerLabel: label, batchSize, workers, seed, sweep }, keys);

@@ -1,5 +1,5 @@
 /** The timing-probe settings of a suite, with the defaults that depend on the rest of the suite filled in. */
-import { labelOf, ProbesSchema, type Suite } from './suiteSchema.js';
+import { allWorkerCounts, labelOf, ProbesSchema, type Suite } from './suiteSchema.js';
 
 export interface ProbeSettings {
   /** Global batch sizes to time training steps at (default: the suite's batchSizes). */
@@ -24,6 +24,6 @@ export function probeSettings(suite: Suite): ProbeSettings {
     optimizers: p?.optimizers ?? suite.optimizers.map(labelOf),
     iterations: p?.iterations ?? schemaDefault<number>('iterations'),
     allreduceSizes: p?.allreduceSizes ?? schemaDefault<number[]>('allreduceSizes'),
-    workers: p?.workers ?? Math.max(...suite.workers),
+    workers: p?.workers ?? Math.max(...allWorkerCounts(suite)),
   };
 }

@@ -147,7 +147,7 @@ export const RunSettingsSchema = Type.Object(
     retries: Type.Integer({
       minimum: 0,
       default: 1,
-      description: 'Relaunches of a run after an infrastructure failure (crash, timeout, lost worker); never after divergence or bad input.',
+      description: 'Relaunches of a run after an infrastructure failure (a worker or peer lost, a process killed by a signal the harness did not send, a launch that failed); never after a timeout, divergence, a failed run or bad input.',
     }),
   },
   { additionalProperties: false, default: {}, description: 'How the harness launches each run.' },
@@ -209,6 +209,16 @@ export const SuiteSchema = Type.Object(
       default: [1],
       description: 'Data-parallel worker counts; every batch size must be divisible by every worker count.',
     }),
+    workersByBatchSize: Type.Optional(
+      Type.Record(
+        Type.String({ pattern: '^[1-9][0-9]*$' }),
+        Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, uniqueItems: true }),
+        {
+          description:
+            'Worker counts for particular batch sizes, replacing "workers" for them, e.g. {"8192": [2]} runs the largest batch data-parallel. Keys must be listed in "batchSizes".',
+        },
+      ),
+    ),
     seeds: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, uniqueItems: true, default: [0], description: 'Seeds (replicates) of every configuration.' }),
     sweep: Type.Array(SweepSchema, {
       default: [],
@@ -235,6 +245,15 @@ export type Sweep = Static<typeof SweepSchema>;
 export type Tolerances = Static<typeof TolerancesSchema>;
 export type RunSettings = Static<typeof RunSettingsSchema>;
 export type Probes = Static<typeof ProbesSchema>;
+
+/** The worker counts a batch size runs with: its own entry in workersByBatchSize, else the suite's workers. */
+export const workersFor = (suite: Pick<Suite, 'workers' | 'workersByBatchSize'>, batchSize: number): readonly number[] =>
+  suite.workersByBatchSize?.[String(batchSize)] ?? suite.workers;
+
+/** Every worker count the suite uses. */
+export const allWorkerCounts = (suite: Pick<Suite, 'workers' | 'workersByBatchSize' | 'batchSizes'>): number[] => [
+  ...new Set(suite.batchSizes.flatMap((b) => workersFor(suite, b))),
+];
 
 /** The label of an optimizer entry: its `label`, or its optimizer name. */
 export const labelOf = (entry: OptimizerEntry): string => entry.label ?? entry.name;

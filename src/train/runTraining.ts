@@ -8,6 +8,7 @@ import { epochBatches, gatherBatch, type Dataset } from '../data/index.js';
 import { createModel } from '../models/createModel.js';
 import { createOptimizer } from '../optim/createOptimizer.js';
 import type { SpdInverse } from '../optim/kfac/dampedInverse.js';
+import { DivergenceError } from '../optim/divergence.js';
 import { learningRateAt, peakLearningRate } from '../optim/learningRate.js';
 import { ReplicaGroupError, SINGLE_REPLICA, type ReplicaGroup } from '../optim/replicaGroup.js';
 import type { EpochMetrics, FinalMetrics, RunStatus } from '../results/runResult.js';
@@ -182,6 +183,9 @@ export async function runTraining(config: TrainConfig, dataset: Dataset, options
       steps: step,
     });
   } catch (error) {
+    if (error instanceof DivergenceError) {
+      return ended({ status: 'diverged', divergedAtStep: step, error: error.message, final: null, steps: step + 1 });
+    }
     // A failure mid-run (e.g. a factor that cannot be inverted, a lost peer) is an outcome: keep the epochs done.
     const failureKind = error instanceof ReplicaGroupError ? 'infrastructure' : 'run';
     return ended({ status: 'failed', error: (error as Error).message, failureKind, final: null, steps: step });

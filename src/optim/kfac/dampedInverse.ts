@@ -5,6 +5,7 @@
  * which keeps the damping of the Kronecker product balanced between the two factors.
  * Inversion is done in float64 on the symmetrized matrix.
  */
+import { DivergenceError, firstNonFinite } from '../divergence.js';
 import { choleskyInverse } from './choleskyInverse.js';
 
 export type SpdInverse = (a: Float64Array, n: number) => Float64Array;
@@ -37,6 +38,10 @@ export function dampedInverses(
   damping: number,
   inverse: SpdInverse = choleskyInverse,
 ): { aInverse: Float64Array; gInverse: Float64Array; pi: number } {
+  for (const [name, m, n] of [['A', a, aDim], ['G', g, gDim]] as const) {
+    const bad = firstNonFinite(m);
+    if (bad >= 0) throw new DivergenceError(`K-FAC factor ${name} (${n}x${n}) has a non-finite entry at (${Math.floor(bad / n)}, ${bad % n}): training diverged`);
+  }
   const a64 = symmetrizeAndShift(a, aDim, 0);
   const g64 = symmetrizeAndShift(g, gDim, 0);
   const pi = piCorrection(a64, aDim, g64, gDim);

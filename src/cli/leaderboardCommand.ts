@@ -1,0 +1,53 @@
+/** `ngd-bench leaderboard DIR...`: optimizers ranked per batch size and overall, across result sets. Never loads tfjs. */
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { Command } from 'commander';
+import { analyzeResultSet } from '../report/analyze.js';
+import { leaderboardMarkdown, type LeaderboardSet } from '../report/leaderboard.js';
+import { loadResultSet } from '../report/loadResults.js';
+import { displayPath } from './reportCommand.js';
+
+interface LeaderboardFlags {
+  out?: string;
+  title?: string;
+}
+
+const HELP = `
+Within each results directory and global batch size, optimizer configurations (label, sweep values,
+workers) are ranked by mean final test accuracy over seeds, ties broken by less mean training time;
+a configuration whose runs there all diverged or failed ranks last. The overall rank is the mean of
+those ranks. Each set's environment (backend, CPU/GPU, node) is listed: times from different
+machines are not comparable, so sets are ranked separately and only meet in the mean rank.
+
+Examples:
+  ngd-bench leaderboard reports/smoke reports/example
+  ngd-bench leaderboard reports/cpu-run reports/gpu-run --out reports/leaderboard.md
+
+Exit codes: 0 written, 2 bad input (a missing directory or an invalid result file).`;
+
+export function leaderboardCommand(): Command {
+  return new Command('leaderboard')
+    .description('Rank optimizers per batch size and overall across one or more results directories (Markdown)')
+    .argument('<dir...>', 'results directories written by `ngd-bench run` or `merge`')
+    .option('--out <file>', 'write the Markdown here (default: print it)')
+    .option('--title <text>', 'title (default: "ngd-bench leaderboard")')
+    .addHelpText('after', HELP)
+    .action((dirs: string[], flags: LeaderboardFlags) => {
+      const sets: LeaderboardSet[] = dirs.map((dir) => ({ name: displayPath(dir), analysis: analyzeResultSet(loadResultSet(dir)) }));
+      const text = leaderboardMarkdown(sets, flags.title);
+      if (!flags.out) {
+        process.stdout.write(text);
+        return;
+      }
+      mkdirSync(dirname(flags.out), { recursive: true });
+      const tmp = `${flags.out}.${process.pid}.tmp`;
+      try {
+        writeFileSync(tmp, text);
+        renameSync(tmp, flags.out);
+      } catch (error) {
+        rmSync(tmp, { force: true });
+        throw error;
+      }
+      process.stdout.write(`wrote ${displayPath(flags.out)} (${sets.length} result sets)\n`);
+    });
+}

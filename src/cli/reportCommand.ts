@@ -1,0 +1,172 @@
+/**
+ * `ngd-bench report RESULTS_DIR --out reports/NAME.md`: the Markdown report of a results directory,
+ * with its charts (SVG) and the runs' configs written next to it in reports/NAME/. Never loads tfjs.
+ */
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { Command, InvalidArgumentError } from 'commander';
+import { parse as parseYaml } from 'yaml';
+import { analyzeResultSet } from '../report/analyze.js';
+import { renderSvg, reportCharts } from '../report/charts.js';
+import type { ReportFindings } from '../report/findings.js';
+import { loadResultSet, type ResultSet } from '../report/loadResults.js';
+import { renderReport } from '../report/markdownReport.js';
+import { InputFileError } from './readJsonFile.js';
+
+/** Compares a result set with a baseline file (src/check provides one; the report only renders it). */
+export type BaselineComparer = (set: ResultSet, baselineFile: string) => ReportFindings | Promise<ReportFindings>;
+
+export interface ReportCommandDeps {
+  compareToBaseline?: BaselineComparer;
+}
+
+interface ReportFlags {
+  out: string;
+  title?: string;
+  baseline?: string;
+  target?: number;
+  tolerance?: number;
+  minSeeds?: number;
+  suite?: string;
+}
+
+/** A path as commands in the report should name it: relative to the working directory when inside it. */
+export function displayPath(path: string, cwd = process.cwd()): string {
+  const abs = resolve(cwd, path);
+  const rel = relative(cwd, abs);
+  const shown = rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? abs : rel;
+  return shown.split(sep).join('/');
+}
+
+/** The suite file under `dir` whose `name` is `suite`, or null. */
+export function findSuiteFile(suite: string, dir = 'suites'): string | null {
+  if (!existsSync(dir)) return null;
+  const files = readdirSync(dir)
+    .filter((f) => /\.(json|ya?ml)$/i.test(f))
+    .sort();
+  for (const f of files) {
+    try {
+      const doc = parseYaml(readFileSync(join(dir, f), 'utf8')) as { name?: unknown } | null;
+      if (doc && typeof doc === 'object' && doc.name === suite) return displayPath(join(dir, f));
+    } catch {
+      // not a suite we can read: skip it
+    }
+  }
+  return null;
+}
+
+/** The directory next to the report that holds its charts and configs: reports/NAME.md -> reports/NAME. */
+export function companionDir(reportFile: string): string {
+  return /\.md$/i.test(reportFile) ? reportFile.replace(/\.md$/i, '') : `${reportFile}.files`;
+}
+
+function writeAtomic(path: string, text: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  try {
+    writeFileSync(tmp, text);
+    renameSync(tmp, path);
+  } catch (error) {
+    rmSync(tmp, { force: true });
+    throw error;
+  }
+}
+
+function parseFraction(value: string): number {
+  const x = Number(value);
+  if (!Number.isFinite(x) || x <= 0 || x > 1) throw new InvalidArgumentError('expected a test accuracy as a fraction in (0, 1], e.g. 0.85');
+  return x;
+}
+
+function parsePoints(value: string): number {
+  const x = Number(value);
+  if (!Number.isFinite(x) || x < 0) throw new InvalidArgumentError('expected accuracy points >= 0, e.g. 0.5');
+  return x;
+}
+
+function parseCount(value: string): number {
+  const x = Number(value);
+  if (!Number.isInteger(x) || x < 1) throw new InvalidArgumentError('expected an integer >= 1');
+  return x;
+}
+
+const HELP = `
+Writes:
+  OUT                    the Markdown report (GitHub-readable): baseline verdict, the paper's claims
+                         with the numbers behind them, test accuracy and generalization gap per
+                         optimizer x batch size (mean ± std over seeds), time to a target accuracy,
+                         samples/s and scaling efficiency, the probes' step phases (if probes.json),
+                         failed and diverged runs, the environment and the commands to reproduce
+  OUT minus .md/         accuracy-vs-batch.svg, learning-curves.svg (linked from the report) and
+                         configs/<run id>.json (each run's resolved config, for \`ngd-bench train --config\`)
+
+The report is deterministic: the same results give the same text (dates come from the results).
+
+Examples:
+  ngd-bench report reports/smoke --out reports/smoke-report.md
+  ngd-bench report reports/example --out reports/example.md --title 'Fashion-MNIST, large batch' --target 0.85
+
+Exit codes: 0 written, 2 bad input (a missing directory, an invalid result file, bad flags).`;
+
+export function reportCommand(deps: ReportCommandDeps = {}): Command {
+  return new Command('report')
+    .description('Write a Markdown report (with SVG charts) for a results directory')
+    .argument('<results-dir>', 'a directory written by `ngd-bench run` (or `merge`): <run id>.json, manifest.json, probes.json')
+    .requiredOption('--out <file>', 'the report, e.g. reports/NAME.md; charts and configs go to reports/NAME/')
+    .option('--title <text>', 'report title (default: "ngd-bench report: <suite>")')
+    .option('--baseline <file>', 'compare with a baseline and show every regression and improvement')
+    .option('--target <fraction>', 'test accuracy for time-to-target (default: 95% of the best mean final test accuracy)', parseFraction)
+    .option('--tolerance <points>', "smallest accuracy difference the paper's claims count, in points (default 0.5)", parsePoints)
+    .option('--min-seeds <n>', "ok seeds a cell needs to take part in the claims (default 2)", parseCount)
+    .option('--suite <file>', 'the suite file for the reproduce commands (default: the file under suites/ with the suite\'s name)')
+    .addHelpText('after', HELP)
+    .action(async (dir: string, flags: ReportFlags) => {
+      const companion = companionDir(flags.out);
+      const [companionAbs, dirAbs] = [resolve(companion), resolve(dir)];
+      if (companionAbs === dirAbs || dirAbs.startsWith(companionAbs + sep)) {
+        throw new InputFileError(
+          `--out ${flags.out} would put its charts in ${companion}/, which holds the results directory ${dir}; name the report differently (e.g. ${companion}-report.md)`,
+        );
+      }
+      const set = loadResultSet(dir);
+      let findings: ReportFindings | undefined;
+      if (flags.baseline !== undefined) {
+        if (!deps.compareToBaseline) throw new InputFileError('--baseline: no baseline comparison is available in this build');
+        findings = await deps.compareToBaseline(set, flags.baseline);
+      }
+      const options = {
+        target: flags.target,
+        claims: { tolerance: flags.tolerance === undefined ? undefined : flags.tolerance / 100, minSeeds: flags.minSeeds },
+      };
+      const analysis = analyzeResultSet(set, options);
+      const suiteFile = flags.suite !== undefined ? displayPath(flags.suite) : analysis.suite ? findSuiteFile(analysis.suite) : null;
+      if (analysis.suite && suiteFile === null) {
+        process.stderr.write(`ngd-bench: warning: no suite file named '${analysis.suite}' under suites/; pass --suite FILE for the \`run\` commands\n`);
+      }
+      const configDir = join(companion, 'configs');
+      const charts = reportCharts(analysis.grouped);
+      const text = renderReport(analysis, {
+        set,
+        ...options,
+        title: flags.title,
+        findings,
+        resultsDir: displayPath(dir),
+        suiteFile,
+        reportFile: displayPath(flags.out),
+        chartsHref: charts.length > 0 ? basename(companion) : null,
+        configDir: displayPath(configDir),
+      });
+
+      // Charts and configs first, the report last: a report on disk always has its companions.
+      mkdirSync(companion, { recursive: true });
+      for (const chart of charts) writeAtomic(join(companion, chart.file), await renderSvg(chart.spec));
+      // Configs of runs no longer in the set would mislead: clear the JSON files this command wrote before.
+      mkdirSync(configDir, { recursive: true });
+      for (const f of readdirSync(configDir).filter((n) => n.endsWith('.json'))) rmSync(join(configDir, f));
+      for (const run of analysis.grouped.runs) writeAtomic(join(configDir, `${run.id}.json`), `${JSON.stringify(run.result.config, null, 2)}\n`);
+      writeAtomic(flags.out, text);
+
+      const verdicts = analysis.claims.map((c) => `${c.id} ${c.verdict}`).join(', ');
+      process.stdout.write(`wrote ${displayPath(flags.out)} (${charts.length} charts, ${analysis.grouped.runs.length} run configs in ${displayPath(companion)}/); claims: ${verdicts}\n`);
+    });
+}

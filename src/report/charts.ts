@@ -1,0 +1,116 @@
+/**
+ * The report's charts as Vega-Lite specs (pure), rendered to SVG headlessly by Vega (no browser, no
+ * canvas: renderer 'none' + toSVG, text widths estimated). Same data in, same SVG out.
+ */
+import { parse, View } from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+import type { Cell, Grouped } from './groupRuns.js';
+import { summarize } from './stats.js';
+
+export interface ChartFile {
+  /** File name, e.g. `accuracy-vs-batch.svg`. */
+  file: string;
+  title: string;
+  spec: TopLevelSpec;
+}
+
+const round = (x: number) => Math.round(x * 1e4) / 1e4;
+
+/** Consistent colours: every chart gets the same domain, the series with an ok run, in series order. */
+function colorOf(grouped: Grouped) {
+  const plotted = new Set(okCells(grouped).map((c) => c.series.key));
+  const domain = grouped.series.filter((s) => plotted.has(s.key)).map((s) => s.display);
+  return { field: 'optimizer', type: 'nominal' as const, title: 'optimizer', scale: { domain } };
+}
+
+function okCells(grouped: Grouped): Cell[] {
+  return grouped.cells.filter((c) => c.testAccuracy !== null);
+}
+
+/** Final test accuracy vs global batch size (log2 axis), one line per series, error bars = ±1 sample std. */
+export function accuracyVsBatchChart(grouped: Grouped): ChartFile {
+  const values = okCells(grouped).map((c) => {
+    const a = c.testAccuracy!;
+    const std = a.std ?? 0;
+    return { optimizer: c.series.display, batch: c.batchSize, mean: round(100 * a.mean), lo: round(100 * (a.mean - std)), hi: round(100 * (a.mean + std)), seeds: a.n };
+  });
+  const batches = [...new Set(values.map((v) => v.batch))].sort((a, b) => a - b);
+  const lo = batches.length > 0 ? batches[0] : 1;
+  const hi = batches.length > 0 ? batches[batches.length - 1] : 2;
+  const x = {
+    field: 'batch',
+    type: 'quantitative' as const,
+    title: 'global batch size (log2 scale)',
+    scale: { type: 'log' as const, base: 2, domain: [lo / Math.SQRT2, hi * Math.SQRT2], nice: false },
+    axis: { values: batches, format: 'd', grid: false },
+  };
+  const title = 'Final test accuracy vs batch size (mean ± std over seeds)';
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: 440,
+    height: 300,
+    background: 'white',
+    data: { values },
+    encoding: { x, color: colorOf(grouped) },
+    layer: [
+      {
+        mark: { type: 'line', point: { filled: true, size: 50 } },
+        encoding: { y: { field: 'mean', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } } },
+      },
+      {
+        mark: { type: 'rule', strokeWidth: 1.5 },
+        encoding: { y: { field: 'lo', type: 'quantitative' }, y2: { field: 'hi' } },
+      },
+    ],
+  };
+  return { file: 'accuracy-vs-batch.svg', title, spec };
+}
+
+/** Test accuracy per epoch (mean over ok seeds), one line per series, one panel per batch size. */
+export function learningCurvesChart(grouped: Grouped): ChartFile {
+  const values: { optimizer: string; batch: number; epoch: number; accuracy: number }[] = [];
+  for (const c of okCells(grouped)) {
+    const maxEpoch = Math.max(...c.ok.map((r) => r.result.epochs.length));
+    for (let epoch = 1; epoch <= maxEpoch; epoch++) {
+      const s = summarize(c.ok.map((r) => r.result.epochs.find((e) => e.epoch === epoch)?.testAccuracy).filter((a) => a !== undefined));
+      if (s) values.push({ optimizer: c.series.display, batch: c.batchSize, epoch, accuracy: round(100 * s.mean) });
+    }
+  }
+  const title = 'Test accuracy per epoch (mean over seeds), by global batch size';
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    background: 'white',
+    data: { values },
+    facet: { column: { field: 'batch', type: 'ordinal', title: 'global batch size', sort: 'ascending' } },
+    spec: {
+      width: 220,
+      height: 200,
+      mark: { type: 'line', point: { filled: true, size: 30 } },
+      encoding: {
+        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' }, scale: { zero: false } },
+        y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } },
+        color: colorOf(grouped),
+      },
+    },
+  };
+  return { file: 'learning-curves.svg', title, spec };
+}
+
+/** The charts a report links, in order; none when no run finished ok. */
+export function reportCharts(grouped: Grouped): ChartFile[] {
+  if (okCells(grouped).length === 0) return [];
+  return [accuracyVsBatchChart(grouped), learningCurvesChart(grouped)];
+}
+
+/** Renders a Vega-Lite spec to an SVG document. */
+export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const view = new View(parse(compile(spec).spec), { renderer: 'none' });
+  try {
+    const svg = await view.toSVG();
+    return svg.endsWith('\n') ? svg : `${svg}\n`;
+  } finally {
+    view.finalize();
+  }
+}

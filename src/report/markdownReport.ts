@@ -1,0 +1,432 @@
+/**
+ * The Markdown report of one result set. Pure: an Analysis and a few paths in, a string out — the
+ * same input always gives the same text (dates come from the results, never from the clock).
+ */
+import { markdownTable } from 'markdown-table';
+import type { ProbeReport } from '../probes/probeReport.js';
+import type { RunResult } from '../results/runResult.js';
+import { analyzeResultSet, type Analysis, type AnalysisOptions } from './analyze.js';
+import { reportCharts } from './charts.js';
+import { describeEnvironment } from './environment.js';
+import type { FindingLine, ReportFindings } from './findings.js';
+import { cell, code, listing, num, pct, pctSummary, plural, rate, rateSummary, secondsSummary } from './format.js';
+import type { Cell, Grouped, RunView } from './groupRuns.js';
+import { claimRules } from './paperClaims.js';
+import type { ResultSet } from './loadResults.js';
+
+export interface ReportPaths {
+  /** The results directory as commands should name it (relative to where they are run). */
+  resultsDir: string;
+  /** The suite file for `ngd-bench run`, or null when the runs are not from a suite. */
+  suiteFile: string | null;
+  /** The report file itself, for the command that regenerates it; null to leave that line out. */
+  reportFile: string | null;
+  /** Where chart links point, relative to the report (e.g. `NAME`); null for no charts. */
+  chartsHref: string | null;
+  /** Directory holding one `<run id>.json` config per run, as commands name it; null to leave `train` lines out. */
+  configDir: string | null;
+}
+
+export interface ReportInput extends ReportPaths, AnalysisOptions {
+  set: ResultSet;
+  title?: string;
+  findings?: ReportFindings;
+}
+
+const table = (rows: string[][]) => markdownTable(rows);
+
+function shellQuote(s: string): string {
+  return /^[\w./@:=,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** "mlp (hidden 256-256)": the model, from a config. */
+function modelOf(result: RunResult): string {
+  const m = result.config.model;
+  const widths = m.hiddenWidths ? ` (hidden ${m.hiddenWidths.join('-')})` : '';
+  return `${m.name}${widths}`;
+}
+
+function datasetOf(result: RunResult): string {
+  const d = result.dataset;
+  const name = result.config.dataset.name;
+  return d === null ? name : `${name} (${d.trainExamples} train / ${d.testExamples} test examples)`;
+}
+
+const distinct = (values: string[]) => [...new Set(values)];
+
+/** Datasets with their sizes where some run loaded them (a run that failed before loading knows only the name). */
+function datasetsOf(runs: readonly RunView[]): string[] {
+  const loaded = runs.filter((r) => r.result.dataset !== null);
+  return distinct((loaded.length > 0 ? loaded : runs).map((r) => datasetOf(r.result)));
+}
+
+function statusCounts(runs: readonly RunView[]): string {
+  const count = (s: string) => runs.filter((r) => r.result.status === s).length;
+  const parts = [`${count('ok')} ok`];
+  for (const s of ['diverged', 'failed']) if (count(s) > 0) parts.push(`${count(s)} ${s}`);
+  return `${plural(runs.length, 'run')} (${parts.join(', ')})`;
+}
+
+function header(a: Analysis, title: string): string[] {
+  const runs = a.grouped.runs;
+  const seeds = [...new Set(runs.map((r) => r.seed))].sort((x, y) => x - y);
+  const facts = [
+    a.suite ? `Suite ${code(a.suite)}` : 'Runs outside a suite',
+    `${listing(distinct(runs.map((r) => modelOf(r.result))))} on ${listing(datasetsOf(runs))}`,
+    statusCounts(runs),
+    `${seeds.length === 1 ? 'seed' : 'seeds'} ${seeds.join(', ')}`,
+    `global batch ${a.grouped.batchSizes.length === 1 ? 'size' : 'sizes'} ${a.grouped.batchSizes.join(', ')}`,
+  ];
+  const lines = [`# ${title}`, '', `${facts.join(' · ')}.`];
+  if (a.dates) lines.push('', `Results dated ${a.dates.from} to ${a.dates.to} (their own timestamps).`);
+  return lines;
+}
+
+function baselineSection(findings: ReportFindings | undefined): string[] {
+  if (!findings) return ['**Baseline check:** no baseline comparison (`--baseline FILE` adds one).'];
+  const against = findings.baseline ? ` against ${code(findings.baseline)}` : '';
+  const regressions = findings.lines.filter((l) => l.kind === 'regression').length;
+  const improvements = findings.lines.filter((l) => l.kind === 'improvement').length;
+  const counts = `${plural(regressions, 'regression')}, ${plural(improvements, 'improvement')}`;
+  if (findings.verdict === 'no-baseline') return [`**Baseline check:** no baseline${against} for these runs.`];
+  const verdict = findings.verdict === 'pass' ? '**Baseline check: pass**' : '**Baseline check: FAIL**';
+  const lines = [`${verdict}${against}: ${counts}.`];
+  if (findings.lines.length > 0) {
+    const order = (l: FindingLine) => (l.kind === 'regression' ? 0 : 1);
+    const sorted = [...findings.lines].sort(
+      (x, y) => order(x) - order(y) || (x.runId < y.runId ? -1 : x.runId > y.runId ? 1 : 0) || (x.metric < y.metric ? -1 : x.metric > y.metric ? 1 : 0),
+    );
+    const notes = sorted.some((l) => l.note !== undefined);
+    const value = (x: number | null) => (x === null ? '—' : num(x));
+    lines.push(
+      '',
+      table([
+        ['', 'run', 'metric', 'baseline', 'result', 'delta', 'threshold', ...(notes ? ['note'] : [])],
+        ...sorted.map((l) => [
+          l.kind,
+          code(l.runId),
+          cell(l.metric),
+          value(l.baseline),
+          value(l.result),
+          value(l.delta),
+          value(l.threshold),
+          ...(notes ? [cell(l.note ?? '')] : []),
+        ]),
+      ]),
+    );
+  }
+  return lines;
+}
+
+const verdictText = (v: string) => (v === 'inconclusive' ? 'inconclusive' : `**${v}**`);
+
+function claimsSection(a: Analysis, input: ReportInput): string[] {
+  return [
+    "## The paper's claims",
+    '',
+    'Naganuma & Yokota (CCGRID 2019): at large batch, naive natural-gradient descent (K-FAC) generalizes worse than SGD; smoothing the loss lets it generalize as well as SGD. The rule:',
+    '',
+    ...claimRules(input.claims).map((r) => `* ${r}`),
+    '',
+    // Long cells: aligned delimiters would only pad every line of the source to the longest one.
+    markdownTable(
+      [['', 'claim', 'verdict', 'basis'], ...a.claims.map((c) => [c.id, c.claim, verdictText(c.verdict), [c.reason, ...c.numbers].map(cell).join('<br>')])],
+      { alignDelimiters: false },
+    ),
+  ];
+}
+
+function statusNote(runs: readonly RunView[]): string {
+  const statuses = distinct(runs.map((r) => r.result.status).filter((st) => st !== 'ok'));
+  return statuses.map((st) => `${runs.filter((r) => r.result.status === st).length} ${st}`).join(', ');
+}
+
+/** A series x batch-size table of one summary per cell; `n` is noted where a cell's ok seeds differ from `usualN`. */
+function cellTable(grouped: Grouped, value: (c: Cell) => string | null, usualN: number): string {
+  const rows = grouped.series.map((s) => [
+    cell(s.display),
+    ...grouped.batchSizes.map((b) => {
+      const c = grouped.cells.find((x) => x.series.key === s.key && x.batchSize === b);
+      if (!c) return '—';
+      const v = value(c);
+      if (v === null) return `— (${statusNote(c.runs)})`;
+      const bad = statusNote(c.runs);
+      const notes = [c.ok.length !== usualN ? `n=${c.ok.length}` : null, bad === '' ? null : `+${bad}`].filter((x) => x !== null);
+      return notes.length > 0 ? `${v} (${notes.join(', ')})` : v;
+    }),
+  ]);
+  return table([['optimizer', ...grouped.batchSizes.map((b) => `b${b}`)], ...rows]);
+}
+
+/** The most common number of ok seeds per cell (ties: the larger), and how to say it. */
+function seedNote(grouped: Grouped): { text: string; usualN: number } {
+  const counts = new Map<number, number>();
+  for (const c of grouped.cells) if (c.ok.length > 0) counts.set(c.ok.length, (counts.get(c.ok.length) ?? 0) + 1);
+  const [usualN] = [...counts.entries()].sort(([na, ca], [nb, cb]) => cb - ca || nb - na)[0] ?? [0];
+  const all = counts.size <= 1;
+  return { text: `${plural(usualN, 'ok seed')} per cell${all ? '' : ' unless noted'}`, usualN };
+}
+
+function image(input: ReportInput, file: string, alt: string): string[] {
+  if (input.chartsHref === null) return [];
+  return ['', `![${alt}](${encodeURI(`${input.chartsHref}/${file}`)})`];
+}
+
+function accuracySections(a: Analysis, input: ReportInput): string[] {
+  const charts = new Map(reportCharts(a.grouped).map((c) => [c.file, c]));
+  const note = seedNote(a.grouped);
+  const chart = (file: string) => {
+    const c = charts.get(file);
+    return c ? image(input, c.file, c.title) : [];
+  };
+  return [
+    '## Test accuracy',
+    '',
+    `Final test accuracy (%) by global batch size: mean ± sample std over seeds (${note.text}). Diverged and failed runs are not averaged in; they are counted after a "+".`,
+    '',
+    cellTable(a.grouped, (c) => (c.testAccuracy ? pctSummary(c.testAccuracy) : null), note.usualN),
+    ...chart('accuracy-vs-batch.svg'),
+    '',
+    '## Generalization gap',
+    '',
+    `Final train accuracy − test accuracy, in points: mean ± sample std over seeds (${note.text}).`,
+    '',
+    cellTable(a.grouped, (c) => (c.gap ? pctSummary(c.gap) : null), note.usualN),
+    '',
+    '## Learning curves',
+    '',
+    charts.has('learning-curves.svg') && input.chartsHref !== null
+      ? 'Test accuracy after each epoch, mean over the ok seeds, one panel per global batch size.'
+      : 'No chart: no run finished ok, or charts were not written.',
+    ...chart('learning-curves.svg'),
+  ];
+}
+
+function timingSections(a: Analysis): string[] {
+  const lines = ['## Time to target accuracy', ''];
+  const t = a.target;
+  if (!t) return [...lines, 'No run finished ok: nothing to time.'];
+  const why =
+    t.source === 'given'
+      ? 'as given with `--target`'
+      : `${(100 * t.fraction!).toFixed(0)} % of ${pct(t.best!.testAccuracy!.mean)} %, the best mean final test accuracy: ${cell(t.best!.series.display)} at b${t.best!.batchSize}`;
+  lines.push(
+    `Target: **${pct(t.target)} %** test accuracy (${why}). Time to target is the training time up to the end of the first epoch at or above it (evaluation excluded: each run's evaluation time is spread evenly over its epochs), mean ± std over the seeds that reached it. samples/s is over each run's whole training time.`,
+    '',
+    table([
+      ['optimizer', 'batch', 'time to target (s)', 'epochs', 'reached', 'samples/s', 'training time (s)'],
+      ...a.timeToTarget.map((r) => [
+        cell(r.cell.series.display),
+        String(r.cell.batchSize),
+        r.seconds ? secondsSummary(r.seconds) : 'not reached',
+        r.epochs ? (r.epochs.std === null || r.epochs.std === 0 ? num(r.epochs.mean) : `${num(r.epochs.mean)} ± ${num(r.epochs.std)}`) : '—',
+        `${r.reached}/${r.total}`,
+        r.cell.samplesPerSecond ? rateSummary(r.cell.samplesPerSecond) : '—',
+        r.cell.trainSeconds ? secondsSummary(r.cell.trainSeconds) : '—',
+      ]),
+    ]),
+    '',
+    '## Scaling efficiency',
+    '',
+  );
+  const multi = a.grouped.series.some((s) => s.workers > 1);
+  if (a.scaling.length === 0) {
+    lines.push(
+      multi
+        ? 'The multi-worker runs have no single-worker counterpart (same optimizer configuration and global batch size), so there is no efficiency to compute.'
+        : 'Every run used one worker: no scaling efficiency to report.',
+    );
+    return lines;
+  }
+  lines.push(
+    'samples/s at w workers ÷ (w × samples/s of the same optimizer configuration and global batch size on 1 worker).',
+    '',
+    table([
+      ['optimizer', 'batch', 'workers', 'samples/s', 'samples/s on 1 worker', 'efficiency'],
+      ...a.scaling.map((r) => [
+        cell(r.series.display),
+        String(r.batchSize),
+        String(r.workers),
+        rateSummary(r.samplesPerSecond),
+        rateSummary(r.singleWorker),
+        `${(100 * r.efficiency).toFixed(0)} %`,
+      ]),
+    ]),
+  );
+  return lines;
+}
+
+const ms = (x: number) => x.toFixed(x < 10 ? 2 : 1);
+function bytes(n: number): string {
+  if (n >= 2 ** 20 && n % 2 ** 20 === 0) return `${n / 2 ** 20} MiB`;
+  if (n >= 2 ** 10 && n % 2 ** 10 === 0) return `${n / 2 ** 10} KiB`;
+  return `${n} B`;
+}
+const gbps = (bytesPerSecond: number) => `${(bytesPerSecond / 1e9).toFixed(2)} GB/s`;
+
+function probesSection(probes: ProbeReport | null, input: ReportInput, suite: string | null): string[] {
+  const lines = ['## Step phases (probes)', ''];
+  if (!probes) {
+    const how = input.suiteFile ? ` \`ngd-bench probe ${shellQuote(input.suiteFile)} --out ${shellQuote(`${input.resultsDir}/probes.json`)}\` adds it.` : '';
+    return [...lines, `No \`probes.json\` in the results directory.${how}`];
+  }
+  const phases = ['forwardBackward', 'curvature', 'inversion', 'preconditioning', 'update'] as const;
+  lines.push(
+    `From \`probes.json\` (suite ${code(probes.suite)}, ${probes.createdAt}, ${cell(describeEnvironment(probes.environment))}). Mean ms per step of each phase and its share of the phases' sum (— : the optimizer has no such phase); phases run every k steps (curvature, inversion) are amortized over the steps.`,
+    '',
+    table([
+      ['optimizer', 'batch', 'step ms (median)', '±%', 'samples/s', 'fwd+bwd', 'curvature', 'inversion', 'precond.', 'update'],
+      ...probes.stepPhases.map((p) => {
+        const total = phases.reduce((sum, k) => sum + p.phases[k].meanMs, 0);
+        const share = (x: number) => (x === 0 || total === 0 ? '—' : `${ms(x)} (${((100 * x) / total).toFixed(0)} %)`);
+        return [
+          cell(p.optimizerLabel),
+          String(p.batchSize),
+          ms(p.step.medianMs),
+          p.step.rmePercent === null ? '—' : p.step.rmePercent.toFixed(1),
+          rate(p.samplesPerSecond),
+          ...phases.map((k) => share(p.phases[k].meanMs)),
+        ];
+      }),
+    ]),
+  );
+  const ar = probes.allreduce;
+  if (ar) {
+    lines.push(
+      '',
+      `Allreduce between ${ar.workers} local workers (${cell(ar.algorithm)}) against raw loopback TCP (${gbps(ar.loopbackTcp.bytesPerSecond)}, one stream):`,
+      '',
+      table([
+        ['bytes', 'median ms', 'p99 ms', '±%', 'algorithm bw', 'bus bw', 'bus bw / raw TCP'],
+        ...ar.sizes.map((s) => [
+          bytes(s.bytes),
+          ms(s.latency.medianMs),
+          ms(s.latency.p99Ms),
+          s.latency.rmePercent === null ? '—' : s.latency.rmePercent.toFixed(1),
+          gbps(s.algorithmBandwidth),
+          gbps(s.busBandwidth),
+          `${((100 * s.busBandwidth) / ar.loopbackTcp.bytesPerSecond).toFixed(0)} %`,
+        ]),
+      ]),
+    );
+  }
+  if (suite !== null && probes.suite !== suite) lines.push('', `Note: the probes are from suite ${code(probes.suite)}, the runs from ${code(suite)}.`);
+  return lines;
+}
+
+const MAX_REASON = 240;
+
+function reasonOf(r: RunResult): string {
+  if (r.status === 'diverged') return r.divergedAtStep === undefined ? 'non-finite loss' : `non-finite loss at step ${r.divergedAtStep}`;
+  const kind = r.failureKind ? `${r.failureKind} failure: ` : '';
+  const text = `${kind}${(r.error ?? 'no error message recorded').split('\n')[0]}`;
+  return text.length > MAX_REASON ? `${text.slice(0, MAX_REASON - 1)}…` : text;
+}
+
+function failuresSection(a: Analysis): string[] {
+  const bad = a.grouped.runs.filter((r) => r.result.status !== 'ok');
+  const lines = ['## Failed and diverged runs', ''];
+  if (bad.length === 0) lines.push('None: every run finished ok.');
+  else {
+    lines.push(
+      table([
+        ['run', 'status', 'reason'],
+        ...bad.map((r) => [code(r.id), r.result.status, cell(reasonOf(r.result))]),
+      ]),
+    );
+  }
+  if (a.missing.length > 0) {
+    lines.push('', `Planned in \`manifest.json\` but without a result file (${a.missing.length}): ${a.missing.map(code).join(', ')}.`);
+  }
+  return lines;
+}
+
+function environmentSection(a: Analysis): string[] {
+  const gib = (bytes: number) => `${(bytes / 2 ** 30).toFixed(1)} GiB`;
+  const rows = a.environments.map((g) => {
+    const e = g.environment;
+    const versions = g.toolVersions.join(', ');
+    if (e === null) return [String(g.runs), 'unknown', '—', '—', '—', '—', '—', '—', '—', '—', versions];
+    return [
+      String(g.runs),
+      cell(e.backendRequested === 'auto' || e.backend === e.backendRequested ? e.backend : `${e.backend} (asked: ${e.backendRequested})`),
+      cell(e.accelerator ?? '—'),
+      cell(e.cpuModel),
+      String(e.cpuCores),
+      gib(e.memoryBytes),
+      cell(e.gpus.length === 0 ? 'none' : e.gpus.join(', ')),
+      cell(e.platform),
+      cell(e.nodeVersion),
+      cell(e.tfjsCoreVersion),
+      versions,
+    ];
+  });
+  return [
+    '## Environment',
+    '',
+    table([['runs', 'backend', 'accelerator', 'CPU', 'cores', 'memory', 'GPUs', 'platform', 'node', 'tfjs-core', 'ngd-bench'], ...rows]),
+  ];
+}
+
+function reproduceSection(a: Analysis, input: ReportInput): string[] {
+  const q = shellQuote;
+  const lines = ['## Reproduce', '', '`ngd-bench` is `npm run -s ngd-bench --` in a checkout (after `npm ci && npm run build`).', ''];
+  const whole: string[] = [];
+  if (input.suiteFile) {
+    whole.push(`ngd-bench run ${q(input.suiteFile)} --out ${q(input.resultsDir)}`);
+    if (a.set.probes) whole.push(`ngd-bench probe ${q(input.suiteFile)} --out ${q(`${input.resultsDir}/probes.json`)}`);
+  }
+  if (input.reportFile) {
+    const title = input.title ? ` --title ${q(input.title)}` : '';
+    const target = input.target !== undefined ? ` --target ${input.target}` : '';
+    whole.push(`ngd-bench report ${q(input.resultsDir)} --out ${q(input.reportFile)}${title}${target}`);
+  }
+  if (whole.length > 0) lines.push('The whole set, then this report:', '', '```sh', ...whole, '```', '');
+  const perRun: string[] = [];
+  for (const r of a.grouped.runs) {
+    const cmds: string[] = [];
+    if (input.suiteFile && r.suite !== null) cmds.push(`ngd-bench run ${q(input.suiteFile)} --out ${q(`rerun/${r.id}`)} --filter ${q(r.id)}`);
+    if (input.configDir) {
+      const workers = r.workers > 1 ? ` --workers ${r.workers}` : '';
+      cmds.push(`ngd-bench train --config ${q(`${input.configDir}/${r.id}.json`)}${workers} --out ${q(`${r.id}.json`)}`);
+    }
+    if (cmds.length > 0) perRun.push(`# ${r.name} (${r.result.status})`, ...cmds);
+  }
+  if (perRun.length > 0) {
+    const configs = input.configDir ? ` \`${input.configDir}/<run id>.json\` holds each run's resolved config.` : '';
+    lines.push(
+      `<details><summary>One run at a time (${plural(a.grouped.runs.length, 'run')})</summary>`,
+      '',
+      `\`run --filter\` re-runs it as the suite would (into a fresh directory: \`run\` rewrites the manifest of its \`--out\`); \`train --config\` runs it alone.${configs}`,
+      '',
+      '```sh',
+      ...perRun,
+      '```',
+      '',
+      '</details>',
+    );
+  }
+  return lines;
+}
+
+/** The full report for an analyzed result set. */
+export function renderReport(a: Analysis, input: ReportInput): string {
+  const title = input.title ?? (a.suite ? `ngd-bench report: ${a.suite}` : 'ngd-bench report');
+  const sections = [
+    header(a, title),
+    baselineSection(input.findings),
+    claimsSection(a, input),
+    accuracySections(a, input),
+    timingSections(a),
+    probesSection(a.set.probes, input, a.suite),
+    failuresSection(a),
+    environmentSection(a),
+    reproduceSection(a, input),
+  ];
+  return `${sections.map((s) => s.join('\n')).join('\n\n')}\n`;
+}
+
+/** Analyze and render in one call. */
+export function markdownReport(input: ReportInput): string {
+  return renderReport(analyzeResultSet(input.set, input), input);
+}
