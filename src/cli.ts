@@ -1,7 +1,10 @@
 #!/usr/bin/env node
 /** The `ngd-bench` command line. */
 import { Command, CommanderError } from 'commander';
+import { baselineFindings } from './check/reportFindings.js';
 import { checkCommand } from './cli/checkCommand.js';
+import { leaderboardCommand } from './cli/leaderboardCommand.js';
+import { reportCommand } from './cli/reportCommand.js';
 import { mergeCommand } from './cli/mergeCommand.js';
 import { allreduceProbeWorkerCommand, probeCommand } from './cli/probeCommand.js';
 import { runCommand } from './cli/runCommand.js';
@@ -17,7 +20,11 @@ export function buildProgram(): Command {
     .version(TOOL_VERSION)
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
-  for (const command of [trainCommand(), validateCommand(), runCommand(), mergeCommand(), probeCommand(), checkCommand()]) {
+  for (const command of [
+    trainCommand(), validateCommand(), runCommand(), mergeCommand(), probeCommand(), checkCommand(),
+    reportCommand({ compareToBaseline: (set, baselineFile) => baselineFindings(set.dir, baselineFile) }),
+    leaderboardCommand(),
+  ]) {
     program.addCommand(command.exitOverride());
   }
   program.addCommand(allreduceProbeWorkerCommand().exitOverride(), { hidden: true });

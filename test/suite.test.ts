@@ -69,7 +69,7 @@ describe('suite expansion', () => {
     const runs = expandSuite(smoke());
     assert.deepEqual(
       runs.map((r) => r.name),
-      ['sgd', 'ngd', 'smoothed-ngd', 'smoothed-sgd'].flatMap((o) => [`${o}-b256-w1-s0`, `${o}-b1024-w1-s0`]),
+      ['sgd', 'ngd', 'smoothed-ngd', 'smoothed-sgd'].flatMap((o) => [`${o}-b256-w1-s0`, `${o}-b1024-w2-s0`]),
     );
     for (const r of runs) {
       assert.equal(r.suite, 'smoke');
@@ -139,7 +139,7 @@ describe('suite expansion', () => {
 
   it('runConfig resolves one cell (for probes) like the expansion does', () => {
     const suite = smoke();
-    const run = expandSuite(suite).find((r) => r.name === 'ngd-b1024-w1-s0')!;
+    const run = expandSuite(suite).find((r) => r.name === 'ngd-b1024-w2-s0')!;
     assert.deepEqual(runConfig(suite, { optimizerLabel: 'ngd', batchSize: 1024, seed: 0 }), run.config);
   });
 
@@ -268,11 +268,21 @@ describe('probes', () => {
       batchSizes: [256, 1024],
       optimizers: ['sgd', 'ngd', 'smoothed-ngd', 'smoothed-sgd'],
       iterations: 10,
-      allreduceSizes: [4096, 262144, 4194304, 33554432],
-      workers: 1,
+      allreduceSizes: [4096, 262144, 4194304, 16777216],
+      workers: 2,
     });
     const bare = suiteFromValue({ name: 'p', dataset: { name: 'synthetic' }, optimizers: [{ name: 'sgd' }], batchSizes: [256], workers: [1, 4] }, 'p');
     assert.deepEqual(probeSettings(bare), { batchSizes: [256], optimizers: ['sgd'], iterations: 20, allreduceSizes: [4096, 262144, 4194304, 33554432], workers: 4 });
+    const perBatch = suiteFromValue({ name: 'q', dataset: { name: 'synthetic' }, optimizers: [{ name: 'sgd' }], batchSizes: [128, 256], workersByBatchSize: { '256': [2] } }, 'q');
+    assert.equal(probeSettings(perBatch).workers, 2, 'the largest worker count of any batch size');
+  });
+
+  it('workersByBatchSize replaces workers for the batch sizes it lists, and must name listed batch sizes', () => {
+    const base = { name: 'w', dataset: { name: 'synthetic' }, optimizers: [{ name: 'sgd' }], batchSizes: [128, 256] };
+    const runs = expandSuite(suiteFromValue({ ...base, workersByBatchSize: { '256': [2, 4] } }, 'w'));
+    assert.deepEqual(runs.map((r) => r.name), ['sgd-b128-w1-s0', 'sgd-b256-w2-s0', 'sgd-b256-w4-s0']);
+    assert.throws(() => expandSuite(suiteFromValue({ ...base, workersByBatchSize: { '512': [2] } }, 'w')), /workersByBatchSize\/512: batch size 512 is not in "batchSizes"/);
+    assert.throws(() => expandSuite(suiteFromValue({ ...base, workersByBatchSize: { '128': [3] } }, 'w')), /batch size 128 does not split evenly across 3 workers/);
   });
 });
 
@@ -509,13 +519,13 @@ describe('ngd-bench validate', () => {
 
   it('the real process: stderr lines and exit code 2', () => {
     const entry = resolve(dirname(fileURLToPath(import.meta.url)), 'fixtures/suites/validateCli.ts');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', entry, 'validate', 'suites/smoke-distributed.json', 'test/fixtures/suites/unknown-names.yaml'], {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', entry, 'validate', 'suites/smoke.json', 'test/fixtures/suites/unknown-names.yaml'], {
       cwd: root,
       encoding: 'utf8',
       timeout: 120_000,
     });
     assert.equal(r.status, 2, r.stderr);
-    assert.equal(r.stdout, 'suites/smoke-distributed.json: ok (4 runs)\n');
+    assert.equal(r.stdout, 'suites/smoke.json: ok (8 runs)\n');
     const lines = r.stderr.trimEnd().split('\n');
     assert.equal(lines.length, 9, r.stderr);
     for (const line of lines) assert.match(line, /^test\/fixtures\/suites\/unknown-names\.yaml: \/\S*: /);

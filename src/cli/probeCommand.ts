@@ -63,7 +63,7 @@ export function probeCommand(): Command {
       `
 Examples:
   ngd-bench probe suites/smoke.json
-  ngd-bench probe suites/smoke-distributed.json --out reports/probes/smoke.json
+  ngd-bench probe suites/smoke.json --out reports/probes/smoke.json
 
 Which optimizers, batch sizes, message sizes and worker counts are probed comes from the suite's
 "probes" section. Each figure reports mean, median, p99, relative margin of error and sample count.`,

@@ -56,6 +56,8 @@ export interface Grouped {
   /** Ordered by series, then batch size. */
   cells: Cell[];
   batchSizes: number[];
+  /** The worker counts that ran at each batch size. */
+  workersAt: Map<number, number[]>;
 }
 
 /** The paper's order: the baseline, the method that fails, the fix, the ablation. */
@@ -128,21 +130,29 @@ function cellOf(series: Series, batchSize: number, runs: RunView[]): Cell {
 export function groupRuns(loaded: readonly LoadedRun[]): Grouped {
   const runs = loaded.map(runView);
   const names = sweepNames([...new Set(runs.flatMap((r) => Object.keys(r.sweep)))].sort());
+  // The worker count splits series only where one configuration ran at one batch size with several
+  // worker counts (a scaling comparison); a suite that runs its largest batches on 2 workers keeps one
+  // row per optimizer, since N workers compute what one does.
+  const configAtBatch = (run: RunView) => JSON.stringify([run.optimizerLabel, sortedSweep(run.sweep), run.batchSize]);
+  const workerCounts = new Map<string, Set<number>>();
+  for (const run of runs) workerCounts.set(configAtBatch(run), (workerCounts.get(configAtBatch(run)) ?? new Set()).add(run.workers));
   const seriesByKey = new Map<string, Series>();
   const cellRuns = new Map<string, RunView[]>();
   for (const run of runs) {
     const sweep = sortedSweep(run.sweep);
-    const key = JSON.stringify([run.optimizerLabel, sweep, run.workers]);
+    const workers = workerCounts.get(configAtBatch(run))!.size > 1 ? run.workers : 1;
+    const key = JSON.stringify([run.optimizerLabel, sweep, workers]);
     if (!seriesByKey.has(key)) {
       const parts = [run.optimizerLabel, ...Object.entries(sweep).map(([p, v]) => `${names.get(p)}=${String(v)}`)];
-      if (run.workers !== 1) parts.push(`w=${run.workers}`);
-      seriesByKey.set(key, { key, optimizerLabel: run.optimizerLabel, optimizerName: run.optimizerName, sweep, workers: run.workers, display: parts.join(' ') });
+      if (workers !== 1) parts.push(`w=${workers}`);
+      seriesByKey.set(key, { key, optimizerLabel: run.optimizerLabel, optimizerName: run.optimizerName, sweep, workers, display: parts.join(' ') });
     }
     const cellKey = JSON.stringify([key, run.batchSize]);
     cellRuns.set(cellKey, [...(cellRuns.get(cellKey) ?? []), run]);
   }
   const series = [...seriesByKey.values()].sort(compareSeries);
   const batchSizes = [...new Set(runs.map((r) => r.batchSize))].sort((a, b) => a - b);
+  const workersAt = new Map(batchSizes.map((b) => [b, [...new Set(runs.filter((r) => r.batchSize === b).map((r) => r.workers))].sort((x, y) => x - y)]));
   const cells: Cell[] = [];
   for (const s of series) {
     for (const b of batchSizes) {
@@ -150,7 +160,7 @@ export function groupRuns(loaded: readonly LoadedRun[]): Grouped {
       if (members) cells.push(cellOf(s, b, members));
     }
   }
-  return { runs: [...runs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)), series, cells, batchSizes };
+  return { runs: [...runs].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0)), series, cells, batchSizes, workersAt };
 }
 
 /** The cell of a series at a batch size, if any run landed there. */

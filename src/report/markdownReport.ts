@@ -141,6 +141,12 @@ function statusNote(runs: readonly RunView[]): string {
   return statuses.map((st) => `${runs.filter((r) => r.result.status === st).length} ${st}`).join(', ');
 }
 
+/** `b8192`, or `b8192 (w=2)` when every run at that batch size was data-parallel. */
+function batchHeader(grouped: Grouped, b: number): string {
+  const counts = grouped.workersAt.get(b) ?? [1];
+  return counts.length === 1 && counts[0] !== 1 ? `b${b} (w=${counts[0]})` : `b${b}`;
+}
+
 /** A series x batch-size table of one summary per cell; `n` is noted where a cell's ok seeds differ from `usualN`. */
 function cellTable(grouped: Grouped, value: (c: Cell) => string | null, usualN: number): string {
   const rows = grouped.series.map((s) => [
@@ -155,7 +161,7 @@ function cellTable(grouped: Grouped, value: (c: Cell) => string | null, usualN: 
       return notes.length > 0 ? `${v} (${notes.join(', ')})` : v;
     }),
   ]);
-  return table([['optimizer', ...grouped.batchSizes.map((b) => `b${b}`)], ...rows]);
+  return table([['optimizer', ...grouped.batchSizes.map((b) => batchHeader(grouped, b))], ...rows]);
 }
 
 /** The most common number of ok seeds per cell (ties: the larger), and how to say it. */

@@ -1,0 +1,37 @@
+/**
+ * The baseline comparison as a report shows it: the same pure checker as `ngd-bench check`, reduced
+ * to its regressions and improvements (missing runs and inconclusive timings stay in `check`'s output).
+ */
+import type { ReportFindings } from '../report/findings.js';
+import { defaultTolerances, readBaseline } from './baselineFile.js';
+import { compare, hasRegression } from './compare.js';
+import { observe } from './observe.js';
+import { readResultsDir } from './resultsDir.js';
+
+export function baselineFindings(resultsDir: string, baselineFile: string): ReportFindings {
+  const dir = readResultsDir(resultsDir);
+  const baseline = readBaseline(baselineFile);
+  if (!baseline) return { verdict: 'no-baseline', lines: [], baseline: baselineFile };
+  const planned = dir.manifest ? { runIds: dir.manifest.runIds, partial: dir.manifest.shard !== null } : null;
+  const report = compare({
+    suite: dir.suite,
+    results: dir.results.map((r) => observe(r.result, dir.probes)),
+    baseline,
+    tolerances: baseline.tolerances ?? defaultTolerances(),
+    planned,
+    baselinePath: baselineFile,
+  });
+  const lines = report.findings
+    .filter((f) => f.outcome === 'regression' || f.outcome === 'improvement')
+    .map((f) => ({
+      runId: f.label,
+      metric: f.metric,
+      baseline: f.baseline,
+      result: f.result,
+      delta: f.delta,
+      threshold: f.threshold,
+      kind: f.outcome as 'regression' | 'improvement',
+      note: f.message,
+    }));
+  return { verdict: hasRegression(report) ? 'fail' : 'pass', lines, baseline: baselineFile };
+}
