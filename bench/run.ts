@@ -127,14 +127,14 @@ log(
 );
 
 // 4. a full epoch
-let epoch: { batchSize: number; trainSeconds: number; testAccuracy: number }[] = [];
+const epoch: { batchSize: number; trainSeconds: number; testAccuracy: number }[] = [];
 if (!opts.skipEpoch) {
   log('\n## One epoch of mlp + sgd on Fashion-MNIST (60,000 images)\n');
   for (const batchSize of BATCHES) {
     const result = await executeRun(resolveTrainConfig({ model: { name: 'mlp' }, optimizer: { name: 'sgd', lr: 0.05 }, batchSize, epochs: 1, backend: 'cpu-blas' }));
     epoch.push({ batchSize, trainSeconds: result.timing.trainSeconds, testAccuracy: result.final?.testAccuracy ?? NaN });
   }
-  log(markdownTable([['batch', 'train seconds (excl. evaluation)', 'test accuracy'], ...epoch.map((e) => [String(e.batchSize), e.trainSeconds.toFixed(2), (100 * e.testAccuracy).toFixed(2) + '%'])]));
+  log(markdownTable([['batch', 'train seconds (excl. evaluation)', 'test accuracy'], ...epoch.map((e) => [String(e.batchSize), e.trainSeconds.toFixed(2), `${(100 * e.testAccuracy).toFixed(2)}%`])]));
 }
 
 // Targets from the CPU-speed issue, checked on this run's numbers.

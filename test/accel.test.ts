@@ -253,7 +253,7 @@ function convCases(): ConvCase[] {
 }
 
 function describeCase(cc: ConvCase): string {
-  return `x[${cc.n},${cc.h},${cc.w},${cc.c}] f${cc.f}x${cc.fw ?? cc.f}->${cc.o} s${cc.stride} d${cc.dilation} pad ${JSON.stringify(cc.pad)}${cc.rounding ? ' ' + cc.rounding : ''}`;
+  return `x[${cc.n},${cc.h},${cc.w},${cc.c}] f${cc.f}x${cc.fw ?? cc.f}->${cc.o} s${cc.stride} d${cc.dilation} pad ${JSON.stringify(cc.pad)}${cc.rounding ? ` ${cc.rounding}` : ''}`;
 }
 
 describe('accel: Conv2D, FusedConv2D and their gradients', { skip }, () => {

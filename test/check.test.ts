@@ -359,7 +359,16 @@ function capture(env: Record<string, string> = {}): Captured {
   let out = '';
   let err = '';
   return {
-    io: { stdout: (t) => void (out += t), stderr: (t) => void (err += t), env, now: () => new Date('2025-02-03T04:05:06.000Z') },
+    io: {
+      stdout: (t) => {
+        out += t;
+      },
+      stderr: (t) => {
+        err += t;
+      },
+      env,
+      now: () => new Date('2025-02-03T04:05:06.000Z'),
+    },
     out: () => out,
     err: () => err,
   };
@@ -600,7 +609,7 @@ describe('ngd-bench check (command)', () => {
 describe('src/check imports', () => {
   it('src/check and the check command do not load tfjs, training, optimizers, models, kernels, backends or data (transitively)', () => {
     const srcDir = join(root, 'src');
-    const forbidden = ['train', 'optim', 'models', 'accel', 'backend', 'data'].map((d) => join(srcDir, d) + '/');
+    const forbidden = ['train', 'optim', 'models', 'accel', 'backend', 'data'].map((d) => `${join(srcDir, d)}/`);
     const seen = new Set<string>();
     const visit = (file: string, from: string) => {
       if (seen.has(file)) return;

@@ -165,7 +165,7 @@ describe('MNIST-like loader', () => {
     const err = await expectDatasetError(() => loadMnistLike('fashion-mnist', dir), 'fashion-mnist: ', 'bad magic number');
     assert.ok(err.message.includes('restore it from'), err.message);
     // Same problem in the package's own directory: the message is exactly the documented form.
-    assert.equal(howToRepair('fashion-mnist', REAL_FASHION_MNIST + '/'), 'reinstall with: apt-get install --reinstall dataset-fashion-mnist');
+    assert.equal(howToRepair('fashion-mnist', `${REAL_FASHION_MNIST}/`), 'reinstall with: apt-get install --reinstall dataset-fashion-mnist');
   });
 });
 

@@ -35,7 +35,9 @@ function maxRelativeDifference(tagA: string, tagB: string): number {
   let worst = 0;
   a.forEach((p, i) => {
     const scale = Math.max(...p.values.map(Math.abs));
-    p.values.forEach((v, j) => (worst = Math.max(worst, Math.abs(v - b[i].values[j]) / scale)));
+    p.values.forEach((v, j) => {
+      worst = Math.max(worst, Math.abs(v - b[i].values[j]) / scale);
+    });
   });
   return worst;
 }

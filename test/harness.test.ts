@@ -249,7 +249,7 @@ describe('harness pieces', () => {
 
   it('src/harness does not load tfjs, training, optimizers or models (transitively)', () => {
     const srcDir = join(root, 'src');
-    const forbidden = ['train', 'optim', 'models', 'accel', 'backend', 'data'].map((d) => join(srcDir, d) + '/');
+    const forbidden = ['train', 'optim', 'models', 'accel', 'backend', 'data'].map((d) => `${join(srcDir, d)}/`);
     const seen = new Set<string>();
     const visit = (file: string, from: string) => {
       if (seen.has(file)) return;
@@ -399,7 +399,13 @@ describe('runSuite with fixture children', () => {
     const run = planned('ngd-b1024-w1-s0', 0);
     const { childCommand } = fakeChildren({ 'ngd-b1024-w1-s0': 'ok' });
     let text = '';
-    const sink = { isTTY: false, write: (s: string) => ((text += s), true) } as unknown as NodeJS.WritableStream;
+    const sink = {
+      isTTY: false,
+      write: (s: string) => {
+        text += s;
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
     const display = createSuiteDisplay({ stream: sink });
     assert.ok(display instanceof PlainSuiteDisplay);
     const recorder = new Recorder((e) => display.handle(e));

@@ -7,7 +7,7 @@ import { createCnn } from '../src/models/cnn.js';
 import { createMlp } from '../src/models/mlp.js';
 import type { Model } from '../src/models/model.js';
 import { createOptimizer } from '../src/optim/createOptimizer.js';
-import { NaturalGradientOptimizer } from '../src/optim/naturalGradient.js';
+import type { NaturalGradientOptimizer } from '../src/optim/naturalGradient.js';
 import type { Optimizer } from '../src/optim/optimizer.js';
 import { sampleLabels } from '../src/optim/sampleLabels.js';
 import { sampleNoise, smoothingAmplitude } from '../src/optim/weightPerturbation.js';
@@ -43,7 +43,9 @@ function softmaxRows(x: Float32Array, w: Float32Array, b: Float32Array, n: numbe
     const m = Math.max(...z);
     const e = z.map((v) => Math.exp(v - m));
     const total = e.reduce((s, v) => s + v, 0);
-    e.forEach((v, k) => (p[i * classes + k] = v / total));
+    e.forEach((v, k) => {
+      p[i * classes + k] = v / total;
+    });
   }
   return p;
 }
@@ -122,7 +124,9 @@ describe('smoothing', () => {
       const before = model.params.map((p) => p.dataSync().slice());
       const b = batch(8, [2, 2, 1], 3, 4);
       for (let step = 0; step < 3; step++) await opt.step(b, { step, lr: 0, progress: step / 3, timer: new PhaseTimer() });
-      model.params.forEach((p, i) => assert.deepEqual(p.dataSync(), before[i]));
+      model.params.forEach((p, i) => {
+        assert.deepEqual(p.dataSync(), before[i]);
+      });
       opt.dispose();
       model.dispose();
       tf.dispose([b.x, b.y]);

@@ -103,7 +103,11 @@ type Grid = Partial<Record<OptimizerName, Record<number, number[]>>>;
 function gridRuns(grid: Grid): LoadedRun[] {
   const runs: LoadedRun[] = [];
   for (const [name, byBatch] of Object.entries(grid) as [OptimizerName, Record<number, number[]>][]) {
-    for (const [batch, accs] of Object.entries(byBatch)) accs.forEach((acc, seed) => runs.push(craft(name, Number(batch), seed, acc)));
+    for (const [batch, accs] of Object.entries(byBatch)) {
+      accs.forEach((acc, seed) => {
+        runs.push(craft(name, Number(batch), seed, acc));
+      });
+    }
   }
   return runs;
 }
@@ -592,7 +596,7 @@ describe('the leaderboard', () => {
 /** Modules reachable (relative imports, transitively) from `entries` that are tfjs or training code. */
 function tfjsReachable(entries: readonly string[]): { offenders: string[]; seen: Set<string> } {
   const srcDir = join(root, 'src');
-  const forbidden = ['train', 'optim', 'models', 'accel', 'backend', 'data'].map((d) => join(srcDir, d) + '/');
+  const forbidden = ['train', 'optim', 'models', 'accel', 'backend', 'data'].map((d) => `${join(srcDir, d)}/`);
   const seen = new Set<string>();
   const offenders: string[] = [];
   const visit = (file: string, from: string) => {

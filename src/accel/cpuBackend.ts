@@ -24,7 +24,7 @@ export type AccelKernel = (blas: NativeBlas, args: KernelArgs, original: KernelF
 
 /** The float32 values of a tensor held by the CPU backend, or undefined if it is anything else. */
 export function float32Values(backend: CpuBackendLike, info: TensorInfo | undefined): Float32Array | undefined {
-  if (!info || info.dtype !== 'float32') return undefined;
+  if (info?.dtype !== 'float32') return undefined;
   const values = backend.data.get(info.dataId)?.values;
   if (!(values instanceof Float32Array)) return undefined;
   let size = 1;

@@ -34,7 +34,7 @@ export function formatVerdict(report: CheckReport, options: VerdictOptions = {})
     s.accuracyImprovements > 0 ? plural(s.accuracyImprovements, 'accuracy improvement') : '',
     s.speedups > 0 ? plural(s.speedups, 'speedup') : '',
     s.inconclusive > 0 ? `${s.inconclusive} inconclusive` : '',
-    s.timeSkipped > 0 ? plural(s.timeSkipped, 'time check', 'time checks') + ' skipped' : '',
+    s.timeSkipped > 0 ? `${plural(s.timeSkipped, 'time check', 'time checks')} skipped` : '',
     s.outOfShard > 0 ? `${s.outOfShard} baseline runs in other shards` : '',
   ].filter(Boolean);
   if (s.baselineFileMissing) {

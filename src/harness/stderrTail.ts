@@ -67,8 +67,7 @@ export class LineSplitter {
 
   write(chunk: string): void {
     let text = this.partial + chunk;
-    let nl: number;
-    while ((nl = text.indexOf('\n')) !== -1) {
+    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n')) {
       this.onLine(text.slice(0, nl).replace(/\r$/, ''));
       text = text.slice(nl + 1);
     }

@@ -55,7 +55,9 @@ export class WeightPerturbation {
   restore(): void {
     if (this.restored) return;
     this.restored = true;
-    this.params.forEach((p, i) => p.assign(this.saved[i]));
+    this.params.forEach((p, i) => {
+      p.assign(this.saved[i]);
+    });
     for (const t of this.saved) t.dispose();
     this.saved.length = 0;
   }

@@ -85,7 +85,9 @@ export function rankLeaderboard(sets: readonly LeaderboardSet[]): Leaderboard {
   const cmp = (a: (typeof rows)[number], b: (typeof rows)[number]) => key(a.meanRank) - key(b.meanRank) || b.cells - a.cells;
   rows.sort((a, b) => cmp(a, b) || (a.optimizer < b.optimizer ? -1 : a.optimizer > b.optimizer ? 1 : 0));
   const overall: OverallEntry[] = [];
-  rows.forEach((r, i) => overall.push({ ...r, rank: i > 0 && cmp(rows[i - 1], r) === 0 ? overall[i - 1].rank : i + 1 }));
+  rows.forEach((r, i) => {
+    overall.push({ ...r, rank: i > 0 && cmp(rows[i - 1], r) === 0 ? overall[i - 1].rank : i + 1 });
+  });
   return { perBatch, overall };
 }
 

@@ -76,7 +76,9 @@ export function semanticProblems(suite: Suite): SuiteProblem[] {
       }
     }
     const schema = schemaAtPath(sweep.path);
-    sweep.values.forEach((value, k) => problems.push(...schemaProblems(schema, value, false, `/sweep/${i}/values/${k}`)));
+    sweep.values.forEach((value, k) => {
+      problems.push(...schemaProblems(schema, value, false, `/sweep/${i}/values/${k}`));
+    });
     for (let j = 0; j < i; j++) {
       const other = suite.sweep[j];
       if (other.path !== sweep.path) continue;

@@ -78,14 +78,14 @@ export function locateJsonError(text: string): { offset: number; message: string
   const value = (): void => {
     space();
     const ch = text[i];
-    if (ch === '{') return object();
-    if (ch === '[') return array();
-    if (ch === '"') return string();
-    if (ch === 't') return literal('true');
-    if (ch === 'f') return literal('false');
-    if (ch === 'n') return literal('null');
-    if (ch === '-' || (ch >= '0' && ch <= '9')) return number();
-    fail('a value');
+    if (ch === '{') object();
+    else if (ch === '[') array();
+    else if (ch === '"') string();
+    else if (ch === 't') literal('true');
+    else if (ch === 'f') literal('false');
+    else if (ch === 'n') literal('null');
+    else if (ch === '-' || (ch >= '0' && ch <= '9')) number();
+    else fail('a value');
   };
   const object = () => {
     i++;
