@@ -304,7 +304,7 @@ describe('runSuite with fixture children', () => {
     assert.equal(crash.environment, null);
     assert.deepEqual(crash.epochs, []);
     assert.equal(crash.final, null);
-    assert.equal(crash.timing.totalSeconds, 0);
+    assert.ok(crash.timing.totalSeconds >= 0 && crash.timing.totalSeconds < 60, 'the wall time from launch to the end of the attempt');
     assert.equal(crash.failureKind, 'run');
     assert.equal(results['bad-input'].error, 'exit code 2: ngd-bench: error: config x: /epochs: must be >= 1');
     // Progress events are for the display, not the tail.

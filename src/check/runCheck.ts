@@ -6,8 +6,8 @@
  * (no baseline file, a run without a baseline entry, an expected run without a result) unless
  * --allow-missing; 2 usage or input error (one line on stderr naming the file; nothing written).
  */
-import { appendFileSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { appendFileSync } from 'node:fs';
+import { writeTextAtomic } from '../results/writeJsonAtomic.js';
 import { ValidationError } from '../config/validate.js';
 import { loadSuite } from '../suite/loadSuite.js';
 import type { Tolerances } from '../suite/suiteSchema.js';
@@ -66,18 +66,6 @@ export interface CheckJson {
   readonly tolerances: Tolerances;
   readonly summary: CheckReport['summary'];
   readonly findings: CheckReport['findings'];
-}
-
-function writeTextAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (error) {
-    rmSync(tmp, { force: true });
-    throw error;
-  }
 }
 
 function writeOutput(path: string, text: string, what: string): void {

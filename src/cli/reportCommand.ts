@@ -2,8 +2,8 @@
  * `ngd-bench report RESULTS_DIR --out reports/NAME.md`: the Markdown report of a results directory,
  * with its charts (SVG) and the runs' configs written next to it in reports/NAME/. Never loads tfjs.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { basename, dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { parse as parseYaml } from 'yaml';
 import { analyzeResultSet } from '../report/analyze.js';
@@ -11,6 +11,7 @@ import { renderSvg, reportCharts } from '../report/charts.js';
 import type { ReportFindings } from '../report/findings.js';
 import { loadResultSet, type ResultSet } from '../report/loadResults.js';
 import { renderReport } from '../report/markdownReport.js';
+import { writeTextAtomic } from '../results/writeJsonAtomic.js';
 import { InputFileError } from './readJsonFile.js';
 
 /** Compares a result set with a baseline file (src/check provides one; the report only renders it). */
@@ -58,18 +59,6 @@ export function findSuiteFile(suite: string, dir = 'suites'): string | null {
 /** The directory next to the report that holds its charts and configs: reports/NAME.md -> reports/NAME. */
 export function companionDir(reportFile: string): string {
   return /\.md$/i.test(reportFile) ? reportFile.replace(/\.md$/i, '') : `${reportFile}.files`;
-}
-
-function writeAtomic(path: string, text: string): void {
-  mkdirSync(dirname(path), { recursive: true });
-  const tmp = `${path}.${process.pid}.tmp`;
-  try {
-    writeFileSync(tmp, text);
-    renameSync(tmp, path);
-  } catch (error) {
-    rmSync(tmp, { force: true });
-    throw error;
-  }
 }
 
 function parseFraction(value: string): number {
@@ -159,12 +148,12 @@ export function reportCommand(deps: ReportCommandDeps = {}): Command {
 
       // Charts and configs first, the report last: a report on disk always has its companions.
       mkdirSync(companion, { recursive: true });
-      for (const chart of charts) writeAtomic(join(companion, chart.file), await renderSvg(chart.spec));
+      for (const chart of charts) writeTextAtomic(join(companion, chart.file), await renderSvg(chart.spec));
       // Configs of runs no longer in the set would mislead: clear the JSON files this command wrote before.
       mkdirSync(configDir, { recursive: true });
       for (const f of readdirSync(configDir).filter((n) => n.endsWith('.json'))) rmSync(join(configDir, f));
-      for (const run of analysis.grouped.runs) writeAtomic(join(configDir, `${run.id}.json`), `${JSON.stringify(run.result.config, null, 2)}\n`);
-      writeAtomic(flags.out, text);
+      for (const run of analysis.grouped.runs) writeTextAtomic(join(configDir, `${run.id}.json`), `${JSON.stringify(run.result.config, null, 2)}\n`);
+      writeTextAtomic(flags.out, text);
 
       const verdicts = analysis.claims.map((c) => `${c.id} ${c.verdict}`).join(', ');
       process.stdout.write(`wrote ${displayPath(flags.out)} (${charts.length} charts, ${analysis.grouped.runs.length} run configs in ${displayPath(companion)}/); claims: ${verdicts}\n`);

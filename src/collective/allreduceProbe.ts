@@ -33,6 +33,8 @@ export interface AllreduceSizeResult extends LatencySummary {
   algorithmBandwidth: number;
   /** 2(N-1)/N * bytes / p50 time, bytes per second. */
   busBandwidth: number;
+  /** The timed calls, milliseconds (for callers that summarize them their own way). */
+  samplesMs: number[];
 }
 
 export interface AllreduceProbeResult {
@@ -67,7 +69,7 @@ export async function probeAllreduce(collective: Collective, options: AllreduceP
     }
     const summary = summarizeLatencies(samplesMs);
     const algorithmBandwidth = bytes / (summary.p50Ms / 1000);
-    sizes.push({ ...summary, bytes, elements, dtype, algorithmBandwidth, busBandwidth: busFactor * algorithmBandwidth });
+    sizes.push({ ...summary, bytes, elements, dtype, algorithmBandwidth, busBandwidth: busFactor * algorithmBandwidth, samplesMs });
   }
   return { rank: collective.rank, worldSize: collective.worldSize, sizes };
 }

@@ -6,10 +6,11 @@
  * is an error naming both files; a complete result is preferred over a failed one; among failed ones
  * the latest (finishedAt) wins. Nothing is written if there is any error.
  */
-import { copyFileSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { RunResult } from '../results/runResult.js';
+import { writeTextAtomic } from '../results/writeJsonAtomic.js';
 import { TOOL_VERSION } from '../version.js';
 import { MANIFEST_FILE, readManifest, writeManifest, type Manifest } from './manifest.js';
 import { readResultFile } from './verdict.js';
@@ -139,15 +140,7 @@ export function mergeResults(options: MergeOptions): MergeReport {
 
   mkdirSync(options.outDir, { recursive: true });
   for (const [id, { file }] of chosen) {
-    const target = join(options.outDir, `${id}.json`);
-    const tmp = `${target}.${process.pid}.tmp`;
-    try {
-      copyFileSync(file, tmp);
-      renameSync(tmp, target);
-    } catch (error) {
-      rmSync(tmp, { force: true });
-      throw error;
-    }
+    writeTextAtomic(join(options.outDir, `${id}.json`), readFileSync(file));
   }
   const suite = suites.size === 1 ? [...suites][0] : null;
   writeManifest(options.outDir, {

@@ -6,16 +6,11 @@
 import { launchLocalWorld } from '../collective/launchLocalWorld.js';
 import { measureLoopbackThroughput } from '../collective/loopbackThroughput.js';
 import type { AllreduceProbeResult } from '../collective/allreduceProbe.js';
-import type { LatencySummary } from '../collective/latencyStats.js';
-import type { Figure } from './figure.js';
+import { figureOfSamples } from './figure.js';
 import type { ProbeReport } from './probeReport.js';
 
 /** The name of the hidden command each worker runs. */
 export const ALLREDUCE_WORKER_COMMAND = 'allreduce-probe-worker';
-
-export function figureOfSummary(s: LatencySummary): Figure {
-  return { meanMs: s.meanMs, medianMs: s.p50Ms, p99Ms: s.p99Ms, rmePercent: Number.isFinite(s.rme) ? s.rme : null, samples: s.samples };
-}
 
 export async function measureAllreduceAcrossWorkers(
   workers: number,
@@ -36,22 +31,17 @@ export async function measureAllreduceAcrossWorkers(
   const probe = JSON.parse(rank0Output) as AllreduceProbeResult;
   const largest = Math.max(...sizes);
   const tcp = await measureLoopbackThroughput({ totalBytes: Math.max(largest * 8, 64 * 1024 * 1024) });
-  const transferMs = tcp.samples.map((bps) => (1000 * tcp.totalBytes) / bps);
-  const sorted = [...transferMs].sort((a, b) => a - b);
+  // Every figure through the same (tinybench) statistics as the step probes.
+  const sizeFigures = [];
+  for (const s of probe.sizes) {
+    const latency = await figureOfSamples(`allreduce ${s.bytes} B`, s.samplesMs);
+    sizeFigures.push({ bytes: s.bytes, latency, algorithmBandwidth: s.algorithmBandwidth, busBandwidth: s.busBandwidth });
+  }
+  const transfer = await figureOfSamples('loopback TCP', tcp.samples.map((bps) => (1000 * tcp.totalBytes) / bps));
   return {
     workers,
     algorithm: 'ring',
-    sizes: probe.sizes.map((s) => ({ bytes: s.bytes, latency: figureOfSummary(s), algorithmBandwidth: s.algorithmBandwidth, busBandwidth: s.busBandwidth })),
-    loopbackTcp: {
-      bytes: tcp.totalBytes,
-      bytesPerSecond: tcp.bytesPerSecond,
-      transfer: {
-        meanMs: transferMs.reduce((a, b) => a + b, 0) / transferMs.length,
-        medianMs: sorted[Math.floor(sorted.length / 2)],
-        p99Ms: sorted[sorted.length - 1],
-        rmePercent: null,
-        samples: transferMs.length,
-      },
-    },
+    sizes: sizeFigures,
+    loopbackTcp: { bytes: tcp.totalBytes, bytesPerSecond: tcp.bytesPerSecond, transfer },
   };
 }
