@@ -136,7 +136,10 @@ function counter(): { add: (n: number) => void; until: (n: number) => Promise<vo
 
 function connectReading(port: number, onBytes: (count: number) => void): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const onread = { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: (count: number) => (onBytes(count), true) };
+    const onread = { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: (count: number) => {
+        onBytes(count);
+        return true;
+      } };
     const socket = connect({ host: LOOPBACK, port, onread }, () => {
       socket.off('error', reject);
       socket.setNoDelay(true);

@@ -48,22 +48,22 @@ const EXTERNAL_LAUNCHERS: readonly ExternalLauncher[] = [
 
 /** The world this process belongs to; a world of one when no launcher variable is set. */
 export function worldFromEnv(env: Env = process.env): WorldInfo {
-  const bindAddr = valueOf(env, 'NGD_BENCH_BIND_ADDR') ?? LOOPBACK;
-  if (valueOf(env, 'NGD_BENCH_RANK') !== undefined || valueOf(env, 'NGD_BENCH_WORLD_SIZE') !== undefined) {
+  const bindAddr = envValue(env, 'NGD_BENCH_BIND_ADDR') ?? LOOPBACK;
+  if (envValue(env, 'NGD_BENCH_RANK') !== undefined || envValue(env, 'NGD_BENCH_WORLD_SIZE') !== undefined) {
     return ownLauncherWorld(env, bindAddr);
   }
   for (const external of EXTERNAL_LAUNCHERS) {
-    if (valueOf(env, external.rankVar) !== undefined) return externalLauncherWorld(external, env, bindAddr);
+    if (envValue(env, external.rankVar) !== undefined) return externalLauncherWorld(external, env, bindAddr);
   }
   return { rank: 0, worldSize: 1, masterAddr: LOOPBACK, masterPort: 0, bindAddr, token: '', launcher: 'single' };
 }
 
 function ownLauncherWorld(env: Env, bindAddr: string): WorldInfo {
   const { rank, worldSize } = rankAndSize(env, 'NGD_BENCH_RANK', 'NGD_BENCH_WORLD_SIZE');
-  const masterAddr = valueOf(env, 'NGD_BENCH_MASTER_ADDR') ?? LOOPBACK;
-  if (worldSize === 1) return { rank, worldSize, masterAddr, masterPort: 0, bindAddr, token: valueOf(env, 'NGD_BENCH_TOKEN') ?? '', launcher: 'ngd-bench' };
+  const masterAddr = envValue(env, 'NGD_BENCH_MASTER_ADDR') ?? LOOPBACK;
+  if (worldSize === 1) return { rank, worldSize, masterAddr, masterPort: 0, bindAddr, token: envValue(env, 'NGD_BENCH_TOKEN') ?? '', launcher: 'ngd-bench' };
   const masterPort = requiredPort(env, ['NGD_BENCH_MASTER_PORT']);
-  const token = valueOf(env, 'NGD_BENCH_TOKEN');
+  const token = envValue(env, 'NGD_BENCH_TOKEN');
   if (token === undefined) throw new WorldConfigError('NGD_BENCH_TOKEN is not set (NGD_BENCH_WORLD_SIZE > 1 needs a shared token)');
   return { rank, worldSize, masterAddr, masterPort, bindAddr, token, launcher: 'ngd-bench' };
 }
@@ -74,11 +74,11 @@ function ownLauncherWorld(env: Env, bindAddr: string): WorldInfo {
  */
 function externalLauncherWorld(external: ExternalLauncher, env: Env, bindAddr: string): WorldInfo {
   const { rank, worldSize } = rankAndSize(env, external.rankVar, external.sizeVar);
-  const masterAddr = valueOf(env, 'NGD_BENCH_MASTER_ADDR') ?? valueOf(env, 'MASTER_ADDR') ?? LOOPBACK;
+  const masterAddr = envValue(env, 'NGD_BENCH_MASTER_ADDR') ?? envValue(env, 'MASTER_ADDR') ?? LOOPBACK;
   const launcher = external.launcher;
-  if (worldSize === 1) return { rank, worldSize, masterAddr, masterPort: 0, bindAddr, token: valueOf(env, 'NGD_BENCH_TOKEN') ?? '', launcher };
+  if (worldSize === 1) return { rank, worldSize, masterAddr, masterPort: 0, bindAddr, token: envValue(env, 'NGD_BENCH_TOKEN') ?? '', launcher };
   const masterPort = requiredPort(env, ['NGD_BENCH_MASTER_PORT', 'MASTER_PORT']);
-  const token = valueOf(env, 'NGD_BENCH_TOKEN') ?? derivedToken(external, env);
+  const token = envValue(env, 'NGD_BENCH_TOKEN') ?? derivedToken(external, env);
   if (token === undefined) {
     throw new WorldConfigError(`NGD_BENCH_TOKEN is not set and no job id (${external.jobIdVars.join(', ')}) to derive one from; set NGD_BENCH_TOKEN to the same secret on every rank`);
   }
@@ -86,7 +86,7 @@ function externalLauncherWorld(external: ExternalLauncher, env: Env, bindAddr: s
 }
 
 function derivedToken(external: ExternalLauncher, env: Env): string | undefined {
-  const ids = external.jobIdVars.map((name) => valueOf(env, name)).filter((v) => v !== undefined);
+  const ids = external.jobIdVars.map((name) => envValue(env, name)).filter((v) => v !== undefined);
   return ids.length === 0 ? undefined : `${external.launcher}:${ids.join(':')}`;
 }
 
@@ -99,7 +99,7 @@ function rankAndSize(env: Env, rankVar: string, sizeVar: string): { rank: number
 }
 
 function requiredPort(env: Env, names: readonly string[]): number {
-  const name = names.find((n) => valueOf(env, n) !== undefined);
+  const name = names.find((n) => envValue(env, n) !== undefined);
   if (name === undefined) {
     throw new WorldConfigError(`${names.join(' or ')} is not set (a world of more than one process needs rank 0's rendezvous port)`);
   }
@@ -109,14 +109,14 @@ function requiredPort(env: Env, names: readonly string[]): number {
 }
 
 function nonNegativeInteger(env: Env, name: string): number {
-  const raw = valueOf(env, name);
+  const raw = envValue(env, name);
   if (raw === undefined) throw new WorldConfigError(`${name} is not set`);
   if (!/^\d{1,9}$/.test(raw)) throw new WorldConfigError(`${name}=${JSON.stringify(raw)} is not a non-negative integer`);
   return Number(raw);
 }
 
 /** The trimmed value, or undefined when unset or blank (a blank variable counts as unset). */
-function valueOf(env: Env, name: string): string | undefined {
+function envValue(env: Env, name: string): string | undefined {
   const value = env[name]?.trim();
   return value === undefined || value === '' ? undefined : value;
 }
@@ -125,7 +125,7 @@ export const DEFAULT_COLLECTIVE_TIMEOUT_MS = 300_000;
 
 /** Per-call timeout of the collectives: NGD_BENCH_COLLECTIVE_TIMEOUT_MS, default 300 s. */
 export function collectiveTimeoutFromEnv(env: Env = process.env): number {
-  if (valueOf(env, 'NGD_BENCH_COLLECTIVE_TIMEOUT_MS') === undefined) return DEFAULT_COLLECTIVE_TIMEOUT_MS;
+  if (envValue(env, 'NGD_BENCH_COLLECTIVE_TIMEOUT_MS') === undefined) return DEFAULT_COLLECTIVE_TIMEOUT_MS;
   const ms = nonNegativeInteger(env, 'NGD_BENCH_COLLECTIVE_TIMEOUT_MS');
   if (ms < 1) throw new WorldConfigError('NGD_BENCH_COLLECTIVE_TIMEOUT_MS=0 must be at least 1');
   return ms;
