@@ -20,7 +20,14 @@ const round = (x: number) => Math.round(x * 1e4) / 1e4;
 function colorOf(grouped: Grouped) {
   const plotted = new Set(okCells(grouped).map((c) => c.series.key));
   const domain = grouped.series.filter((s) => plotted.has(s.key)).map((s) => s.display);
-  return { field: 'optimizer', type: 'nominal' as const, title: 'optimizer', scale: { domain } };
+  // Up to 20 distinguishable colours (sweeps make many series); full labels in the legend.
+  return {
+    field: 'optimizer',
+    type: 'nominal' as const,
+    title: 'optimizer',
+    scale: { domain, scheme: domain.length > 10 ? 'tableau20' : 'tableau10' },
+    legend: { labelLimit: 400 },
+  };
 }
 
 function okCells(grouped: Grouped): Cell[] {
