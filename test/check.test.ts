@@ -265,6 +265,22 @@ describe('check: time', () => {
     // A probe from another machine is not attached.
     assert.equal(observe(makeResult(both[0]), makeProbeReport({ sgd: 1 }, { environment: { cpuModel: 'Other' } })).probeStep, undefined);
   });
+
+  it('with a calibration reference on both sides, step / reference is compared: machine load cancels, a real slowdown does not', () => {
+    const both = [run('sgd', 0), run('ngd', 0)];
+    const baseline = baselineFrom(results(both), makeProbeReport({ sgd: 10, ngd: 20 }, { referenceMs: 4 }));
+    assert.equal(baseline.entries.find((e) => e.optimizerLabel === 'ngd')?.probeStep?.referenceMedianMs, 4);
+    // A machine 3x busier: every step and the reference 3x slower -> within tolerance.
+    const loaded = check(results(both), baseline, { probes: makeProbeReport({ sgd: 30, ngd: 60 }, { referenceMs: 12 }) });
+    const ngdLoaded = timeOf(loaded, run('ngd', 0).id);
+    assert.equal(ngdLoaded.outcome, 'pass');
+    assert.ok(Math.abs(ngdLoaded.delta! - 1) < 1e-9);
+    assert.match(ngdLoaded.message, /×3\.00 raw, ×1\.00 relative to the reference workload/);
+    // ngd 3x slower on an equally loaded machine -> a regression.
+    const slower = check(results(both), baseline, { probes: makeProbeReport({ sgd: 10, ngd: 60 }, { referenceMs: 4 }) });
+    assert.equal(timeOf(slower, run('ngd', 0).id).outcome, 'regression');
+    assert.equal(timeOf(slower, run('sgd', 0).id).outcome, 'pass');
+  });
 });
 
 describe('check: coverage', () => {

@@ -156,6 +156,7 @@ describe('faults', () => {
     const code = await exited;
     const seconds = (Date.now() - killedAt) / 1000;
     assert.ok(seconds < 30, `ended ${seconds} s after the kill`);
+    if (process.env.NGD_BENCH_TEST_VERBOSE) console.error(`run ended ${seconds} s after rank 1 was killed`);
     assert.equal(code, 4, stderr);
     assert.match(stderr, /rank 1/);
     const result = readRunResult(out);

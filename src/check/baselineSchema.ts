@@ -33,6 +33,9 @@ export const ProbeStepSchema = Type.Object(
     meanMs: Type.Number({ minimum: 0 }),
     rmePercent: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
     samples: Type.Integer({ minimum: 1, description: 'timed steps' }),
+    referenceMedianMs: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, description: "median of the probe's calibration workload, timed right before this step probe" }),
+    ),
   },
   { additionalProperties: false },
 );

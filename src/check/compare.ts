@@ -288,14 +288,22 @@ function timeFinding(pair: Pair, tolerances: Tolerances): Finding {
     result: useProbe ? result.probeStep!.samples : result.epochSeconds.length,
     required: tolerances.minTimingSamples,
   };
-  const ratio = r / b;
+  // Probes timed beside a calibration workload: compare step / reference, so load from other
+  // processes (which slows both alike) does not read as a regression.
+  const bRef = useProbe ? entry.probeStep!.referenceMedianMs : undefined;
+  const rRef = useProbe ? result.probeStep!.referenceMedianMs : undefined;
+  const normalized = bRef !== undefined && rRef !== undefined;
+  const rawRatio = r / b;
+  const ratio = normalized ? r / rRef / (b / bRef) : rawRatio;
   const enough = samples.baseline >= samples.required && samples.result >= samples.required;
   const limit = tolerances.timeRatio;
   const slower = ratio > limit;
   const faster = ratio < 1 / limit;
   const outcome: Outcome = slower || faster ? (enough ? (slower ? 'regression' : 'improvement') : 'inconclusive') : 'pass';
   const unit = useProbe ? 'ms/step (probe)' : 's/epoch';
-  const what = `${fmtTime(b)} -> ${fmtTime(r)} ${unit} (×${ratio.toFixed(2)})`;
+  const what = normalized
+    ? `${fmtTime(b)} -> ${fmtTime(r)} ${unit}, ×${rawRatio.toFixed(2)} raw, ×${ratio.toFixed(2)} relative to the reference workload (${fmtTime(bRef)} -> ${fmtTime(rRef)} ms)`
+    : `${fmtTime(b)} -> ${fmtTime(r)} ${unit} (×${ratio.toFixed(2)})`;
   const message =
     outcome === 'pass'
       ? `${what}, within ×${limit.toFixed(2)}`

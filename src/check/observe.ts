@@ -76,7 +76,7 @@ export function probeStepFor(report: ProbeReport | null, label: string, batchSiz
   const probe = report.stepPhases.find((p) => p.optimizerLabel === label && p.batchSize === batchSize);
   if (!probe) return undefined;
   const { medianMs, meanMs, rmePercent, samples } = probe.step;
-  return { medianMs, meanMs, rmePercent, samples };
+  return { medianMs, meanMs, rmePercent, samples, ...(probe.reference && probe.reference.medianMs > 0 ? { referenceMedianMs: probe.reference.medianMs } : {}) };
 }
 
 /** The checker's record of one result (a result written by `ngd-bench run`, i.e. with a run identity). */

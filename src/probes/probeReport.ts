@@ -10,6 +10,13 @@ export const StepPhaseProbeSchema = Type.Object(
     model: Type.String(),
     batchSize: Type.Integer({ minimum: 1 }),
     step: FigureSchema,
+    reference: Type.Optional(
+      Type.Composite([FigureSchema, Type.Object({ workload: Type.String() })], {
+        additionalProperties: false,
+        description:
+          'a fixed calibration workload timed right before this probe, in the same process: step / reference is comparable across runs of a loaded or noisy machine',
+      }),
+    ),
     samplesPerSecond: Type.Number({ minimum: 0, description: 'batch size / mean step time' }),
     phases: Type.Object(
       {

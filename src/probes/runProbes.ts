@@ -3,6 +3,7 @@
  * more workers, allreduce latency and bandwidth next to raw loopback TCP (measured in the same run).
  */
 import { describeEnvironment } from '../backend/environment.js';
+import { resolveTrainConfig } from '../config/resolveConfig.js';
 import { selectBackend } from '../backend/selectBackend.js';
 import type { Suite } from '../suite/suiteSchema.js';
 import { runConfig } from '../suite/expandSuite.js';
@@ -25,6 +26,23 @@ export interface ProbeOptions {
 /** Untimed steps first: step 0 builds K-FAC factors and inverses, and lets caches warm. */
 const WARMUP_STEPS = 2;
 
+/**
+ * The calibration workload timed before every probe: an SGD step of a fixed small mlp on fixed
+ * synthetic data, on the same backend. Load from other processes slows it about as much as the probe
+ * beside it, so `check` compares step / reference rather than raw milliseconds.
+ */
+const REFERENCE = {
+  workload: 'sgd step, mlp 64-256-256-10, batch 256, synthetic data',
+  config: resolveTrainConfig({
+    dataset: { name: 'synthetic', trainSize: 512, testSize: 64 },
+    model: { name: 'mlp', hiddenWidths: [256, 256] },
+    optimizer: { name: 'sgd' },
+    batchSize: 256,
+    seed: 0,
+  }),
+  iterations: 10,
+};
+
 export async function runProbes(suite: Suite, options: ProbeOptions = {}): Promise<ProbeReport> {
   const settings = probeSettings(suite);
   const iterations = options.iterations ?? settings.iterations;
@@ -32,14 +50,20 @@ export async function runProbes(suite: Suite, options: ProbeOptions = {}): Promi
   const dataset = await prepareData(first);
   const backend = await selectBackend(first.backend, (line) => options.onProgress?.(line));
   const spdInverse = await fastSpdInverse(backend.active);
+  const referenceData = await prepareData(REFERENCE.config);
+  const reference = async () => {
+    const figures = await probeStepPhases(REFERENCE.config, referenceData, { iterations: REFERENCE.iterations, warmup: WARMUP_STEPS });
+    return { ...figures.step, workload: REFERENCE.workload };
+  };
   const stepPhases: StepPhaseProbe[] = [];
   for (const optimizerLabel of settings.optimizers) {
     for (const batchSize of settings.batchSizes) {
       const config = runConfig(suite, { optimizerLabel, batchSize, seed: suite.seeds[0] });
       stepsPerEpoch(dataset.train.count, batchSize); // a batch larger than the data is an ImpossibleConfigError, not an endless loop
       options.onProgress?.(`probe ${optimizerLabel} b${batchSize}: ${iterations} steps`);
+      const calibration = await reference();
       const figures = await probeStepPhases(config, dataset, { iterations, warmup: WARMUP_STEPS, spdInverse });
-      stepPhases.push({ optimizerLabel, optimizer: config.optimizer.name, model: config.model.name, batchSize, ...figures });
+      stepPhases.push({ optimizerLabel, optimizer: config.optimizer.name, model: config.model.name, batchSize, ...figures, reference: calibration });
     }
   }
   const allreduce = settings.workers >= 2 && options.allreduce ? await options.allreduce(settings.workers, settings.allreduceSizes, iterations) : null;
