@@ -4,6 +4,7 @@
  * rank. When a worker dies the others are stopped and the run is recorded as an infrastructure
  * failure naming that rank.
  */
+import { detectGpus } from '../backend/environment.js';
 import { launchLocalWorld } from '../collective/launchLocalWorld.js';
 import type { TrainConfig } from '../config/trainConfig.js';
 import { failedRunResult } from '../results/failedRunResult.js';
@@ -23,7 +24,10 @@ export async function launchTrainWorkers(config: TrainConfig, flags: TrainFlags,
     tail.push(line);
     if (tail.length > TAIL_LINES) tail.shift();
   };
+  // One GPU per worker (CUDA_VISIBLE_DEVICES=<rank>) when the run may use GPUs and there are some.
+  const pinGpus = (config.backend === 'tensorflow-gpu' || config.backend === 'auto') && detectGpus().length >= workers;
   const outcome = await launchLocalWorld({
+    pinGpus,
     command: process.execPath,
     // The same command line: each worker finds its rank in the environment the launcher sets.
     args: [...process.execArgv, process.argv[1], ...process.argv.slice(2)],
