@@ -53,7 +53,7 @@ describe('ngd-bench probe', () => {
     for (const p of report.stepPhases) {
       assert.equal(p.step.samples, 4);
       assert.equal(p.phases.forwardBackward.samples, 4);
-      assert.equal(p.reference?.samples, 10, 'each probe has its calibration reference');
+      assert.equal(p.reference?.samples, 20, 'each probe is bracketed by its calibration reference (10 steps before, 10 after)');
       assert.ok(p.phases.forwardBackward.meanMs > 0);
       assert.equal(p.phases.curvature.meanMs > 0, p.optimizer === 'ngd', 'only K-FAC spends time on curvature');
     }

@@ -13,6 +13,7 @@ import { fastSpdInverse } from '../train/executeRun.js';
 import { stepsPerEpoch } from '../train/runTraining.js';
 import { TOOL_VERSION } from '../version.js';
 import type { ProbeReport, StepPhaseProbe } from './probeReport.js';
+import { figureOfSamples } from './figure.js';
 import { probeStepPhases } from './stepPhaseProbe.js';
 
 export interface ProbeOptions {
@@ -51,19 +52,20 @@ export async function runProbes(suite: Suite, options: ProbeOptions = {}): Promi
   const backend = await selectBackend(first.backend, (line) => options.onProgress?.(line));
   const spdInverse = await fastSpdInverse(backend.active);
   const referenceData = await prepareData(REFERENCE.config);
-  const reference = async () => {
-    const figures = await probeStepPhases(REFERENCE.config, referenceData, { iterations: REFERENCE.iterations, warmup: WARMUP_STEPS });
-    return { ...figures.step, workload: REFERENCE.workload };
-  };
+  const referenceSamples = async () =>
+    (await probeStepPhases(REFERENCE.config, referenceData, { iterations: REFERENCE.iterations, warmup: WARMUP_STEPS })).stepSamplesMs;
   const stepPhases: StepPhaseProbe[] = [];
   for (const optimizerLabel of settings.optimizers) {
     for (const batchSize of settings.batchSizes) {
       const config = runConfig(suite, { optimizerLabel, batchSize, seed: suite.seeds[0] });
       stepsPerEpoch(dataset.train.count, batchSize); // a batch larger than the data is an ImpossibleConfigError, not an endless loop
       options.onProgress?.(`probe ${optimizerLabel} b${batchSize}: ${iterations} steps`);
-      const calibration = await reference();
-      const figures = await probeStepPhases(config, dataset, { iterations, warmup: WARMUP_STEPS, spdInverse });
-      stepPhases.push({ optimizerLabel, optimizer: config.optimizer.name, model: config.model.name, batchSize, ...figures, reference: calibration });
+      // The reference brackets the probe (before and after, pooled), so a load change mid-probe shows in both.
+      const before = await referenceSamples();
+      const { stepSamplesMs: _, ...figures } = await probeStepPhases(config, dataset, { iterations, warmup: WARMUP_STEPS, spdInverse });
+      const after = await referenceSamples();
+      const reference = { ...(await figureOfSamples('reference', [...before, ...after])), workload: REFERENCE.workload };
+      stepPhases.push({ optimizerLabel, optimizer: config.optimizer.name, model: config.model.name, batchSize, ...figures, reference });
     }
   }
   const allreduce = settings.workers >= 2 && options.allreduce ? await options.allreduce(settings.workers, settings.allreduceSizes, iterations) : null;

@@ -20,6 +20,8 @@ export interface StepPhaseFigures {
   step: Figure;
   samplesPerSecond: number;
   phases: Record<StepPhase, Figure>;
+  /** Each timed step's wall time, milliseconds (to pool with other samples). */
+  stepSamplesMs: number[];
 }
 
 export async function probeStepPhases(
@@ -37,6 +39,7 @@ export async function probeStepPhases(
   }
   const timer = new PhaseTimer();
   const samples = Object.fromEntries(STEP_PHASES.map((p) => [p, [] as number[]])) as Record<StepPhase, number[]>;
+  const stepSamplesMs: number[] = [];
   let step = 0;
   try {
     const stepFigure = await timeCalls(
@@ -46,13 +49,18 @@ export async function probeStepPhases(
         const xt = tf.tensor4d(x, [config.batchSize, h, w, c]);
         const yt = tf.tensor1d(y, 'int32');
         const before = timer.snapshot();
+        const start = performance.now();
         try {
           await optimizer.step({ x: xt, y: yt }, { step, lr, progress: 0, timer });
         } finally {
           tf.dispose([xt, yt]);
         }
+        const wall = performance.now() - start;
         const after = timer.snapshot();
-        if (step >= options.warmup) for (const p of STEP_PHASES) samples[p].push((after[p] - before[p]) * 1000);
+        if (step >= options.warmup) {
+          for (const p of STEP_PHASES) samples[p].push((after[p] - before[p]) * 1000);
+          stepSamplesMs.push(wall);
+        }
         step++;
       },
       options.iterations,
@@ -60,7 +68,7 @@ export async function probeStepPhases(
     );
     const phases = {} as Record<StepPhase, Figure>;
     for (const p of STEP_PHASES) phases[p] = await figureOfSamples(p, samples[p]);
-    return { step: stepFigure, samplesPerSecond: config.batchSize / (stepFigure.meanMs / 1000), phases };
+    return { step: stepFigure, samplesPerSecond: config.batchSize / (stepFigure.meanMs / 1000), phases, stepSamplesMs };
   } finally {
     optimizer.dispose();
     model.dispose();
