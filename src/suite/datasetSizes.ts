@@ -1,8 +1,9 @@
 /**
  * Split sizes of the datasets, so that a suite whose batch exceeds the training set (or whose
  * trainSize / testSize exceed a split) is rejected when it is validated, not when its run starts.
- * Kept here because src/data loads tfjs; the sizes are the datasets' standard splits and the synthetic
- * set's defaults.
+ * Validation must not read (possibly absent, 30 MB) dataset files, so these are the datasets'
+ * published standard splits and the synthetic set's defaults; the loaders in src/data verify the
+ * real counts when a run reads the files.
  */
 import type { Static } from '@sinclair/typebox';
 import type { DatasetConfigSchema } from '../config/trainConfig.js';
