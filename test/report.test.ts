@@ -637,3 +637,55 @@ describe('the reporter never loads tfjs', () => {
     assert.ok(offenders.some((o) => o.includes('@tensorflow/')));
   });
 });
+
+describe('sensitivity grids (two swept hyper-parameters at one batch size)', () => {
+  const sweepRuns = (): LoadedRun[] => {
+    const runs: LoadedRun[] = [];
+    for (const amplitude of [0, 0.01, 0.03]) {
+      for (const damping of [0.001, 0.01]) {
+        for (const seed of [0, 1]) {
+          const diverged = amplitude === 0.03 && damping === 0.001;
+          const acc = 0.8 + damping - amplitude + seed * 0.001;
+          runs.push(
+            craft('smoothed-ngd', 8192, seed, acc, {
+              status: diverged ? 'diverged' : 'ok',
+              sweep: { 'optimizer.smoothing.amplitude': amplitude, 'optimizer.kfac.damping': damping },
+            }),
+          );
+        }
+      }
+    }
+    return runs;
+  };
+
+  it('are found, rows = the parameter with more values, and every combination lands in its cell', async () => {
+    const grouped = groupRuns(sweepRuns());
+    const { sensitivityGrids } = await import('../src/report/sensitivity.js');
+    const [grid, ...rest] = sensitivityGrids(grouped);
+    assert.equal(rest.length, 0);
+    assert.equal(grid.rowPath, 'optimizer.smoothing.amplitude');
+    assert.deepEqual(grid.rowValues, [0, 0.01, 0.03]);
+    assert.deepEqual(grid.columnValues, [0.001, 0.01]);
+    assert.ok(Math.abs(grid.cells[1][1]!.testAccuracy!.mean - (0.8 + 0.01 - 0.01 + 0.0005)) < 1e-12);
+    assert.equal(grid.cells[2][0]!.testAccuracy, null, 'the diverged combination has no accuracy');
+    // No grid for a single sweep.
+    assert.equal(sensitivityGrids(groupRuns(gridRuns({ sgd: { 64: [0.8, 0.81] } }))).length, 0);
+  });
+
+  it('are rendered as accuracy and gap tables and a heatmap with one rect per combination', async () => {
+    const set: ResultSet = { dir: 'crafted', runs: sweepRuns(), manifest: null, probes: null };
+    const md = markdownReport({ set, chartsHref: 'charts' } as ReportInput);
+    assert.match(md, /## Sensitivity/);
+    assert.match(md, /\| amplitude \\ damping \| 0\.001 +\| 0\.01 +\|/);
+    assert.match(md, /— \(2 diverged\)/);
+    assert.match(md, /!\[smoothed-ngd at batch 8192: test accuracy by amplitude and damping\]\(charts\/sensitivity-smoothed-ngd-b8192\.svg\)/);
+    const chart = reportCharts(groupRuns(set.runs)).find((c) => c.file === 'sensitivity-smoothed-ngd-b8192.svg')!;
+    const svg = await renderSvg(chart.spec);
+    assert.ok(XMLValidator.validate(svg) === true);
+    assert.match(svg, /class="mark-rect/);
+    // One text mark per combination: five accuracies and the diverged one.
+    const labels = [...svg.matchAll(/aria-roledescription="text mark"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
+    assert.equal(labels.length, 6);
+    assert.equal(labels.filter((l) => l === 'diverged').length, 1);
+  });
+});

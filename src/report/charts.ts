@@ -5,6 +5,7 @@
 import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { Cell, Grouped } from './groupRuns.js';
+import { sensitivityChartFile, sensitivityGrids, type SensitivityGrid } from './sensitivity.js';
 import { summarize } from './stats.js';
 
 export interface ChartFile {
@@ -105,10 +106,42 @@ export function learningCurvesChart(grouped: Grouped): ChartFile {
   return { file: 'learning-curves.svg', title, spec };
 }
 
+/** A two-parameter sweep as a heatmap of mean final test accuracy, the value written in each cell. */
+export function sensitivityChart(grid: SensitivityGrid): ChartFile {
+  const short = (p: string) => p.slice(p.lastIndexOf('.') + 1);
+  const values: { row: string; column: string; accuracy: number | null; label: string }[] = [];
+  grid.rowValues.forEach((r, i) => {
+    grid.columnValues.forEach((c, j) => {
+      const cell = grid.cells[i][j];
+      const a = cell?.testAccuracy;
+      const failed = cell && !a ? cell.runs.map((x) => x.result.status).find((st) => st !== 'ok') : undefined;
+      values.push({ row: String(r), column: String(c), accuracy: a ? round(100 * a.mean) : null, label: a ? (100 * a.mean).toFixed(2) : (failed ?? 'not run') });
+    });
+  });
+  const title = `${grid.optimizerLabel} at batch ${grid.batchSize}: final test accuracy (%) by ${short(grid.rowPath)} and ${short(grid.columnPath)}`;
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    background: 'white',
+    data: { values },
+    width: 60 * grid.columnValues.length,
+    height: 36 * grid.rowValues.length,
+    encoding: {
+      x: { field: 'column', type: 'ordinal', title: short(grid.columnPath), sort: grid.columnValues.map(String) },
+      y: { field: 'row', type: 'ordinal', title: short(grid.rowPath), sort: grid.rowValues.map(String) },
+    },
+    layer: [
+      { mark: 'rect', encoding: { color: { field: 'accuracy', type: 'quantitative', title: 'test acc. (%)', scale: { scheme: 'viridis' } } } },
+      { mark: { type: 'text', fontSize: 11 }, encoding: { text: { field: 'label', type: 'nominal' }, color: { value: 'black' } } },
+    ],
+  };
+  return { file: sensitivityChartFile(grid), title, spec };
+}
+
 /** The charts a report links, in order; none when no run finished ok. */
 export function reportCharts(grouped: Grouped): ChartFile[] {
   if (okCells(grouped).length === 0) return [];
-  return [accuracyVsBatchChart(grouped), learningCurvesChart(grouped)];
+  return [accuracyVsBatchChart(grouped), learningCurvesChart(grouped), ...sensitivityGrids(grouped).map(sensitivityChart)];
 }
 
 /** Renders a Vega-Lite spec to an SVG document. */

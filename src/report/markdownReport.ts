@@ -12,6 +12,7 @@ import type { FindingLine, ReportFindings } from './findings.js';
 import { cell, code, listing, num, pct, pctSummary, plural, rate, rateSummary, secondsSummary } from './format.js';
 import type { Cell, Grouped, RunView } from './groupRuns.js';
 import { claimRules } from './paperClaims.js';
+import { sensitivityChartFile, sensitivityGrids } from './sensitivity.js';
 import type { ResultSet } from './loadResults.js';
 
 export interface ReportPaths {
@@ -206,6 +207,43 @@ function accuracySections(a: Analysis, input: ReportInput): string[] {
       : 'No chart: no run finished ok, or charts were not written.',
     ...chart('learning-curves.svg'),
   ];
+}
+
+/** Each two-parameter sweep as a grid: test accuracy and generalization gap, and a heatmap. */
+function sensitivitySections(a: Analysis, input: ReportInput): string[] {
+  const grids = sensitivityGrids(a.grouped);
+  if (grids.length === 0) return [];
+  const lines = ['## Sensitivity', ''];
+  const short = (p: string) => p.slice(p.lastIndexOf('.') + 1);
+  for (const g of grids) {
+    const grid = (value: (c: Cell) => string | null) =>
+      table([
+        [`${short(g.rowPath)} \\ ${short(g.columnPath)}`, ...g.columnValues.map(String)],
+        ...g.rowValues.map((r, i) => [
+          String(r),
+          ...g.columnValues.map((_, j) => {
+            const c = g.cells[i][j];
+            if (!c) return 'not run';
+            return value(c) ?? `— (${statusNote(c.runs)})`;
+          }),
+        ]),
+      ]);
+    const workers = g.workers > 1 ? `, ${g.workers} workers` : '';
+    lines.push(
+      `### ${g.optimizerLabel} at batch ${g.batchSize}${workers}: \`${g.rowPath}\` × \`${g.columnPath}\``,
+      '',
+      'Final test accuracy (%), mean ± sample std over seeds:',
+      '',
+      grid((c) => (c.testAccuracy ? pctSummary(c.testAccuracy) : null)),
+      '',
+      'Generalization gap (train − test accuracy, points):',
+      '',
+      grid((c) => (c.gap ? pctSummary(c.gap) : null)),
+      ...image(input, sensitivityChartFile(g), `${g.optimizerLabel} at batch ${g.batchSize}: test accuracy by ${short(g.rowPath)} and ${short(g.columnPath)}`),
+      '',
+    );
+  }
+  return lines.slice(0, -1);
 }
 
 function timingSections(a: Analysis): string[] {
@@ -423,6 +461,7 @@ export function renderReport(a: Analysis, input: ReportInput): string {
     baselineSection(input.findings),
     claimsSection(a, input),
     accuracySections(a, input),
+    ...[sensitivitySections(a, input)].filter((section) => section.length > 0),
     timingSections(a),
     probesSection(a.set.probes, input, a.suite),
     failuresSection(a),
