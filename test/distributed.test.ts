@@ -75,6 +75,17 @@ describe('data parallelism: 2 workers at global batch B equal 1 worker at B', ()
     assert.equal(result.parallel?.launcher, 'ngd-bench');
   });
 
+  it('bad input found by the workers (a missing dataset) is one line and exit 2, nothing written', () => {
+    const r = runCli([
+      'train', '--dataset', 'fashion-mnist', '--data-dir', join(dir, 'no-such-dir'), '--batch-size', '64', '--workers', '2',
+      '--backend', 'cpu', '--quiet', '--out', join(dir, 'no-data.json'),
+    ]);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^ngd-bench: error: .*no-such-dir/);
+    assert.equal(existsSync(join(dir, 'no-data.json')), false);
+  });
+
   it('a global batch that does not split over the workers is bad input (exit 2, nothing written)', () => {
     const r = runCli(tinyRun('sgd', 'odd', ['--workers', '3']));
     assert.equal(r.code, 2);

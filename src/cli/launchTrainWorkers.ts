@@ -24,6 +24,8 @@ export async function launchTrainWorkers(config: TrainConfig, flags: TrainFlags,
     tail.push(line);
     if (tail.length > TAIL_LINES) tail.shift();
   };
+  let leadPrintedError = false;
+  let lastOtherError: string | undefined;
   // One GPU per worker (CUDA_VISIBLE_DEVICES=<rank>) when the run may use GPUs and there are some.
   const pinGpus = (config.backend === 'tensorflow-gpu' || config.backend === 'auto') && detectGpus().length >= workers;
   const outcome = await launchLocalWorld({
@@ -35,19 +37,29 @@ export async function launchTrainWorkers(config: TrainConfig, flags: TrainFlags,
     onStdoutLine: (rank, line) => {
       if (rank === 0) process.stdout.write(`${line}\n`);
     },
+    // Rank 0 speaks for the run (progress, warnings, errors); the others' lines are kept for the
+    // record of a failure, so N workers do not print everything N times.
     onStderrLine: (rank, line) => {
+      if (parseProgressLine(line)) {
+        if (rank === 0) process.stderr.write(`${line}\n`);
+        return;
+      }
       if (rank === 0) {
         process.stderr.write(`${line}\n`);
-        if (!parseProgressLine(line)) remember(line);
-      } else if (!parseProgressLine(line)) {
-        process.stderr.write(`[rank ${rank}] ${line}\n`);
-        remember(`[rank ${rank}] ${line}`);
-      }
+        if (line.startsWith('ngd-bench: error:')) leadPrintedError = true;
+      } else if (line.startsWith('ngd-bench: error:')) lastOtherError = line;
+      remember(rank === 0 ? line : `[rank ${rank}] ${line}`);
     },
   });
   if (outcome.ok) return outcome.exitCodes[0] ?? EXIT.ok;
   const leadCode = outcome.exitCodes?.[0];
   if (outcome.failedRank === 0 && leadCode !== undefined && leadCode !== null && REPORTED_BY_LEAD.has(leadCode)) return leadCode;
+  // Bad input (e.g. a dataset file missing) fails every rank alike; whichever exits first, it is
+  // bad input: one line of error, nothing written.
+  if (outcome.failedRank !== null && outcome.exitCodes?.[outcome.failedRank] === EXIT.badInput) {
+    if (!leadPrintedError && lastOtherError) process.stderr.write(`${lastOtherError}\n`);
+    return EXIT.badInput;
+  }
   const error = `data-parallel run failed: ${outcome.reason}`;
   if (flags.out) {
     writeJsonAtomic(flags.out, failedRunResult({ config, error, failureKind: 'infrastructure', startedAt, stderrTail: tail.join('\n') }));
