@@ -20,7 +20,7 @@ those ranks. Each set's environment (backend, CPU/GPU, node) is listed: times fr
 machines are not comparable, so sets are ranked separately and only meet in the mean rank.
 
 Examples:
-  ngd-bench leaderboard reports/smoke reports/example
+  ngd-bench leaderboard results/smoke results/example
   ngd-bench leaderboard reports/cpu-run reports/gpu-run --out reports/leaderboard.md
 
 Exit codes: 0 written, 2 bad input (a missing directory or an invalid result file).`;

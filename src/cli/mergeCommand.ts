@@ -22,7 +22,7 @@ directories: identical results are fine, a complete result (ok or diverged) wins
 and two different complete results are an error naming both files (then nothing is written).
 
 Examples:
-  ngd-bench merge out/shard1 out/shard2 out/shard3 out/shard4 --out reports/example
+  ngd-bench merge out/shard1 out/shard2 out/shard3 out/shard4 --out results/example
   ngd-bench merge machine-a/ machine-b/ --out merged/ --json
 
 Prints "merged N results from M directories (K failed, L missing from planned)".

@@ -92,8 +92,8 @@ Writes:
 The report is deterministic: the same results give the same text (dates come from the results).
 
 Examples:
-  ngd-bench report reports/smoke --out reports/smoke-report.md
-  ngd-bench report reports/example --out reports/example.md --title 'Fashion-MNIST, large batch' --target 0.85
+  ngd-bench report results/smoke --out reports/smoke.md
+  ngd-bench report results/example --out reports/example.md --title 'Fashion-MNIST, large batch' --target 0.85
 
 Exit codes: 0 written, 2 bad input (a missing directory, an invalid result file, bad flags).`;
 

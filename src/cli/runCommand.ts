@@ -37,11 +37,11 @@ Ctrl-C (or SIGTERM) stops the running run and everything it started, keeps every
 and exits 130. The interrupted run is not recorded; --resume runs it again. Ctrl-C twice kills at once.
 
 Examples:
-  ngd-bench run suites/smoke.json --out reports/smoke
-  ngd-bench run suites/smoke.json --out reports/smoke --resume        # after an interruption or failures
+  ngd-bench run suites/smoke.json --out results/smoke
+  ngd-bench run suites/smoke.json --out results/smoke --resume        # after an interruption or failures
   ngd-bench run suites/example.yaml --dry-run --filter 'optimizer=ngd batch=1024'
   ngd-bench run suites/example.yaml --out out/shard2 --shard 2/4 --json > shard2.json
-  ngd-bench merge out/shard1 out/shard2 out/shard3 out/shard4 --out reports/example
+  ngd-bench merge out/shard1 out/shard2 out/shard3 out/shard4 --out results/example
 
 Exit codes: 0 every run ok, 1 some run failed or diverged (listed at the end), 2 bad input (suite,
 --shard, --filter or flags), 130 interrupted.`;
