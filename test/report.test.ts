@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, resolve } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
@@ -33,6 +33,7 @@ import { summarize } from '../src/report/stats.js';
 import { runTimeToTarget } from '../src/report/timing.js';
 import { makeRunResult } from './fixtures/harness/makeResult.js';
 import { generateFixture } from './fixtures/report/generate.js';
+import { tfjsOrTrainingReachable } from './helpers/importGraph.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const FIXTURE = join(root, 'test/fixtures/report');
@@ -593,31 +594,10 @@ describe('the leaderboard', () => {
 
 // --------------------------------------------------------------------------------------------------
 
-/** Modules reachable (relative imports, transitively) from `entries` that are tfjs or training code. */
-function tfjsReachable(entries: readonly string[]): { offenders: string[]; seen: Set<string> } {
-  const srcDir = join(root, 'src');
-  const forbidden = ['train', 'optim', 'models', 'accel', 'backend', 'data'].map((d) => `${join(srcDir, d)}/`);
-  const seen = new Set<string>();
-  const offenders: string[] = [];
-  const visit = (file: string, from: string) => {
-    if (seen.has(file)) return;
-    seen.add(file);
-    if (forbidden.some((f) => file.startsWith(f)) || file === join(srcDir, 'tf.ts')) offenders.push(`${relative(root, from)} -> ${relative(root, file)}`);
-    const text = readFileSync(file, 'utf8');
-    for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"]([^'"]+)['"]/g)) {
-      const spec = m[1];
-      if (spec.startsWith('@tensorflow/')) offenders.push(`${relative(root, file)} -> ${spec}`);
-      if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')), file);
-    }
-  };
-  for (const f of entries) visit(f, f);
-  return { offenders, seen };
-}
-
 describe('the reporter never loads tfjs', () => {
   it('no module reachable from src/report, the report or the leaderboard command imports tfjs or the training code', () => {
     const reportDir = join(root, 'src/report');
-    const { offenders, seen } = tfjsReachable([
+    const { offenders, seen } = tfjsOrTrainingReachable([
       ...readdirSync(reportDir).filter((n) => n.endsWith('.ts')).map((n) => join(reportDir, n)),
       join(root, 'src/cli/reportCommand.ts'),
       join(root, 'src/cli/leaderboardCommand.ts'),
@@ -631,7 +611,7 @@ describe('the reporter never loads tfjs', () => {
 
   it('the walk catches an offender', () => {
     // src/cli/badInput.ts imports src/backend and src/train (and through them tfjs).
-    const { offenders } = tfjsReachable([join(root, 'src/cli/badInput.ts')]);
+    const { offenders } = tfjsOrTrainingReachable([join(root, 'src/cli/badInput.ts')]);
     assert.ok(offenders.some((o) => o.includes('src/backend/')));
     assert.ok(offenders.some((o) => o.includes('src/train/')));
     assert.ok(offenders.some((o) => o.includes('@tensorflow/')));

@@ -20,6 +20,7 @@ import { probeSettings } from '../src/suite/probes.js';
 import { canonicalJson, configHash, runName } from '../src/suite/runId.js';
 import { estimateRunCost, parseShard, selectShard } from '../src/suite/shard.js';
 import { SuiteError } from '../src/suite/suiteError.js';
+import { tfjsOrTrainingReachable } from './helpers/importGraph.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const suitesDir = join(root, 'suites');
@@ -544,21 +545,12 @@ describe('ngd-bench validate', () => {
 
 describe('src/suite stays free of tfjs', () => {
   it('no module reachable from src/suite or the validate command imports tfjs', () => {
-    const seen = new Set<string>();
-    const offenders: string[] = [];
-    const visit = (file: string) => {
-      if (seen.has(file)) return;
-      seen.add(file);
-      const text = readFileSync(file, 'utf8');
-      for (const m of text.matchAll(/(?:import|export)\s[^;]*?from\s+'([^']+)'|import\s+'([^']+)'/g)) {
-        const spec = m[1] ?? m[2];
-        if (spec.startsWith('@tensorflow') || spec.endsWith('/tf.js')) offenders.push(`${file} -> ${spec}`);
-        if (spec.startsWith('.')) visit(resolve(dirname(file), spec.replace(/\.js$/, '.ts')));
-      }
-    };
-    for (const f of readdirSync(join(root, 'src/suite'))) visit(join(root, 'src/suite', f));
+    const suiteDir = join(root, 'src/suite');
+    const { offenders, seen } = tfjsOrTrainingReachable([
+      ...readdirSync(suiteDir).map((f) => join(suiteDir, f)),
+      join(root, 'src/cli/validateCommand.ts'),
+    ]);
     assert.ok(seen.has(join(root, 'src/suite/index.ts')));
-    visit(join(root, 'src/cli/validateCommand.ts'));
     assert.deepEqual(offenders, []);
     assert.ok(seen.has(join(root, 'src/config/resolveConfig.ts')));
   });
