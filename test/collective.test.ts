@@ -29,7 +29,7 @@ import {
 import { FrameDecoder } from '../src/collective/frameDecoder.js';
 import { encodeFrameHeader, encodeJsonFrame, DTYPE, FRAME_TYPE, type Frame, type FrameHeader } from '../src/collective/frames.js';
 import { FrameError } from '../src/collective/errors.js';
-import { lastMeaningfulLine } from '../src/collective/launchLocalWorld.js';
+import { lastMeaningfulLine } from '../src/util/lastMeaningfulLine.js';
 import { summarizeLatencies } from '../src/collective/latencyStats.js';
 import { RingListener } from '../src/collective/ring.js';
 import { allreduceSteps, isReduceStep, segmentReceivedAt, segmentSentAt, segmentSpans } from '../src/collective/ringPlan.js';

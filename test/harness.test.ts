@@ -32,7 +32,8 @@ import {
   type SuiteEvent,
   type SuiteOutcome,
 } from '../src/harness/runSuite.js';
-import { lastMeaningfulLine, LineSplitter, StderrTail } from '../src/harness/stderrTail.js';
+import { LineSplitter, StderrTail } from '../src/harness/stderrTail.js';
+import { lastMeaningfulLine } from '../src/util/lastMeaningfulLine.js';
 import { createSuiteDisplay, estimateSuiteEta, PlainSuiteDisplay, TtySuiteDisplay } from '../src/harness/suiteProgress.js';
 import { judgeAttempt, recordFor, runIdentity, type ResultRead } from '../src/harness/verdict.js';
 import { makeRunResult } from './fixtures/harness/makeResult.js';

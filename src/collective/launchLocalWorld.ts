@@ -17,6 +17,7 @@ import { execa, type ResultPromise } from 'execa';
 import { formatSeconds } from './deadline.js';
 import { findFreePort } from './freePort.js';
 import { LOOPBACK } from './worldInfo.js';
+import { lastMeaningfulLine } from '../util/lastMeaningfulLine.js';
 
 export const KILL_GRACE_MS = 3_000;
 
@@ -182,18 +183,6 @@ function rememberLine(lines: string[], line: string): void {
   if (lines.length > REMEMBERED_LINES) lines.shift();
 }
 
-/**
- * The last stderr line worth quoting: skips blank lines, stack frames, the source excerpt markers
- * and Node's closing "Node.js v20..." banner, so an uncaught exception yields "Error: boom".
- */
-export function lastMeaningfulLine(lines: readonly string[]): string | null {
-  for (let i = lines.length - 1; i >= 0; i--) {
-    const line = lines[i].trim();
-    if (line === '' || /^at\s/.test(line) || /^Node\.js v\d/.test(line) || /^\^+$/.test(line)) continue;
-    return line.length > 300 ? `${line.slice(0, 297)}...` : line;
-  }
-  return null;
-}
 
 function suffix(line: string | null): string {
   return line === null ? '' : `: ${line}`;
