@@ -7,6 +7,7 @@ import { leaderboardCommand } from './cli/leaderboardCommand.js';
 import { reportCommand } from './cli/reportCommand.js';
 import { mergeCommand } from './cli/mergeCommand.js';
 import { allreduceProbeWorkerCommand, probeCommand } from './cli/probeCommand.js';
+import { reproduceCommand } from './cli/reproduceCommand.js';
 import { runCommand } from './cli/runCommand.js';
 import { trainCommand } from './cli/trainCommand.js';
 import { validateCommand } from './cli/validateCommand.js';
@@ -23,7 +24,7 @@ export function buildProgram(): Command {
   for (const command of [
     trainCommand(), validateCommand(), runCommand(), mergeCommand(), probeCommand(), checkCommand(),
     reportCommand({ compareToBaseline: (set, baselineFile) => baselineFindings(set.dir, baselineFile) }),
-    leaderboardCommand(),
+    leaderboardCommand(), reproduceCommand(),
   ]) {
     program.addCommand(command.exitOverride());
   }

@@ -5,7 +5,7 @@ import { Command } from 'commander';
 import { analyzeResultSet } from '../report/analyze.js';
 import { leaderboardMarkdown, type LeaderboardSet } from '../report/leaderboard.js';
 import { loadResultSet } from '../report/loadResults.js';
-import { displayPath } from './reportCommand.js';
+import { displayPath } from './paths.js';
 
 interface LeaderboardFlags {
   out?: string;

@@ -2,16 +2,16 @@
  * `ngd-bench report RESULTS_DIR --out reports/NAME.md`: the Markdown report of a results directory,
  * with its charts (SVG) and the runs' configs written next to it in reports/NAME/. Never loads tfjs.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { basename, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { basename, join, resolve, sep } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
-import { parse as parseYaml } from 'yaml';
 import { analyzeResultSet } from '../report/analyze.js';
 import { renderSvg, reportCharts } from '../report/charts.js';
 import type { ReportFindings } from '../report/findings.js';
 import { loadResultSet, type ResultSet } from '../report/loadResults.js';
 import { renderReport } from '../report/markdownReport.js';
 import { writeTextAtomic } from '../results/writeJsonAtomic.js';
+import { displayPath, findSuiteFile } from './paths.js';
 import { InputFileError } from './readJsonFile.js';
 
 /** Compares a result set with a baseline file (src/check provides one; the report only renders it). */
@@ -29,31 +29,6 @@ interface ReportFlags {
   tolerance?: number;
   minSeeds?: number;
   suite?: string;
-}
-
-/** A path as commands in the report should name it: relative to the working directory when inside it. */
-export function displayPath(path: string, cwd = process.cwd()): string {
-  const abs = resolve(cwd, path);
-  const rel = relative(cwd, abs);
-  const shown = rel === '' ? '.' : rel.startsWith('..') || isAbsolute(rel) ? abs : rel;
-  return shown.split(sep).join('/');
-}
-
-/** The suite file under `dir` whose `name` is `suite`, or null. */
-export function findSuiteFile(suite: string, dir = 'suites'): string | null {
-  if (!existsSync(dir)) return null;
-  const files = readdirSync(dir)
-    .filter((f) => /\.(json|ya?ml)$/i.test(f))
-    .sort();
-  for (const f of files) {
-    try {
-      const doc = parseYaml(readFileSync(join(dir, f), 'utf8')) as { name?: unknown } | null;
-      if (doc && typeof doc === 'object' && doc.name === suite) return displayPath(join(dir, f));
-    } catch {
-      // not a suite we can read: skip it
-    }
-  }
-  return null;
 }
 
 /** The directory next to the report that holds its charts and configs: reports/NAME.md -> reports/NAME. */

@@ -1,0 +1,65 @@
+/**
+ * Is a re-run the same run as a committed one, bit for bit? Pure: two result files in, the fields that
+ * differ out. Seeded CPU runs are deterministic (the brief's "seeded runs bit-identical on CPU"), so
+ * every recorded number that training produced must be equal with `===`, not within a tolerance.
+ * Timings, dates and the host are not compared: they are the machine's, not the run's.
+ */
+import type { RunResult } from '../results/runResult.js';
+
+export type ReproductionVerdict = 'identical' | 'differs' | 'not comparable';
+
+export interface Reproduction {
+  readonly verdict: ReproductionVerdict;
+  /** One line per differing field ("final.testAccuracy: 0.8948 committed, 0.8951 re-run"), or why the two cannot be compared. */
+  readonly differences: readonly string[];
+  /** Numbers compared (fields of `final` and of every epoch, plus status and diverged step). */
+  readonly fieldsCompared: number;
+}
+
+const EPOCH_FIELDS = ['steps', 'learningRate', 'meanBatchLoss', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy'] as const;
+const FINAL_FIELDS = ['trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'generalizationGap'] as const;
+
+const show = (value: unknown) => (value === undefined ? 'absent' : JSON.stringify(value));
+
+/** Why two results are not runs of the same thing on the same backend, or null when they are. */
+function incomparable(committed: RunResult, rerun: RunResult): string[] {
+  const reasons: string[] = [];
+  const hash = (r: RunResult) => r.run?.configHash ?? null;
+  if (hash(committed) !== hash(rerun)) reasons.push(`config hash: ${show(hash(committed))} committed, ${show(hash(rerun))} re-run (a different run)`);
+  const backend = (r: RunResult) => r.environment?.backend ?? null;
+  if (backend(committed) !== backend(rerun)) {
+    reasons.push(`backend: ${show(backend(committed))} committed, ${show(backend(rerun))} re-run (bit-identity is promised on the same backend only)`);
+  }
+  const workers = (r: RunResult) => r.parallel?.workers ?? 1;
+  if (workers(committed) !== workers(rerun)) reasons.push(`workers: ${workers(committed)} committed, ${workers(rerun)} re-run`);
+  return reasons;
+}
+
+export function compareReproduction(committed: RunResult, rerun: RunResult): Reproduction {
+  if (rerun.status === 'failed') {
+    return { verdict: 'not comparable', differences: [`re-run failed: ${rerun.error ?? 'no reason recorded'}`], fieldsCompared: 0 };
+  }
+  const reasons = incomparable(committed, rerun);
+  if (reasons.length > 0) return { verdict: 'not comparable', differences: reasons, fieldsCompared: 0 };
+
+  const differences: string[] = [];
+  let fieldsCompared = 0;
+  const same = (path: string, a: unknown, b: unknown) => {
+    fieldsCompared++;
+    if (a !== b) differences.push(`${path}: ${show(a)} committed, ${show(b)} re-run`);
+  };
+
+  same('status', committed.status, rerun.status);
+  same('divergedAtStep', committed.divergedAtStep, rerun.divergedAtStep);
+  same('epochs.length', committed.epochs.length, rerun.epochs.length);
+  const epochs = Math.min(committed.epochs.length, rerun.epochs.length);
+  for (let i = 0; i < epochs; i++) {
+    for (const field of EPOCH_FIELDS) same(`epochs[${i}].${field}`, committed.epochs[i][field], rerun.epochs[i][field]);
+  }
+  if (committed.final === null || rerun.final === null) {
+    same('final', committed.final === null ? null : 'present', rerun.final === null ? null : 'present');
+  } else {
+    for (const field of FINAL_FIELDS) same(`final.${field}`, committed.final[field], rerun.final[field]);
+  }
+  return { verdict: differences.length === 0 ? 'identical' : 'differs', differences, fieldsCompared };
+}

@@ -1,0 +1,133 @@
+/**
+ * `ngd-bench reproduce RESULTS_DIR --filter EXPR`: run committed runs of a suite again and say whether
+ * each re-run is bit-identical to its committed result (src/check/reproduction.ts). This is how a
+ * reader checks a published number without trusting it.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { readResultsDir } from '../check/resultsDir.js';
+import { compareReproduction, type Reproduction } from '../check/reproduction.js';
+import { resultFilePath, runSuite } from '../harness/runSuite.js';
+import { createSuiteDisplay } from '../harness/suiteProgress.js';
+import { readRunResult } from '../results/readRunResult.js';
+import type { RunResult } from '../results/runResult.js';
+import { expandSuite } from '../suite/expandSuite.js';
+import { loadSuite } from '../suite/loadSuite.js';
+import { EXIT } from './exitCodes.js';
+import { displayPath, findSuiteFile } from './paths.js';
+
+interface ReproduceFlags {
+  filter?: string;
+  suite?: string;
+  out?: string;
+  json?: boolean;
+  quiet?: boolean;
+}
+
+const HELP = `
+Takes the runs of RESULTS_DIR's suite that match --filter and have a committed result there (ok or
+diverged), runs each again exactly as \`ngd-bench run SUITE --filter ... --out DIR\` would, and compares
+the re-run with the committed file: status, diverged step, every epoch's losses, accuracies, learning
+rate and step count, and the final metrics must be equal bit for bit. Seeded runs are deterministic
+on one backend; a re-run on another backend (or worker count) is reported as not comparable, and
+timings are never compared (see \`ngd-bench check\` for those).
+
+Examples:
+  ngd-bench reproduce results/paper-fashion-mnist --filter sgd-b8192-w2-s0
+  ngd-bench reproduce results/paper-fashion-mnist --filter 'optimizer=ngd batch=1024' --out /tmp/rerun --json
+
+Exit codes: 0 every re-run identical, 1 a re-run differs, failed or is not comparable, 2 bad input
+(no such directory, no suite file, a filter that selects no committed run), 130 interrupted.`;
+
+export interface ReproducedRun extends Reproduction {
+  readonly id: string;
+  readonly committedTestAccuracy: number | null;
+  readonly rerunTestAccuracy: number | null;
+}
+
+export function reproduceCommand(): Command {
+  return new Command('reproduce')
+    .description('Run committed runs again and check that each re-run is bit-identical to its committed result')
+    .argument('<results-dir>', 'a results directory with committed runs, e.g. results/paper-fashion-mnist')
+    .option('--filter <expr>', "which runs, as for `ngd-bench run` (e.g. 'sgd-b8192-w2-s0' or 'optimizer=ngd seed=0'); default: all")
+    .option('--suite <file>', "the suite file (default: the file under suites/ named like the results' suite)")
+    .option('--out <dir>', 'where the re-runs are written (default: a new temporary directory)')
+    .option('--json', 'print the comparisons as JSON on stdout; progress goes to stderr')
+    .option('-q, --quiet', 'no progress')
+    .addHelpText('after', HELP)
+    .action(async (dir: string, flags: ReproduceFlags) => {
+      process.exitCode = await reproduceAction(dir, flags);
+    });
+}
+
+function badInput(message: string): number {
+  console.error(`ngd-bench: error: ${message}`);
+  return EXIT.badInput;
+}
+
+const testAccuracy = (r: RunResult) => r.final?.testAccuracy ?? null;
+const percent = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)}%`);
+
+async function reproduceAction(dir: string, flags: ReproduceFlags): Promise<number> {
+  let committed: Map<string, RunResult>;
+  let planned: ReturnType<typeof expandSuite>;
+  try {
+    const results = readResultsDir(dir);
+    committed = new Map(results.results.filter((r) => r.result.status !== 'failed').map((r) => [r.result.run.id, r.result]));
+    const suiteFile = flags.suite ?? findSuiteFile(results.suite);
+    if (suiteFile === null) return badInput(`no suite file named '${results.suite}' under suites/; pass --suite FILE`);
+    planned = expandSuite(loadSuite(suiteFile), { filter: flags.filter }).filter((run) => committed.has(run.id));
+  } catch (error) {
+    return badInput((error as Error).message.split('\n')[0]);
+  }
+  if (planned.length === 0) {
+    return badInput(`${dir}: no committed ok or diverged run matches${flags.filter ? ` --filter '${flags.filter}'` : ''} (see \`ngd-bench run SUITE --dry-run\`)`);
+  }
+
+  const outDir = flags.out ?? mkdtempSync(join(tmpdir(), 'ngd-bench-reproduce-'));
+  const log = flags.json ? process.stderr : process.stdout;
+  if (!flags.quiet) log.write(`reproducing ${planned.length} run${planned.length === 1 ? '' : 's'} of ${displayPath(dir)} into ${displayPath(outDir)}\n`);
+
+  const display = createSuiteDisplay({ stream: log, quiet: flags.quiet });
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  try {
+    const outcome = await runSuite({ runs: planned, outDir, resume: false, signal: controller.signal, display });
+    if (outcome.interrupted) return EXIT.interrupted;
+  } finally {
+    display.close?.();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+  }
+
+  const reproduced: ReproducedRun[] = planned.map((run) => {
+    const before = committed.get(run.id)!;
+    const file = resultFilePath(outDir, run.id);
+    let after: RunResult;
+    try {
+      after = readRunResult(file);
+    } catch (error) {
+      return { id: run.id, verdict: 'not comparable', differences: [`no re-run result: ${(error as Error).message.split('\n')[0]}`], fieldsCompared: 0, committedTestAccuracy: testAccuracy(before), rerunTestAccuracy: null };
+    }
+    return { id: run.id, ...compareReproduction(before, after), committedTestAccuracy: testAccuracy(before), rerunTestAccuracy: testAccuracy(after) };
+  });
+
+  const allIdentical = reproduced.every((r) => r.verdict === 'identical');
+  if (flags.json) {
+    process.stdout.write(`${JSON.stringify({ resultsDir: dir, rerunDir: outDir, identical: allIdentical, runs: reproduced }, null, 2)}\n`);
+  } else {
+    for (const r of reproduced) {
+      const accuracy = `test accuracy ${percent(r.committedTestAccuracy)} committed, ${percent(r.rerunTestAccuracy)} re-run`;
+      process.stdout.write(`${r.verdict === 'identical' ? 'identical' : r.verdict.toUpperCase()}  ${r.id}: ${accuracy}; ${r.fieldsCompared} numbers compared\n`);
+      for (const d of r.differences.slice(0, 10)) process.stdout.write(`    ${d}\n`);
+      if (r.differences.length > 10) process.stdout.write(`    ... and ${r.differences.length - 10} more\n`);
+    }
+    const n = reproduced.filter((r) => r.verdict === 'identical').length;
+    process.stdout.write(`reproduce: ${n} of ${reproduced.length} re-runs bit-identical to ${displayPath(dir)}\n`);
+  }
+  return allIdentical ? EXIT.ok : EXIT.runFailed;
+}

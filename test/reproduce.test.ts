@@ -1,0 +1,121 @@
+/**
+ * `ngd-bench reproduce`: re-runs are compared with committed results bit for bit. The comparison is
+ * tested as a pure function on fixture results; the command runs real training (a tiny synthetic
+ * suite through the real `run` and `train`) and must find an untouched result identical and a
+ * tampered one different.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { compareReproduction } from '../src/check/reproduction.js';
+import { readRunResult } from '../src/results/readRunResult.js';
+import { writeJsonAtomic } from '../src/results/writeJsonAtomic.js';
+import { fixtureRuns, makeResult } from './fixtures/check/makeResults.js';
+import { runCli } from './helpers/runCli.js';
+
+describe('compareReproduction (pure)', () => {
+  const [run] = fixtureRuns();
+  const committed = makeResult(run, { testAccuracy: 0.8 });
+
+  it('an equal result is identical, counting every number compared', () => {
+    const r = compareReproduction(committed, structuredClone(committed));
+    assert.equal(r.verdict, 'identical');
+    assert.deepEqual(r.differences, []);
+    // status, divergedAtStep, epochs.length, 7 per epoch, 5 final
+    assert.equal(r.fieldsCompared, 3 + 7 * committed.epochs.length + 5);
+  });
+
+  it('one ulp of difference in one epoch is a difference, named by its path', () => {
+    const rerun = structuredClone(committed);
+    const loss = rerun.epochs[0].trainLoss!;
+    rerun.epochs[0].trainLoss = loss + Math.abs(loss) * Number.EPSILON;
+    assert.notEqual(rerun.epochs[0].trainLoss, loss);
+    const r = compareReproduction(committed, rerun);
+    assert.equal(r.verdict, 'differs');
+    assert.deepEqual(r.differences, [`epochs[0].trainLoss: ${loss} committed, ${rerun.epochs[0].trainLoss} re-run`]);
+  });
+
+  it('timings, dates and host are not compared', () => {
+    const rerun = structuredClone(committed);
+    rerun.timing.totalSeconds += 5;
+    rerun.startedAt = '2030-01-01T00:00:00.000Z';
+    rerun.epochs[0].seconds += 1;
+    if (rerun.environment) rerun.environment.hostname = 'elsewhere';
+    assert.equal(compareReproduction(committed, rerun).verdict, 'identical');
+  });
+
+  it('another backend, worker count or config is not comparable; a failed re-run neither', () => {
+    const other = structuredClone(committed);
+    other.environment = { ...other.environment!, backend: 'tensorflow-gpu' };
+    const r = compareReproduction(committed, other);
+    assert.equal(r.verdict, 'not comparable');
+    assert.match(r.differences[0], /^backend: "cpu-blas" committed, "tensorflow-gpu" re-run|^backend: /);
+
+    const config = structuredClone(committed);
+    config.run = { ...config.run!, configHash: 'f'.repeat(64) };
+    assert.match(compareReproduction(committed, config).differences[0], /^config hash: /);
+
+    const failed = { ...structuredClone(committed), status: 'failed' as const, error: 'out of memory' };
+    assert.deepEqual(compareReproduction(committed, failed).differences, ['re-run failed: out of memory']);
+  });
+
+  it('a diverged run reproduces its diverged step, and a different step is a difference', () => {
+    const diverged = { ...structuredClone(committed), status: 'diverged' as const, divergedAtStep: 17 };
+    assert.equal(compareReproduction(diverged, structuredClone(diverged)).verdict, 'identical');
+    const later = { ...structuredClone(diverged), divergedAtStep: 18 };
+    assert.deepEqual(compareReproduction(diverged, later).differences, ['divergedAtStep: 17 committed, 18 re-run']);
+  });
+});
+
+describe('ngd-bench reproduce (real training)', () => {
+  it('finds untouched results identical and a tampered one different; bad input exits 2 in one line', { timeout: 600_000 }, () => {
+    const dir = mkdtempSync(join(tmpdir(), 'ngd-reproduce-'));
+    const suiteFile = join(dir, 'suite.json');
+    writeJsonAtomic(suiteFile, {
+      name: 'reproduce-test',
+      dataset: { name: 'synthetic', trainSize: 256, testSize: 64 },
+      model: { name: 'mlp', hiddenWidths: [8] },
+      epochs: 2,
+      backend: 'cpu',
+      optimizers: [{ name: 'sgd', lr: 0.1 }, { name: 'smoothed-ngd', lr: 0.01 }],
+      batchSizes: [64],
+      seeds: [3],
+      run: { timeoutMinutes: 5, retries: 0 },
+    });
+    const committed = join(dir, 'committed');
+    const run = runCli(['run', suiteFile, '--out', committed, '--quiet']);
+    assert.equal(run.code, 0, run.stderr);
+
+    const same = runCli(['reproduce', committed, '--suite', suiteFile, '--out', join(dir, 'again'), '--quiet']);
+    assert.equal(same.code, 0, same.stdout + same.stderr);
+    assert.match(same.stdout, /^identical {2}sgd-b64-w1-s3-[0-9a-f]{10}: test accuracy [\d.]+% committed, [\d.]+% re-run; 22 numbers compared$/m);
+    assert.match(same.stdout, /^identical {2}smoothed-ngd-b64-w1-s3-[0-9a-f]{10}: /m);
+    assert.match(same.stdout, /^reproduce: 2 of 2 re-runs bit-identical/m);
+
+    // Tamper with one committed number: the re-run must now disagree, and say where.
+    const file = readdirSync(committed).find((f) => f.startsWith('smoothed-ngd-'))!;
+    const result = readRunResult(join(committed, file));
+    const tampered = result.final!.testAccuracy === 1 ? 0.5 : result.final!.testAccuracy + 1 / 64;
+    writeJsonAtomic(join(committed, file), { ...result, final: { ...result.final!, testAccuracy: tampered } });
+    const differs = runCli(['reproduce', committed, '--suite', suiteFile, '--filter', 'optimizer=smoothed-ngd', '--json', '--quiet']);
+    assert.equal(differs.code, 1, differs.stderr);
+    const report = JSON.parse(differs.stdout) as { identical: boolean; runs: { verdict: string; differences: string[] }[] };
+    assert.equal(report.identical, false);
+    assert.equal(report.runs.length, 1);
+    assert.equal(report.runs[0].verdict, 'differs');
+    assert.deepEqual(report.runs[0].differences, [`final.testAccuracy: ${tampered} committed, ${result.final!.testAccuracy} re-run`]);
+
+    for (const args of [
+      ['reproduce', committed, '--suite', suiteFile, '--filter', 'batch=4096'],
+      ['reproduce', join(dir, 'nowhere'), '--suite', suiteFile],
+      ['reproduce', committed],
+    ]) {
+      const bad = runCli(args);
+      assert.equal(bad.code, 2, `${args.join(' ')}: ${bad.stdout}${bad.stderr}`);
+      assert.match(bad.stderr, /^ngd-bench: error: /);
+      assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+    }
+  });
+});
