@@ -670,3 +670,68 @@ describe('sensitivity grids (two swept hyper-parameters at one batch size)', () 
     assert.equal(labels.filter((l) => l === 'diverged').length, 1);
   });
 });
+
+describe('one-parameter sweeps and supporting studies', () => {
+  /** An lr sweep at two batch sizes: sgd improves with lr until it diverges at the largest value. */
+  const lrRuns = (): LoadedRun[] => {
+    const runs: LoadedRun[] = [];
+    for (const batch of [1024, 8192]) {
+      for (const [i, lr] of [0.01, 0.1, 1].entries()) {
+        const diverged = lr === 1 && batch === 8192;
+        runs.push(craft('sgd', batch, 0, 0.8 + 0.02 * i - (batch === 8192 ? 0.01 : 0), { status: diverged ? 'diverged' : 'ok', sweep: { 'optimizer.lr': lr } }));
+        runs.push(craft('ngd', batch, 0, 0.85 - 0.03 * i, { sweep: { 'optimizer.lr': lr } }));
+      }
+    }
+    return runs;
+  };
+
+  it('sweepCurves finds one curve per optimizer and batch, sorted by value, diverged points kept', async () => {
+    const { sweepCurves } = await import('../src/report/sweeps.js');
+    const curves = sweepCurves(groupRuns(lrRuns()));
+    assert.deepEqual(curves.map((c) => `${c.optimizerLabel} b${c.batchSize}`), ['sgd b1024', 'sgd b8192', 'ngd b1024', 'ngd b8192']);
+    const sgd8192 = curves[1];
+    assert.deepEqual(sgd8192.points.map((p) => p.value), [0.01, 0.1, 1]);
+    assert.equal(sgd8192.points[2].cell.testAccuracy, null);
+    // Two values are not a curve; two swept paths are a grid, not a curve.
+    const two = lrRuns().filter((r) => r.result.run!.sweep['optimizer.lr'] !== 1);
+    assert.equal(sweepCurves(groupRuns(two)).length, 0);
+  });
+
+  it('the report names the best value per optimizer and batch and where it diverged, and links the sweep chart', async () => {
+    const set: ResultSet = { dir: 'crafted', runs: lrRuns(), manifest: null, probes: null };
+    const md = markdownReport({ set, chartsHref: 'charts' } as ReportInput);
+    assert.match(md, /^## Sweeps$/m);
+    assert.match(md, /^\| sgd +\| b8192 \| 0\.1 +\| 81\.00 +\| 1 +\|$/m);
+    assert.match(md, /^\| ngd +\| b1024 \| 0\.01 +\| 85\.00 +\| — +\|$/m);
+    assert.match(md, /!\[final test accuracy by optimizer\.lr\]\(charts\/sweep-lr\.svg\)/);
+    const chart = reportCharts(groupRuns(set.runs)).find((c) => c.file === 'sweep-lr.svg')!;
+    const svg = await renderSvg(chart.spec);
+    assert.ok(XMLValidator.validate(svg) === true);
+    const values = (chart.spec as { data: { values: { optimizer: string; batch: string; value: number; accuracy: number | null; status: string }[] } }).data.values;
+    assert.deepEqual(values.filter((v) => v.accuracy === null).map((v) => [v.optimizer, v.batch, v.value, v.status]), [['sgd', '8192', 1, 'diverged']]);
+    assert.equal(values.length, 12);
+  });
+
+  it('`report --supplement DIR` shows a study inside the main report, with its charts and a link to its own report', async () => {
+    const main = freshDir('supplemented');
+    const study = freshDir('study');
+    mkdirSync(main, { recursive: true });
+    mkdirSync(study, { recursive: true });
+    for (const r of gridRuns({ sgd: { 64: [0.8, 0.81], 4096: [0.7, 0.71] } })) writeJsonAtomic(join(main, r.file), r.result);
+    for (const r of lrRuns()) writeJsonAtomic(join(study, r.file), { ...r.result, run: { ...r.result.run!, suite: 'lr-study' } });
+    const reports = freshDir('reports');
+    mkdirSync(reports, { recursive: true });
+    writeFileSync(join(reports, 'lr-study.md'), '# its own report\n');
+    const out = join(reports, 'main.md');
+    await reportCommand().exitOverride().parseAsync(['node', 'report', main, '--out', out, '--supplement', study], { from: 'node' });
+    const md = readFileSync(out, 'utf8');
+    assert.match(md, /^## Supporting studies$/m);
+    assert.match(md, /^### lr-study$/m);
+    assert.match(md, /Full report: \[lr-study\.md\]\(lr-study\.md\)/);
+    assert.match(md, /^#### Sweeps$/m);
+    assert.match(md, /!\[final test accuracy by optimizer\.lr\]\(main\/lr-study-sweep-lr\.svg\)/);
+    assert.ok(existsSync(join(reports, 'main', 'lr-study-sweep-lr.svg')));
+    // The study's runs do not leak into the main tables or claims.
+    assert.doesNotMatch(md.slice(0, md.indexOf('## Supporting studies')), /b8192/);
+  });
+});

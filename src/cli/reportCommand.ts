@@ -2,14 +2,15 @@
  * `ngd-bench report RESULTS_DIR --out reports/NAME.md`: the Markdown report of a results directory,
  * with its charts (SVG) and the runs' configs written next to it in reports/NAME/. Never loads tfjs.
  */
-import { mkdirSync, readdirSync, rmSync } from 'node:fs';
-import { basename, join, resolve, sep } from 'node:path';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { analyzeResultSet } from '../report/analyze.js';
-import { renderSvg, reportCharts } from '../report/charts.js';
+import { renderSvg, reportCharts, supplementCharts } from '../report/charts.js';
 import type { ReportFindings } from '../report/findings.js';
 import { loadResultSet, type ResultSet } from '../report/loadResults.js';
-import { renderReport } from '../report/markdownReport.js';
+import { renderReport, type Supplement } from '../report/markdownReport.js';
+import type { AnalysisOptions } from '../report/analyze.js';
 import { writeTextAtomic } from '../results/writeJsonAtomic.js';
 import { displayPath, findSuiteFile } from './paths.js';
 import { InputFileError } from './readJsonFile.js';
@@ -29,6 +30,18 @@ interface ReportFlags {
   tolerance?: number;
   minSeeds?: number;
   suite?: string;
+  supplement?: string[];
+}
+
+const collect = (value: string, previous: string[]) => [...previous, value];
+
+/** A supporting study's results, analyzed, with its own report (reports/<suite>.md next to OUT) linked when it exists. */
+function supplementOf(dir: string, out: string, options: AnalysisOptions): Supplement {
+  const analysis = analyzeResultSet(loadResultSet(dir), options);
+  const name = analysis.suite ?? basename(resolve(dir));
+  const own = join(dirname(out), `${name}.md`);
+  const reportHref = existsSync(own) && resolve(own) !== resolve(out) ? relative(dirname(out), own).split(sep).join('/') : null;
+  return { analysis, resultsDir: displayPath(dir), reportHref, chartPrefix: `${name}-` };
 }
 
 /** The directory next to the report that holds its charts and configs: reports/NAME.md -> reports/NAME. */
@@ -83,6 +96,7 @@ export function reportCommand(deps: ReportCommandDeps = {}): Command {
     .option('--tolerance <points>', "smallest accuracy difference the paper's claims count, in points (default 0.5)", parsePoints)
     .option('--min-seeds <n>', "ok seeds a cell needs to take part in the claims (default 2)", parseCount)
     .option('--suite <file>', 'the suite file for the reproduce commands (default: the file under suites/ with the suite\'s name)')
+    .option('--supplement <dir>', 'a supporting study (e.g. a sweep) to show inside this report: its sweeps, sensitivity grids and accuracy table; repeatable', collect, [])
     .addHelpText('after', HELP)
     .action(async (dir: string, flags: ReportFlags) => {
       const companion = companionDir(flags.out);
@@ -107,8 +121,9 @@ export function reportCommand(deps: ReportCommandDeps = {}): Command {
       if (analysis.suite && suiteFile === null) {
         process.stderr.write(`ngd-bench: warning: no suite file named '${analysis.suite}' under suites/; pass --suite FILE for the \`run\` commands\n`);
       }
+      const supplements = (flags.supplement ?? []).map((supplementDir) => supplementOf(supplementDir, flags.out, options));
       const configDir = join(companion, 'configs');
-      const charts = reportCharts(analysis.grouped);
+      const charts = [...reportCharts(analysis.grouped), ...supplements.flatMap((s) => supplementCharts(s.analysis.grouped, s.chartPrefix))];
       const text = renderReport(analysis, {
         set,
         ...options,
@@ -119,6 +134,7 @@ export function reportCommand(deps: ReportCommandDeps = {}): Command {
         reportFile: displayPath(flags.out),
         chartsHref: charts.length > 0 ? basename(companion) : null,
         configDir: displayPath(configDir),
+        supplements,
       });
 
       // Charts and configs first, the report last: a report on disk always has its companions.

@@ -7,6 +7,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import type { Cell, Grouped } from './groupRuns.js';
 import { sensitivityChartFile, sensitivityGrids, type SensitivityGrid } from './sensitivity.js';
 import { summarize } from './stats.js';
+import { sweepChartFile, sweepCurves, type SweepCurve } from './sweeps.js';
 
 export interface ChartFile {
   /** File name, e.g. `accuracy-vs-batch.svg`. */
@@ -138,10 +139,73 @@ export function sensitivityChart(grid: SensitivityGrid): ChartFile {
   return { file: sensitivityChartFile(grid), title, spec };
 }
 
+/**
+ * The curves of one swept path: final test accuracy against the swept value (log axis when the values
+ * span two decades or more), one line per optimizer, one panel per batch size. Diverged and failed
+ * points are drawn as crosses on the panel's floor, so a reader sees where each optimizer stops.
+ */
+export function sweepChart(curves: readonly SweepCurve[]): ChartFile {
+  const path = curves[0].path;
+  const short = path.slice(path.lastIndexOf('.') + 1);
+  const values: { optimizer: string; batch: string; batchOrder: number; value: number; accuracy: number | null; status: string }[] = [];
+  for (const curve of curves) {
+    const batch = curve.workers > 1 ? `${curve.batchSize} (w=${curve.workers})` : String(curve.batchSize);
+    for (const { value, cell } of curve.points) {
+      const a = cell.testAccuracy;
+      const status = a ? 'ok' : (cell.runs.map((r) => r.result.status).find((st) => st !== 'ok') ?? 'not run');
+      values.push({ optimizer: curve.optimizerLabel, batch, batchOrder: curve.batchSize, value, accuracy: a ? round(100 * a.mean) : null, status });
+    }
+  }
+  const all = values.map((v) => v.value);
+  const logScale = Math.min(...all) > 0 && Math.max(...all) / Math.min(...all) >= 100;
+  const floor = Math.floor(Math.min(...values.flatMap((v) => (v.accuracy === null ? [] : [v.accuracy])), 100) - 1);
+  // Series order (the paper's: sgd, ngd, smoothed-ngd, smoothed-sgd), not alphabetical.
+  const domain = [...new Set(curves.map((c) => c.optimizerLabel))];
+  const color = { field: 'optimizer', type: 'nominal' as const, title: 'optimizer', scale: { domain, scheme: 'tableau10' } };
+  const x = { field: 'value', type: 'quantitative' as const, title: `${short}${logScale ? ' (log scale)' : ''}`, scale: logScale ? { type: 'log' as const } : { zero: false } };
+  const title = `Final test accuracy by ${short} (mean over seeds; × = diverged or failed)`;
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    background: 'white',
+    data: { values },
+    facet: { column: { field: 'batch', type: 'ordinal', title: 'global batch size', sort: { field: 'batchOrder', op: 'min' } } },
+    spec: {
+      width: 260,
+      height: 220,
+      layer: [
+        {
+          transform: [{ filter: 'datum.accuracy !== null' }],
+          mark: { type: 'line', point: { filled: true, size: 40 } },
+          encoding: { x, y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } }, color },
+        },
+        {
+          transform: [{ filter: 'datum.accuracy === null' }, { calculate: String(floor), as: 'floor' }],
+          mark: { type: 'point', shape: 'cross', size: 80, filled: true },
+          encoding: { x, y: { field: 'floor', type: 'quantitative' }, color },
+        },
+      ],
+    },
+  };
+  return { file: sweepChartFile(path), title, spec };
+}
+
+/** One chart per swept path with one-parameter sweeps. */
+export function sweepCharts(grouped: Grouped): ChartFile[] {
+  const curves = sweepCurves(grouped);
+  return [...new Set(curves.map((c) => c.path))].map((path) => sweepChart(curves.filter((c) => c.path === path)));
+}
+
 /** The charts a report links, in order; none when no run finished ok. */
 export function reportCharts(grouped: Grouped): ChartFile[] {
   if (okCells(grouped).length === 0) return [];
-  return [accuracyVsBatchChart(grouped), learningCurvesChart(grouped), ...sensitivityGrids(grouped).map(sensitivityChart)];
+  return [accuracyVsBatchChart(grouped), learningCurvesChart(grouped), ...sensitivityGrids(grouped).map(sensitivityChart), ...sweepCharts(grouped)];
+}
+
+/** The charts a supporting study contributes to another report: its grids and sweeps, file names prefixed. */
+export function supplementCharts(grouped: Grouped, prefix: string): ChartFile[] {
+  if (okCells(grouped).length === 0) return [];
+  return [...sensitivityGrids(grouped).map(sensitivityChart), ...sweepCharts(grouped)].map((c) => ({ ...c, file: `${prefix}${c.file}` }));
 }
 
 /** Renders a Vega-Lite spec to an SVG document. */

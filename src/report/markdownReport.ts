@@ -13,6 +13,7 @@ import { cell, code, listing, num, pct, pctSummary, plural, rate, rateSummary, s
 import type { Cell, Grouped, RunView } from './groupRuns.js';
 import { claimRules } from './paperClaims.js';
 import { sensitivityChartFile, sensitivityGrids } from './sensitivity.js';
+import { sweepChartFile, sweepCurves } from './sweeps.js';
 import type { ResultSet } from './loadResults.js';
 
 export interface ReportPaths {
@@ -28,11 +29,31 @@ export interface ReportPaths {
   configDir: string | null;
 }
 
+/** Another result set shown inside this report (a sweep or sensitivity study behind the main suite). */
+export interface Supplement {
+  analysis: Analysis;
+  /** Its results directory, as commands name it. */
+  resultsDir: string;
+  /** Its own full report, relative to this report, if there is one. */
+  reportHref: string | null;
+  /** Prefix of its chart files in this report's chart directory (see supplementCharts). */
+  chartPrefix: string;
+}
+
 export interface ReportInput extends ReportPaths, AnalysisOptions {
   set: ResultSet;
   title?: string;
   findings?: ReportFindings;
+  supplements?: readonly Supplement[];
 }
+
+/** Where a study's sections go: its heading level and chart file prefix. */
+interface Placement {
+  heading: string;
+  chartPrefix: string;
+}
+
+const MAIN: Placement = { heading: '##', chartPrefix: '' };
 
 const table = (rows: string[][]) => markdownTable(rows);
 
@@ -210,10 +231,10 @@ function accuracySections(a: Analysis, input: ReportInput): string[] {
 }
 
 /** Each two-parameter sweep as a grid: test accuracy and generalization gap, and a heatmap. */
-function sensitivitySections(a: Analysis, input: ReportInput): string[] {
+function sensitivitySections(a: Analysis, input: ReportInput, at: Placement = MAIN): string[] {
   const grids = sensitivityGrids(a.grouped);
   if (grids.length === 0) return [];
-  const lines = ['## Sensitivity', ''];
+  const lines = [`${at.heading} Sensitivity`, ''];
   const short = (p: string) => p.slice(p.lastIndexOf('.') + 1);
   for (const g of grids) {
     const grid = (value: (c: Cell) => string | null) =>
@@ -230,7 +251,7 @@ function sensitivitySections(a: Analysis, input: ReportInput): string[] {
       ]);
     const workers = g.workers > 1 ? `, ${g.workers} workers` : '';
     lines.push(
-      `### ${g.optimizerLabel} at batch ${g.batchSize}${workers}: \`${g.rowPath}\` × \`${g.columnPath}\``,
+      `${at.heading}# ${g.optimizerLabel} at batch ${g.batchSize}${workers}: \`${g.rowPath}\` × \`${g.columnPath}\``,
       '',
       'Final test accuracy (%), mean ± sample std over seeds:',
       '',
@@ -239,7 +260,66 @@ function sensitivitySections(a: Analysis, input: ReportInput): string[] {
       'Generalization gap (train − test accuracy, points):',
       '',
       grid((c) => (c.gap ? pctSummary(c.gap) : null)),
-      ...image(input, sensitivityChartFile(g), `${g.optimizerLabel} at batch ${g.batchSize}: test accuracy by ${short(g.rowPath)} and ${short(g.columnPath)}`),
+      ...image(input, `${at.chartPrefix}${sensitivityChartFile(g)}`, `${g.optimizerLabel} at batch ${g.batchSize}: test accuracy by ${short(g.rowPath)} and ${short(g.columnPath)}`),
+      '',
+    );
+  }
+  return lines.slice(0, -1);
+}
+
+/** One-parameter sweeps (e.g. learning rate) as curves: the chart, and the best value per optimizer and batch. */
+function sweepSections(a: Analysis, input: ReportInput, at: Placement = MAIN): string[] {
+  const curves = sweepCurves(a.grouped);
+  if (curves.length === 0) return [];
+  const lines = [`${at.heading} Sweeps`, ''];
+  for (const path of distinct(curves.map((c) => c.path))) {
+    const mine = curves.filter((c) => c.path === path);
+    const best = mine.map((c) => {
+      const ok = c.points.filter((p) => p.cell.testAccuracy !== null);
+      const top = ok.reduce<(typeof ok)[number] | null>((b, p) => (b === null || p.cell.testAccuracy!.mean > b.cell.testAccuracy!.mean ? p : b), null);
+      const stopped = c.points.filter((p) => p.cell.testAccuracy === null).map((p) => String(p.value));
+      const workers = c.workers > 1 ? ` (w=${c.workers})` : '';
+      return [
+        cell(c.optimizerLabel),
+        `b${c.batchSize}${workers}`,
+        top === null ? '—' : String(top.value),
+        top === null ? '—' : pctSummary(top.cell.testAccuracy!),
+        stopped.length === 0 ? '—' : stopped.join(', '),
+      ];
+    });
+    lines.push(
+      `Final test accuracy against \`${path}\`; the best value per optimizer and batch size (mean over seeds), and the values that diverged or failed:`,
+      '',
+      table([['optimizer', 'batch', `best ${path.slice(path.lastIndexOf('.') + 1)}`, 'test accuracy (%)', 'diverged or failed at'], ...best]),
+      ...image(input, `${at.chartPrefix}${sweepChartFile(path)}`, `final test accuracy by ${path}`),
+      '',
+    );
+  }
+  return lines.slice(0, -1);
+}
+
+/** Each supporting study: where its runs are, its accuracy table, and its sweeps and grids. */
+function supplementSections(input: ReportInput): string[] {
+  const supplements = input.supplements ?? [];
+  if (supplements.length === 0) return [];
+  const lines = ['## Supporting studies', ''];
+  for (const s of supplements) {
+    const a = s.analysis;
+    const name = a.suite ?? s.resultsDir;
+    const full = s.reportHref === null ? '' : ` Full report: [${s.reportHref}](${encodeURI(s.reportHref)}).`;
+    const at: Placement = { heading: '####', chartPrefix: s.chartPrefix };
+    const grids = sensitivitySections(a, input, at);
+    const sweeps = sweepSections(a, input, at);
+    const note = seedNote(a.grouped);
+    lines.push(
+      `### ${name}`,
+      '',
+      `${statusCounts(a.grouped.runs)} in \`${s.resultsDir}\`, ${listing(datasetsOf(a.grouped.runs))}.${full}`,
+      '',
+      // Its grids and curves say it all; a study with neither gets its accuracy table.
+      ...(grids.length + sweeps.length > 0
+        ? [...grids, ...(grids.length > 0 && sweeps.length > 0 ? [''] : []), ...sweeps]
+        : [`Final test accuracy (%): mean ± sample std over seeds (${note.text}).`, '', cellTable(a.grouped, (c) => (c.testAccuracy ? pctSummary(c.testAccuracy) : null), note.usualN)]),
       '',
     );
   }
@@ -461,7 +541,7 @@ export function renderReport(a: Analysis, input: ReportInput): string {
     baselineSection(input.findings),
     claimsSection(a, input),
     accuracySections(a, input),
-    ...[sensitivitySections(a, input)].filter((section) => section.length > 0),
+    ...[sensitivitySections(a, input), sweepSections(a, input), supplementSections(input)].filter((section) => section.length > 0),
     timingSections(a),
     probesSection(a.set.probes, input, a.suite),
     failuresSection(a),
