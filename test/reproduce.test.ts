@@ -35,6 +35,13 @@ describe('compareReproduction (pure)', () => {
     const r = compareReproduction(committed, rerun);
     assert.equal(r.verdict, 'differs');
     assert.deepEqual(r.differences, [`epochs[0].trainLoss: ${loss} committed, ${rerun.epochs[0].trainLoss} re-run`]);
+    assert.equal(r.note, null, 'same CPU: no excuse offered');
+    assert.equal(r.sameCpu, true);
+    rerun.environment = { ...rerun.environment!, cpuModel: 'Another CPU' };
+    const elsewhere = compareReproduction(committed, rerun);
+    assert.equal(elsewhere.verdict, 'differs');
+    assert.equal(elsewhere.sameCpu, false);
+    assert.match(elsewhere.note ?? '', /re-run on Another CPU: the BLAS library picks its kernels by CPU/);
   });
 
   it('timings, dates and host are not compared', () => {

@@ -14,6 +14,10 @@ export interface Reproduction {
   readonly differences: readonly string[];
   /** Numbers compared (fields of `final` and of every epoch, plus status and diverged step). */
   readonly fieldsCompared: number;
+  /** A likely cause worth naming when the runs differ (e.g. another CPU model: BLAS picks its kernels by CPU), else null. */
+  readonly note: string | null;
+  /** Both results name the same CPU model: bit-identity is promised only then on BLAS-backed CPU backends. */
+  readonly sameCpu: boolean;
 }
 
 const EPOCH_FIELDS = ['steps', 'learningRate', 'meanBatchLoss', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy'] as const;
@@ -35,12 +39,15 @@ function incomparable(committed: RunResult, rerun: RunResult): string[] {
   return reasons;
 }
 
+const cpuOf = (r: RunResult) => r.environment?.cpuModel ?? 'unknown';
+
 export function compareReproduction(committed: RunResult, rerun: RunResult): Reproduction {
+  const sameCpu = cpuOf(committed) === cpuOf(rerun);
   if (rerun.status === 'failed') {
-    return { verdict: 'not comparable', differences: [`re-run failed: ${rerun.error ?? 'no reason recorded'}`], fieldsCompared: 0 };
+    return { verdict: 'not comparable', differences: [`re-run failed: ${rerun.error ?? 'no reason recorded'}`], fieldsCompared: 0, note: null, sameCpu };
   }
   const reasons = incomparable(committed, rerun);
-  if (reasons.length > 0) return { verdict: 'not comparable', differences: reasons, fieldsCompared: 0 };
+  if (reasons.length > 0) return { verdict: 'not comparable', differences: reasons, fieldsCompared: 0, note: null, sameCpu };
 
   const differences: string[] = [];
   let fieldsCompared = 0;
@@ -61,5 +68,9 @@ export function compareReproduction(committed: RunResult, rerun: RunResult): Rep
   } else {
     for (const field of FINAL_FIELDS) same(`final.${field}`, committed.final[field], rerun.final[field]);
   }
-  return { verdict: differences.length === 0 ? 'identical' : 'differs', differences, fieldsCompared };
+  if (differences.length === 0) return { verdict: 'identical', differences, fieldsCompared, note: null, sameCpu };
+  const note = sameCpu
+    ? null
+    : `committed on ${cpuOf(committed)}, re-run on ${cpuOf(rerun)}: the BLAS library picks its kernels by CPU, which can change the last bits`;
+  return { verdict: 'differs', differences, fieldsCompared, note, sameCpu };
 }
