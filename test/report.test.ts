@@ -723,8 +723,17 @@ describe('one-parameter sweeps and supporting studies', () => {
     mkdirSync(reports, { recursive: true });
     writeFileSync(join(reports, 'lr-study.md'), '# its own report\n');
     const out = join(reports, 'main.md');
-    await reportCommand().exitOverride().parseAsync(['node', 'report', main, '--out', out, '--supplement', study], { from: 'node' });
+    const notes = join(reports, 'main.notes.md');
+    writeFileSync(notes, 'SGD loses accuracy at b4096 because *fewer steps*.\n');
+    const suiteFile = join(reports, 'suite.yaml');
+    writeFileSync(suiteFile, 'name: crafted\ndescription: Why these runs exist.\n');
+    await reportCommand()
+      .exitOverride()
+      .parseAsync(['node', 'report', main, '--out', out, '--supplement', study, '--notes', notes, '--suite', suiteFile], { from: 'node' });
     const md = readFileSync(out, 'utf8');
+    assert.match(md, /^> Why these runs exist\.$/m);
+    assert.match(md, /^## Discussion\n\nSGD loses accuracy at b4096 because \*fewer steps\*\.$/m);
+    assert.ok(md.indexOf('## Discussion') > md.indexOf("## The paper's claims"));
     assert.match(md, /^## Supporting studies$/m);
     assert.match(md, /^### lr-study$/m);
     assert.match(md, /Full report: \[lr-study\.md\]\(lr-study\.md\)/);

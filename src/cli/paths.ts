@@ -1,4 +1,4 @@
-/** Paths as commands print them, and finding a suite's file by its name. */
+/** Paths as commands print them, and finding a suite's file (and its description) by the suite's name. */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import { parse as parseYaml } from 'yaml';
@@ -26,4 +26,14 @@ export function findSuiteFile(suite: string, dir = 'suites'): string | null {
     }
   }
   return null;
+}
+
+/** The `description` of a suite file, or null when it has none or cannot be read. */
+export function suiteDescription(file: string): string | null {
+  try {
+    const doc = parseYaml(readFileSync(file, 'utf8')) as { description?: unknown } | null;
+    return doc && typeof doc === 'object' && typeof doc.description === 'string' ? doc.description : null;
+  } catch {
+    return null;
+  }
 }

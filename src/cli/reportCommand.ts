@@ -2,7 +2,7 @@
  * `ngd-bench report RESULTS_DIR --out reports/NAME.md`: the Markdown report of a results directory,
  * with its charts (SVG) and the runs' configs written next to it in reports/NAME/. Never loads tfjs.
  */
-import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { basename, dirname, join, relative, resolve, sep } from 'node:path';
 import { Command, InvalidArgumentError } from 'commander';
 import { analyzeResultSet } from '../report/analyze.js';
@@ -12,7 +12,7 @@ import { loadResultSet, type ResultSet } from '../report/loadResults.js';
 import { renderReport, type Supplement } from '../report/markdownReport.js';
 import type { AnalysisOptions } from '../report/analyze.js';
 import { writeTextAtomic } from '../results/writeJsonAtomic.js';
-import { displayPath, findSuiteFile } from './paths.js';
+import { displayPath, findSuiteFile, suiteDescription } from './paths.js';
 import { InputFileError } from './readJsonFile.js';
 
 /** Compares a result set with a baseline file (src/check provides one; the report only renders it). */
@@ -31,6 +31,15 @@ interface ReportFlags {
   minSeeds?: number;
   suite?: string;
   supplement?: string[];
+  notes?: string;
+}
+
+function readNotes(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new InputFileError(`--notes ${file}: cannot read: ${(error as Error).message.split('\n')[0]}`);
+  }
 }
 
 const collect = (value: string, previous: string[]) => [...previous, value];
@@ -69,12 +78,14 @@ function parseCount(value: string): number {
 
 const HELP = `
 Writes:
-  OUT                    the Markdown report (GitHub-readable): baseline verdict, the paper's claims
-                         with the numbers behind them, test accuracy and generalization gap per
+  OUT                    the Markdown report (GitHub-readable): the suite's description, baseline
+                         verdict, the paper's claims with the numbers behind them, the --notes
+                         discussion, test accuracy and generalization gap per
                          optimizer x batch size (mean ± std over seeds), time to a target accuracy,
                          samples/s and scaling efficiency, the probes' step phases (if probes.json),
-                         failed and diverged runs, the environment and the commands to reproduce
-  OUT minus .md/         accuracy-vs-batch.svg, learning-curves.svg (linked from the report) and
+                         failed and diverged runs, the environment and the commands to reproduce;
+                         sensitivity grids and sweep curves, of this set and of each --supplement
+  OUT minus .md/         accuracy-vs-batch.svg, learning-curves.svg, sweep and sensitivity charts and
                          configs/<run id>.json (each run's resolved config, for \`ngd-bench train --config\`)
 
 The report is deterministic: the same results give the same text (dates come from the results).
@@ -96,6 +107,7 @@ export function reportCommand(deps: ReportCommandDeps = {}): Command {
     .option('--tolerance <points>', "smallest accuracy difference the paper's claims count, in points (default 0.5)", parsePoints)
     .option('--min-seeds <n>', "ok seeds a cell needs to take part in the claims (default 2)", parseCount)
     .option('--suite <file>', 'the suite file for the reproduce commands (default: the file under suites/ with the suite\'s name)')
+    .option('--notes <file>', 'hand-written Markdown to show as the report\'s Discussion section, after the claims')
     .option('--supplement <dir>', 'a supporting study (e.g. a sweep) to show inside this report: its sweeps, sensitivity grids and accuracy table; repeatable', collect, [])
     .addHelpText('after', HELP)
     .action(async (dir: string, flags: ReportFlags) => {
@@ -135,6 +147,8 @@ export function reportCommand(deps: ReportCommandDeps = {}): Command {
         chartsHref: charts.length > 0 ? basename(companion) : null,
         configDir: displayPath(configDir),
         supplements,
+        description: suiteFile === null ? null : suiteDescription(suiteFile),
+        notes: flags.notes === undefined ? null : readNotes(flags.notes),
       });
 
       // Charts and configs first, the report last: a report on disk always has its companions.

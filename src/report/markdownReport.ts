@@ -43,6 +43,10 @@ export interface Supplement {
 export interface ReportInput extends ReportPaths, AnalysisOptions {
   set: ResultSet;
   title?: string;
+  /** The suite file's description: what was run and why, as its authors wrote it. */
+  description?: string | null;
+  /** Hand-written Markdown shown as the report's discussion (e.g. why a claim does not hold here). */
+  notes?: string | null;
   findings?: ReportFindings;
   supplements?: readonly Supplement[];
 }
@@ -89,7 +93,7 @@ function statusCounts(runs: readonly RunView[]): string {
   return `${plural(runs.length, 'run')} (${parts.join(', ')})`;
 }
 
-function header(a: Analysis, title: string): string[] {
+function header(a: Analysis, title: string, description: string | null): string[] {
   const runs = a.grouped.runs;
   const seeds = [...new Set(runs.map((r) => r.seed))].sort((x, y) => x - y);
   const facts = [
@@ -100,6 +104,7 @@ function header(a: Analysis, title: string): string[] {
     `global batch ${a.grouped.batchSizes.length === 1 ? 'size' : 'sizes'} ${a.grouped.batchSizes.join(', ')}`,
   ];
   const lines = [`# ${title}`, '', `${facts.join(' · ')}.`];
+  if (description) lines.push('', `> ${description}`);
   if (a.dates) lines.push('', `Results dated ${a.dates.from} to ${a.dates.to} (their own timestamps).`);
   return lines;
 }
@@ -537,9 +542,10 @@ function reproduceSection(a: Analysis, input: ReportInput): string[] {
 export function renderReport(a: Analysis, input: ReportInput): string {
   const title = input.title ?? (a.suite ? `ngd-bench report: ${a.suite}` : 'ngd-bench report');
   const sections = [
-    header(a, title),
+    header(a, title, input.description ?? null),
     baselineSection(input.findings),
     claimsSection(a, input),
+    ...(input.notes ? [['## Discussion', '', input.notes.trim()]] : []),
     accuracySections(a, input),
     ...[sensitivitySections(a, input), sweepSections(a, input), supplementSections(input)].filter((section) => section.length > 0),
     timingSections(a),
