@@ -193,7 +193,11 @@ export function evaluateClaims(allCells: readonly Cell[], options: ClaimOptions 
     const behind = sgd.cell.testAccuracy!.mean - smooth.cell.testAccuracy!.mean;
     const matchesSgd = behind <= m;
     const beatsNgd = ngd === null || smooth.cell.testAccuracy!.mean > ngd.cell.testAccuracy!.mean;
-    const vsSgd = `${points(Math.abs(behind), false)} points ${behind > 0 ? 'below' : 'above'} SGD (${matchesSgd ? 'within' : 'beyond'} m = ${points(m, false)})`;
+    // "Within m" only reads right for a shortfall; above SGD, say that it clears SGD − m.
+    const vsSgd =
+      behind > 0
+        ? `${points(behind, false)} points below SGD (${matchesSgd ? 'within' : 'beyond'} m = ${points(m, false)})`
+        : `${points(-behind, false)} points above SGD (so at least SGD − m, m = ${points(m, false)})`;
     const vsNgd =
       ngd === null
         ? 'NGD has no cell there (not compared)'
