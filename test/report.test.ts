@@ -414,6 +414,13 @@ describe('the Markdown report', () => {
     assert.doesNotMatch(text, /!\[/);
   });
 
+  it('says why there is no scaling efficiency when the large batches ran on 2 workers only', () => {
+    // As in the paper suite: b64 on one process, b4096 on 2 workers, never both at one batch size.
+    const runs = [craft('sgd', 64, 0, 0.8), craft('sgd', 64, 1, 0.81), craft('sgd', 4096, 0, 0.7, { workers: 2 }), craft('sgd', 4096, 1, 0.71, { workers: 2 })];
+    const text = markdownReport({ ...fixtureInput({ findings: undefined }), set: asSet(runs) });
+    assert.match(text, /The multi-worker runs have no single-worker counterpart/);
+  });
+
   it('renders a set where no run finished ok', () => {
     const runs = [craft('sgd', 64, 0, 0.5, { status: 'failed' }), craft('ngd', 64, 0, 0.5, { status: 'diverged' })];
     const text = markdownReport({ ...fixtureInput({ findings: undefined }), set: asSet(runs) });

@@ -358,7 +358,8 @@ function timingSections(a: Analysis): string[] {
     '## Scaling efficiency',
     '',
   );
-  const multi = a.grouped.series.some((s) => s.workers > 1);
+  // Runs, not series: a series keeps workers = 1 when its batch size ran on one worker count only.
+  const multi = a.grouped.runs.some((r) => r.workers > 1);
   if (a.scaling.length === 0) {
     lines.push(
       multi
