@@ -498,10 +498,10 @@ describe('ngd-bench report (command)', () => {
   it('writes the report, its charts and the run configs next to it', async () => {
     const out = join(freshDir('cmd'), 'reports', 'fixture.md');
     const stdout = await runCommand(reportCommand(), [RESULTS, '--out', out, '--suite', join(FIXTURE, 'suite.json')]);
-    assert.match(stdout, /wrote .*fixture\.md \(2 charts, 15 run configs in .*\); claims: C1 holds, C2 holds, C3 holds/);
+    assert.match(stdout, /wrote .*fixture\.md \(3 charts, 15 run configs in .*\); claims: C1 holds, C2 holds, C3 holds/);
     const text = readFileSync(out, 'utf8');
     const companion = join(dirname(out), 'fixture');
-    for (const chart of ['accuracy-vs-batch.svg', 'learning-curves.svg']) {
+    for (const chart of ['accuracy-vs-batch.svg', 'gap-vs-batch.svg', 'learning-curves.svg']) {
       assert.ok(text.includes(`](fixture/${chart})`), `links ${chart}`);
       parseSvg(readFileSync(join(companion, chart), 'utf8'));
     }

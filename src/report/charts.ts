@@ -6,7 +6,7 @@ import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { Cell, Grouped } from './groupRuns.js';
 import { sensitivityChartFile, sensitivityGrids, type SensitivityGrid } from './sensitivity.js';
-import { summarize } from './stats.js';
+import { summarize, type Summary } from './stats.js';
 import { sweepChartFile, sweepCurves, type SweepCurve } from './sweeps.js';
 
 export interface ChartFile {
@@ -36,12 +36,21 @@ function okCells(grouped: Grouped): Cell[] {
   return grouped.cells.filter((c) => c.testAccuracy !== null);
 }
 
-/** Final test accuracy vs global batch size (log2 axis), one line per series, error bars = ±1 sample std. */
-export function accuracyVsBatchChart(grouped: Grouped): ChartFile {
-  const values = okCells(grouped).map((c) => {
-    const a = c.testAccuracy!;
+/** What a by-batch chart plots: a per-cell summary (a fraction) and its names. */
+interface ByBatchMetric {
+  file: string;
+  title: string;
+  axis: string;
+  summary: (c: Cell) => Summary | null;
+}
+
+/** A per-cell metric vs global batch size (log2 axis), one line per series, error bars = ±1 sample std. */
+function byBatchChart(grouped: Grouped, metric: ByBatchMetric): ChartFile {
+  const values = okCells(grouped).flatMap((c) => {
+    const a = metric.summary(c);
+    if (a === null) return [];
     const std = a.std ?? 0;
-    return { optimizer: c.series.display, batch: c.batchSize, mean: round(100 * a.mean), lo: round(100 * (a.mean - std)), hi: round(100 * (a.mean + std)), seeds: a.n };
+    return [{ optimizer: c.series.display, batch: c.batchSize, mean: round(100 * a.mean), lo: round(100 * (a.mean - std)), hi: round(100 * (a.mean + std)), seeds: a.n }];
   });
   const batches = [...new Set(values.map((v) => v.batch))].sort((a, b) => a - b);
   const lo = batches.length > 0 ? batches[0] : 1;
@@ -53,10 +62,9 @@ export function accuracyVsBatchChart(grouped: Grouped): ChartFile {
     scale: { type: 'log' as const, base: 2, domain: [lo / Math.SQRT2, hi * Math.SQRT2], nice: false },
     axis: { values: batches, format: 'd', grid: false },
   };
-  const title = 'Final test accuracy vs batch size (mean ± std over seeds)';
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
+    title: metric.title,
     width: 440,
     height: 300,
     background: 'white',
@@ -65,7 +73,7 @@ export function accuracyVsBatchChart(grouped: Grouped): ChartFile {
     layer: [
       {
         mark: { type: 'line', point: { filled: true, size: 50 } },
-        encoding: { y: { field: 'mean', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } } },
+        encoding: { y: { field: 'mean', type: 'quantitative', title: metric.axis, scale: { zero: false } } },
       },
       {
         mark: { type: 'rule', strokeWidth: 1.5 },
@@ -73,7 +81,27 @@ export function accuracyVsBatchChart(grouped: Grouped): ChartFile {
       },
     ],
   };
-  return { file: 'accuracy-vs-batch.svg', title, spec };
+  return { file: metric.file, title: metric.title, spec };
+}
+
+/** Final test accuracy vs global batch size. */
+export function accuracyVsBatchChart(grouped: Grouped): ChartFile {
+  return byBatchChart(grouped, {
+    file: 'accuracy-vs-batch.svg',
+    title: 'Final test accuracy vs batch size (mean ± std over seeds)',
+    axis: 'test accuracy (%)',
+    summary: (c) => c.testAccuracy,
+  });
+}
+
+/** Generalization gap (train − test accuracy) vs global batch size. */
+export function gapVsBatchChart(grouped: Grouped): ChartFile {
+  return byBatchChart(grouped, {
+    file: 'gap-vs-batch.svg',
+    title: 'Generalization gap (train − test accuracy) vs batch size (mean ± std over seeds)',
+    axis: 'train − test accuracy (points)',
+    summary: (c) => c.gap,
+  });
 }
 
 /** Test accuracy per epoch (mean over ok seeds), one line per series, one panel per batch size. */
@@ -92,7 +120,9 @@ export function learningCurvesChart(grouped: Grouped): ChartFile {
     title,
     background: 'white',
     data: { values },
-    facet: { column: { field: 'batch', type: 'ordinal', title: 'global batch size', sort: 'ascending' } },
+    // Wrapped, four panels a row: seven batch sizes in one row are too wide to read on GitHub.
+    facet: { field: 'batch', type: 'ordinal', title: 'global batch size', sort: 'ascending' },
+    columns: 4,
     spec: {
       width: 220,
       height: 200,
@@ -199,7 +229,7 @@ export function sweepCharts(grouped: Grouped): ChartFile[] {
 /** The charts a report links, in order; none when no run finished ok. */
 export function reportCharts(grouped: Grouped): ChartFile[] {
   if (okCells(grouped).length === 0) return [];
-  return [accuracyVsBatchChart(grouped), learningCurvesChart(grouped), ...sensitivityGrids(grouped).map(sensitivityChart), ...sweepCharts(grouped)];
+  return [accuracyVsBatchChart(grouped), gapVsBatchChart(grouped), learningCurvesChart(grouped), ...sensitivityGrids(grouped).map(sensitivityChart), ...sweepCharts(grouped)];
 }
 
 /** The charts a supporting study contributes to another report: its grids and sweeps, file names prefixed. */

@@ -225,6 +225,7 @@ function accuracySections(a: Analysis, input: ReportInput): string[] {
     `Final train accuracy − test accuracy, in points: mean ± sample std over seeds (${note.text}).`,
     '',
     cellTable(a.grouped, (c) => (c.gap ? pctSummary(c.gap) : null), note.usualN),
+    ...chart('gap-vs-batch.svg'),
     '',
     '## Learning curves',
     '',
