@@ -167,3 +167,13 @@ export function groupRuns(loaded: readonly LoadedRun[]): Grouped {
 export function cellAt(grouped: Grouped, series: Series, batchSize: number): Cell | undefined {
   return grouped.cells.find((c) => c.series.key === series.key && c.batchSize === batchSize);
 }
+
+/** Cells grouped by optimizer label, batch size and worker count: one group per sweep study (in cell order). */
+export function cellsByStudy(grouped: Grouped): Cell[][] {
+  const groups = new Map<string, Cell[]>();
+  for (const cell of grouped.cells) {
+    const key = JSON.stringify([cell.series.optimizerLabel, cell.batchSize, cell.series.workers]);
+    groups.set(key, [...(groups.get(key) ?? []), cell]);
+  }
+  return [...groups.values()];
+}

@@ -4,7 +4,7 @@
  * a table (rows: first parameter, columns: second) and a heatmap than as a list of series.
  */
 import type { SweepValue } from '../suite/plannedRun.js';
-import type { Cell, Grouped } from './groupRuns.js';
+import { cellsByStudy, type Cell, type Grouped } from './groupRuns.js';
 
 export interface SensitivityGrid {
   optimizerLabel: string;
@@ -23,13 +23,8 @@ const sortValues = (values: SweepValue[]) =>
   [...new Set(values)].sort((a, b) => (typeof a === 'number' && typeof b === 'number' ? a - b : String(a) < String(b) ? -1 : 1));
 
 export function sensitivityGrids(grouped: Grouped): SensitivityGrid[] {
-  const groups = new Map<string, Cell[]>();
-  for (const cell of grouped.cells) {
-    const key = JSON.stringify([cell.series.optimizerLabel, cell.batchSize, cell.series.workers]);
-    groups.set(key, [...(groups.get(key) ?? []), cell]);
-  }
   const grids: SensitivityGrid[] = [];
-  for (const cells of groups.values()) {
+  for (const cells of cellsByStudy(grouped)) {
     const paths = [...new Set(cells.flatMap((c) => Object.keys(c.series.sweep)))].sort();
     if (paths.length !== 2) continue;
     // Rows: the path with more values (the one the study is about, usually); ties: alphabetical.

@@ -3,7 +3,7 @@
  * hyper-parameter (a learning-rate sweep), its cells are points on a curve — accuracy against that
  * value — which says more than a row per value in a table.
  */
-import type { Cell, Grouped } from './groupRuns.js';
+import { cellsByStudy, type Cell, type Grouped } from './groupRuns.js';
 
 export interface SweepCurve {
   optimizerLabel: string;
@@ -19,13 +19,8 @@ export interface SweepCurve {
 export const MIN_SWEEP_POINTS = 3;
 
 export function sweepCurves(grouped: Grouped): SweepCurve[] {
-  const groups = new Map<string, Cell[]>();
-  for (const cell of grouped.cells) {
-    const key = JSON.stringify([cell.series.optimizerLabel, cell.batchSize, cell.series.workers]);
-    groups.set(key, [...(groups.get(key) ?? []), cell]);
-  }
   const curves: SweepCurve[] = [];
-  for (const cells of groups.values()) {
+  for (const cells of cellsByStudy(grouped)) {
     const paths = [...new Set(cells.flatMap((c) => Object.keys(c.series.sweep)))];
     if (paths.length !== 1) continue;
     const [path] = paths;
