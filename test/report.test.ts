@@ -721,11 +721,11 @@ describe('one-parameter sweeps and supporting studies', () => {
 
   it('`report --supplement DIR` shows a study inside the main report, with its charts and a link to its own report', async () => {
     const main = freshDir('supplemented');
-    const study = freshDir('study');
+    const study = join(freshDir('study'), 'lr-study');
     mkdirSync(main, { recursive: true });
     mkdirSync(study, { recursive: true });
     for (const r of gridRuns({ sgd: { 64: [0.8, 0.81], 4096: [0.7, 0.71] } })) writeJsonAtomic(join(main, r.file), r.result);
-    for (const r of lrRuns()) writeJsonAtomic(join(study, r.file), { ...r.result, run: { ...r.result.run!, suite: 'lr-study' } });
+    for (const r of lrRuns()) writeJsonAtomic(join(study, r.file), { ...r.result, run: { ...r.result.run!, suite: 'lr-suite' } });
     const reports = freshDir('reports');
     mkdirSync(reports, { recursive: true });
     writeFileSync(join(reports, 'lr-study.md'), '# its own report\n');
@@ -743,6 +743,7 @@ describe('one-parameter sweeps and supporting studies', () => {
     assert.ok(md.indexOf('## Discussion') > md.indexOf("## The paper's claims"));
     assert.match(md, /^## Supporting studies$/m);
     assert.match(md, /^### lr-study$/m);
+    assert.match(md, /^12 runs \(11 ok, 1 diverged\) of suite `lr-suite` in `.*lr-study`/m);
     assert.match(md, /Full report: \[lr-study\.md\]\(lr-study\.md\)/);
     assert.match(md, /^#### Sweeps$/m);
     assert.match(md, /!\[final test accuracy by optimizer\.lr\]\(main\/lr-study-sweep-lr\.svg\)/);

@@ -44,13 +44,14 @@ function readNotes(file: string): string {
 
 const collect = (value: string, previous: string[]) => [...previous, value];
 
-/** A supporting study's results, analyzed, with its own report (reports/<suite>.md next to OUT) linked when it exists. */
+/** A supporting study's results, analyzed, with its own report (NAME.md next to OUT, NAME its directory's name) linked when it exists. */
 function supplementOf(dir: string, out: string, options: AnalysisOptions): Supplement {
   const analysis = analyzeResultSet(loadResultSet(dir), options);
-  const name = analysis.suite ?? basename(resolve(dir));
+  // Named by its directory: two studies may come from one suite (e.g. runs set aside from it).
+  const name = basename(resolve(dir));
   const own = join(dirname(out), `${name}.md`);
   const reportHref = existsSync(own) && resolve(own) !== resolve(out) ? relative(dirname(out), own).split(sep).join('/') : null;
-  return { analysis, resultsDir: displayPath(dir), reportHref, chartPrefix: `${name}-` };
+  return { name, analysis, resultsDir: displayPath(dir), reportHref, chartPrefix: `${name}-` };
 }
 
 /** The directory next to the report that holds its charts and configs: reports/NAME.md -> reports/NAME. */

@@ -31,6 +31,8 @@ export interface ReportPaths {
 
 /** Another result set shown inside this report (a sweep or sensitivity study behind the main suite). */
 export interface Supplement {
+  /** Its heading: the results directory's name. */
+  name: string;
   analysis: Analysis;
   /** Its results directory, as commands name it. */
   resultsDir: string;
@@ -311,16 +313,16 @@ function supplementSections(input: ReportInput): string[] {
   const lines = ['## Supporting studies', ''];
   for (const s of supplements) {
     const a = s.analysis;
-    const name = a.suite ?? s.resultsDir;
+    const suite = a.suite !== null && a.suite !== s.name ? ` of suite ${code(a.suite)}` : '';
     const full = s.reportHref === null ? '' : ` Full report: [${s.reportHref}](${encodeURI(s.reportHref)}).`;
     const at: Placement = { heading: '####', chartPrefix: s.chartPrefix };
     const grids = sensitivitySections(a, input, at);
     const sweeps = sweepSections(a, input, at);
     const note = seedNote(a.grouped);
     lines.push(
-      `### ${name}`,
+      `### ${s.name}`,
       '',
-      `${statusCounts(a.grouped.runs)} in \`${s.resultsDir}\`, ${listing(datasetsOf(a.grouped.runs))}.${full}`,
+      `${statusCounts(a.grouped.runs)}${suite} in \`${s.resultsDir}\`, ${listing(datasetsOf(a.grouped.runs))}.${full}`,
       '',
       // Its grids and curves say it all; a study with neither gets its accuracy table.
       ...(grids.length + sweeps.length > 0
