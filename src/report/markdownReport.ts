@@ -296,7 +296,7 @@ function sweepSections(a: Analysis, input: ReportInput, at: Placement = MAIN): s
       ];
     });
     lines.push(
-      `Final test accuracy against \`${path}\`; the best value per optimizer and batch size (mean over seeds), and the values that diverged or failed:`,
+      `Final test accuracy against \`${path}\` as configured (a schedule's batch-size scaling of the learning rate applies on top); the best value per optimizer and batch size (mean over seeds), and the values that diverged or failed:`,
       '',
       table([['optimizer', 'batch', `best ${path.slice(path.lastIndexOf('.') + 1)}`, 'test accuracy (%)', 'diverged or failed at'], ...best]),
       ...image(input, `${at.chartPrefix}${sweepChartFile(path)}`, `final test accuracy by ${path}`),
