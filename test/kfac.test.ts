@@ -151,4 +151,21 @@ describe('dampedInverses on a diverged factor', () => {
     const g = [2, 0, 0, Number.NaN];
     assert.throws(() => dampedInverses(a, 2, g, 2, 1e-3), (e: unknown) => e instanceof DivergenceError && /factor G \(2x2\).*\(1, 1\)/.test((e as Error).message));
   });
+
+  it('a run-away factor that loses positive definiteness (float32 rounding at 1e14) is a DivergenceError keeping the Cholesky message', () => {
+    // Indefinite by 1e7 at a scale of 1e14: no damping of order 1e-3 can restore it.
+    const a = [1e14, 1e14 + 1e7, 1e14 + 1e7, 1e14];
+    const g = [1, 0, 0, 1];
+    assert.throws(
+      () => dampedInverses(a, 2, g, 2, 1e-3),
+      (e: unknown) => e instanceof DivergenceError && /^K-FAC factor A \(2x2\) is not positive definite after damping: Cholesky failed .*condition number.*; training diverged$/.test((e as Error).message),
+    );
+  });
+
+  it('other errors of the inverse are not mistaken for divergence', () => {
+    const broken = () => {
+      throw new RangeError('bad dimensions');
+    };
+    assert.throws(() => dampedInverses([1, 0, 0, 1], 2, [1, 0, 0, 1], 2, 1e-3, broken), RangeError);
+  });
 });

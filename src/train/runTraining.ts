@@ -186,7 +186,7 @@ export async function runTraining(config: TrainConfig, dataset: Dataset, options
     if (error instanceof DivergenceError) {
       return ended({ status: 'diverged', divergedAtStep: step, error: error.message, final: null, steps: step + 1 });
     }
-    // A failure mid-run (e.g. a factor that cannot be inverted, a lost peer) is an outcome: keep the epochs done.
+    // A failure mid-run (e.g. a lost peer, an exception in a kernel) is an outcome: keep the epochs done.
     const failureKind = error instanceof ReplicaGroupError ? 'infrastructure' : 'run';
     return ended({ status: 'failed', error: (error as Error).message, failureKind, final: null, steps: step });
   } finally {

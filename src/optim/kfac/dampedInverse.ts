@@ -6,7 +6,7 @@
  * Inversion is done in float64 on the symmetrized matrix.
  */
 import { DivergenceError, firstNonFinite } from '../divergence.js';
-import { choleskyInverse } from './choleskyInverse.js';
+import { choleskyInverse, FactorInversionError } from './choleskyInverse.js';
 
 export type SpdInverse = (a: Float64Array, n: number) => Float64Array;
 
@@ -48,5 +48,22 @@ export function dampedInverses(
   const root = Math.sqrt(damping);
   for (let i = 0; i < aDim; i++) a64[i * aDim + i] += pi * root;
   for (let i = 0; i < gDim; i++) g64[i * gDim + i] += root / pi;
-  return { aInverse: inverse(a64, aDim), gInverse: inverse(g64, gDim), pi };
+  return { aInverse: invertDamped(inverse, a64, aDim, 'A'), gInverse: invertDamped(inverse, g64, gDim, 'G'), pi };
+}
+
+/**
+ * A damped factor is positive definite in exact arithmetic (a PSD average of outer products plus a
+ * positive shift), so a failed Cholesky means the factor's scale has run away from the damping
+ * (e.g. eigenvalues of 1e10..1e14 against a shift of 1e-2): a numerical breakdown of training, and
+ * recorded as divergence like a non-finite factor, with LAPACK's message kept.
+ */
+function invertDamped(inverse: SpdInverse, m: Float64Array, n: number, name: 'A' | 'G'): Float64Array {
+  try {
+    return inverse(m, n);
+  } catch (error) {
+    if (error instanceof FactorInversionError) {
+      throw new DivergenceError(`K-FAC factor ${name} (${n}x${n}) is not positive definite after damping: ${error.message}; training diverged`);
+    }
+    throw error;
+  }
 }
