@@ -150,6 +150,8 @@ export function reportCommand(deps: ReportCommandDeps = {}): Command {
         supplements,
         description: suiteFile === null ? null : suiteDescription(suiteFile),
         notes: flags.notes === undefined ? null : readNotes(flags.notes),
+        notesFile: flags.notes === undefined ? null : displayPath(flags.notes),
+        baselineFile: flags.baseline === undefined ? null : displayPath(flags.baseline),
       });
 
       // Charts and configs first, the report last: a report on disk always has its companions.

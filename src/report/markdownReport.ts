@@ -49,6 +49,9 @@ export interface ReportInput extends ReportPaths, AnalysisOptions {
   description?: string | null;
   /** Hand-written Markdown shown as the report's discussion (e.g. why a claim does not hold here). */
   notes?: string | null;
+  /** The notes' and baseline's files, as commands name them, for the command that regenerates the report. */
+  notesFile?: string | null;
+  baselineFile?: string | null;
   findings?: ReportFindings;
   supplements?: readonly Supplement[];
 }
@@ -182,15 +185,19 @@ function cellTable(grouped: Grouped, value: (c: Cell) => string | null, usualN: 
     cell(s.display),
     ...grouped.batchSizes.map((b) => {
       const c = grouped.cells.find((x) => x.series.key === s.key && x.batchSize === b);
-      if (!c) return '—';
-      const v = value(c);
-      if (v === null) return `— (${statusNote(c.runs)})`;
-      const bad = statusNote(c.runs);
-      const notes = [c.ok.length !== usualN ? `n=${c.ok.length}` : null, bad === '' ? null : `+${bad}`].filter((x) => x !== null);
-      return notes.length > 0 ? `${v} (${notes.join(', ')})` : v;
+      return c ? annotated(c, value, usualN) : '—';
     }),
   ]);
   return table([['optimizer', ...grouped.batchSizes.map((b) => batchHeader(grouped, b))], ...rows]);
+}
+
+/** A cell's value, with its ok-seed count where it differs from `usualN` and its runs that did not finish ok. */
+function annotated(c: Cell, value: (c: Cell) => string | null, usualN: number): string {
+  const v = value(c);
+  if (v === null) return `— (${statusNote(c.runs)})`;
+  const bad = statusNote(c.runs);
+  const notes = [c.ok.length !== usualN ? `n=${c.ok.length}` : null, bad === '' ? null : `+${bad}`].filter((x) => x !== null);
+  return notes.length > 0 ? `${v} (${notes.join(', ')})` : v;
 }
 
 /** The most common number of ok seeds per cell (ties: the larger), and how to say it. */
@@ -245,6 +252,7 @@ function sensitivitySections(a: Analysis, input: ReportInput, at: Placement = MA
   const lines = [`${at.heading} Sensitivity`, ''];
   const short = (p: string) => p.slice(p.lastIndexOf('.') + 1);
   for (const g of grids) {
+    const usualN = Math.max(...g.cells.flat().map((c) => c?.runs.length ?? 0));
     const grid = (value: (c: Cell) => string | null) =>
       table([
         [`${short(g.rowPath)} \\ ${short(g.columnPath)}`, ...g.columnValues.map(String)],
@@ -252,8 +260,7 @@ function sensitivitySections(a: Analysis, input: ReportInput, at: Placement = MA
           String(r),
           ...g.columnValues.map((_, j) => {
             const c = g.cells[i][j];
-            if (!c) return 'not run';
-            return value(c) ?? `— (${statusNote(c.runs)})`;
+            return c ? annotated(c, value, usualN) : 'not run';
           }),
         ]),
       ]);
@@ -510,11 +517,22 @@ function reproduceSection(a: Analysis, input: ReportInput): string[] {
     if (a.set.probes) whole.push(`ngd-bench probe ${q(input.suiteFile)} --out ${q(`${input.resultsDir}/probes.json`)}`);
   }
   if (input.reportFile) {
-    const title = input.title ? ` --title ${q(input.title)}` : '';
-    const target = input.target !== undefined ? ` --target ${input.target}` : '';
-    whole.push(`ngd-bench report ${q(input.resultsDir)} --out ${q(input.reportFile)}${title}${target}`);
+    const flags = [
+      input.title ? `--title ${q(input.title)}` : null,
+      input.target !== undefined ? `--target ${input.target}` : null,
+      input.baselineFile ? `--baseline ${q(input.baselineFile)}` : null,
+      input.notesFile ? `--notes ${q(input.notesFile)}` : null,
+      ...(input.supplements ?? []).map((s) => `--supplement ${q(s.resultsDir)}`),
+    ].filter((f) => f !== null);
+    whole.push([`ngd-bench report ${q(input.resultsDir)} --out ${q(input.reportFile)}`, ...flags].join(' '));
   }
   if (whole.length > 0) lines.push('The whole set, then this report:', '', '```sh', ...whole, '```', '');
+  if (input.suiteFile && a.grouped.runs.some((r) => r.suite !== null)) {
+    lines.push(
+      `To check a published number without trusting it, \`ngd-bench reproduce ${q(input.resultsDir)} --filter <run id>\` trains that run again and compares every recorded number with its result file, bit for bit.`,
+      '',
+    );
+  }
   const perRun: string[] = [];
   for (const r of a.grouped.runs) {
     const cmds: string[] = [];
