@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Regenerates the published paper reports and the leaderboard from the committed results (no training):
+# each supporting study's own report, then reports/paper-fashion-mnist.md with the studies inside it.
+# Run after `ngd-bench run ... --resume` or `check --update`; the reports are deterministic.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+cli=(node dist/src/cli.js)
+[ -f dist/src/cli.js ] || npm run -s build
+for suite in paper-lr-sweep paper-sensitivity paper-b16384; do
+  "${cli[@]}" report "results/$suite" --out "reports/$suite.md" --baseline "baselines/$suite.json"
+done
+"${cli[@]}" report results/paper-fashion-mnist --out reports/paper-fashion-mnist.md \
+  --title "Naganuma & Yokota (CCGRID 2019) on Fashion-MNIST: does smoothing make large-batch NGD generalize like SGD?" \
+  --baseline baselines/paper-fashion-mnist.json --notes reports/paper-fashion-mnist.notes.md \
+  --supplement results/paper-lr-sweep --supplement results/paper-sensitivity --supplement results/paper-b16384 \
+  --supplement results/paper-rejected-lr0.3 --supplement results/paper-rejected-smoothed-sgd-lr0.1
+"${cli[@]}" leaderboard results/paper-fashion-mnist results/paper-b16384 --out reports/leaderboard.md --title "ngd-bench leaderboard: Fashion-MNIST, MLP, 10 epochs"
