@@ -677,6 +677,7 @@ describe('sensitivity grids (two swept hyper-parameters at one batch size)', () 
     const labels = [...svg.matchAll(/aria-roledescription="text mark"[^>]*>([^<]*)<\/text>/g)].map((m) => m[1]);
     assert.equal(labels.length, 6);
     assert.equal(labels.filter((l) => l === 'diverged').length, 1);
+    assert.ok(labels.includes('79.10 (1/2)'), `a mean over 1 of 2 seeds says so: ${labels.join(', ')}`);
   });
 });
 

@@ -137,6 +137,14 @@ export function learningCurvesChart(grouped: Grouped): ChartFile {
   return { file: 'learning-curves.svg', title, spec };
 }
 
+/** The accuracy below which a heatmap cell is dark: the lower third of the plotted range. */
+function darkBelow(values: readonly { accuracy: number | null }[]): number {
+  const plotted = values.flatMap((v) => (v.accuracy === null ? [] : [v.accuracy]));
+  if (plotted.length === 0) return 0;
+  const lo = Math.min(...plotted);
+  return round(lo + (Math.max(...plotted) - lo) / 3);
+}
+
 /** A two-parameter sweep as a heatmap of mean final test accuracy, the value written in each cell. */
 export function sensitivityChart(grid: SensitivityGrid): ChartFile {
   const short = (p: string) => p.slice(p.lastIndexOf('.') + 1);
@@ -146,7 +154,9 @@ export function sensitivityChart(grid: SensitivityGrid): ChartFile {
       const cell = grid.cells[i][j];
       const a = cell?.testAccuracy;
       const failed = cell && !a ? cell.runs.map((x) => x.result.status).find((st) => st !== 'ok') : undefined;
-      values.push({ row: String(r), column: String(c), accuracy: a ? round(100 * a.mean) : null, label: a ? (100 * a.mean).toFixed(2) : (failed ?? 'not run') });
+      // A mean over fewer seeds than ran says so: "86.82 (1/2)".
+      const partial = cell && a && cell.ok.length < cell.runs.length ? ` (${cell.ok.length}/${cell.runs.length})` : '';
+      values.push({ row: String(r), column: String(c), accuracy: a ? round(100 * a.mean) : null, label: a ? `${(100 * a.mean).toFixed(2)}${partial}` : (failed ?? 'not run') });
     });
   });
   const title = `${grid.optimizerLabel} at batch ${grid.batchSize}: final test accuracy (%) by ${short(grid.rowPath)} and ${short(grid.columnPath)}`;
@@ -163,7 +173,14 @@ export function sensitivityChart(grid: SensitivityGrid): ChartFile {
     },
     layer: [
       { mark: 'rect', encoding: { color: { field: 'accuracy', type: 'quantitative', title: 'test acc. (%)', scale: { scheme: 'viridis' } } } },
-      { mark: { type: 'text', fontSize: 11 }, encoding: { text: { field: 'label', type: 'nominal' }, color: { value: 'black' } } },
+      {
+        mark: { type: 'text', fontSize: 11 },
+        encoding: {
+          text: { field: 'label', type: 'nominal' },
+          // White on the dark (low) end of viridis, black elsewhere.
+          color: { condition: { test: `datum.accuracy !== null && datum.accuracy < ${darkBelow(values)}`, value: 'white' }, value: 'black' },
+        },
+      },
     ],
   };
   return { file: sensitivityChartFile(grid), title, spec };
