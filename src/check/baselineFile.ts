@@ -1,7 +1,8 @@
 /** Reading and writing `baselines/<suite>.json` (validated against BaselineSchema both ways). */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertValid, validateWithDefaults } from '../config/validate.js';
+import { readJsonDocument } from '../results/readJsonDocument.js';
 import { writeJsonAtomic } from '../results/writeJsonAtomic.js';
 import { TolerancesSchema, type Tolerances } from '../suite/suiteSchema.js';
 import { BaselineSchema, type Baseline } from './baselineSchema.js';
@@ -43,18 +44,7 @@ export function parseBaseline(value: unknown, file: string): Baseline {
 /** The baseline, or null when the file does not exist. Throws CheckInputError if it is unreadable or invalid. */
 export function readBaseline(file: string): Baseline | null {
   if (!existsSync(file)) return null;
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (error) {
-    throw new CheckInputError(`${file}: cannot read baseline file: ${firstLine(error)}`);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (error) {
-    throw new CheckInputError(`${file}: malformed JSON in baseline file: ${firstLine(error)}`);
-  }
+  const value = readJsonDocument(file, 'baseline file', (message) => new CheckInputError(message));
   return parseBaseline(value, file);
 }
 

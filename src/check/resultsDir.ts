@@ -3,11 +3,12 @@
  * with a run identity, `DIR/manifest.json` (optional) and `DIR/probes.json` (optional). Anything
  * malformed is a CheckInputError naming the file.
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertValid } from '../config/validate.js';
 import { MANIFEST_FILE, readManifest, type Manifest } from '../harness/manifest.js';
 import { ProbeReportSchema, type ProbeReport } from '../probes/probeReport.js';
+import { readJsonDocument } from '../results/readJsonDocument.js';
 import { parseRunResult } from '../results/readRunResult.js';
 import type { RunResult } from '../results/runResult.js';
 import { CheckInputError, firstLine } from './errors.js';
@@ -30,19 +31,7 @@ export interface ResultsDir {
   readonly probesFile: string | null;
 }
 
-function readJson(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new CheckInputError(`${path}: cannot read ${what}: ${firstLine(error)}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new CheckInputError(`${path}: malformed JSON in ${what}: ${firstLine(error)}`);
-  }
-}
+const readJson = (path: string, what: string) => readJsonDocument(path, what, (message) => new CheckInputError(message));
 
 export function readProbeReport(path: string): ProbeReport {
   const value = readJson(path, 'probe report');

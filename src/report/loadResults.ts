@@ -3,11 +3,12 @@
  * RunResult schema, plus `manifest.json` and `probes.json` when present. Any bad file stops the load
  * with a one-line error naming it (the CLI turns that into exit code 2).
  */
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertValid, ValidationError } from '../config/validate.js';
 import { MANIFEST_FILE, ManifestSchema, type Manifest } from '../harness/manifest.js';
 import { ProbeReportSchema, type ProbeReport } from '../probes/probeReport.js';
+import { readJsonDocument } from '../results/readJsonDocument.js';
 import { RunResultSchema, type RunResult } from '../results/runResult.js';
 import { InputFileError } from '../cli/readJsonFile.js';
 
@@ -47,19 +48,7 @@ function oneLine(error: unknown): string {
   return (error as Error).message.split('\n')[0];
 }
 
-function readJson(path: string, what: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    throw new ResultsLoadError(`${path}: cannot read ${what}: ${oneLine(error)}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new ResultsLoadError(`${path}: malformed JSON in ${what}: ${oneLine(error)}`);
-  }
-}
+const readJson = (path: string, what: string) => readJsonDocument(path, what, (message) => new ResultsLoadError(message));
 
 function readValid<T>(path: string, what: string, check: (value: unknown) => asserts value is T): T {
   const value = readJson(path, what);
