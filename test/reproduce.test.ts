@@ -97,7 +97,9 @@ describe('ngd-bench reproduce (real training)', () => {
 
     const same = runCli(['reproduce', committed, '--suite', suiteFile, '--out', join(dir, 'again'), '--quiet']);
     assert.equal(same.code, 0, same.stdout + same.stderr);
-    assert.match(same.stdout, /^identical {2}sgd-b64-w1-s3-[0-9a-f]{10}: test accuracy [\d.]+% committed, [\d.]+% re-run; 22 numbers compared$/m);
+    // 2 epochs: status, diverged step, epochs.length, 7 per epoch, 5 final; then stopReason, the curve's
+    // length and its 2 evaluations (epoch ends) of 8 numbers each (no validation split here).
+    assert.match(same.stdout, /^identical {2}sgd-b64-w1-s3-[0-9a-f]{10}: test accuracy [\d.]+% committed, [\d.]+% re-run; 40 numbers compared$/m);
     assert.match(same.stdout, /^identical {2}smoothed-ngd-b64-w1-s3-[0-9a-f]{10}: /m);
     assert.match(same.stdout, /^reproduce: 2 of 2 re-runs bit-identical/m);
 
@@ -124,5 +126,48 @@ describe('ngd-bench reproduce (real training)', () => {
       assert.match(bad.stderr, /^ngd-bench: error: /);
       assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
     }
+  });
+});
+
+describe('compareReproduction: evaluation curves and targets', () => {
+  const [run] = fixtureRuns();
+  const base = makeResult(run, { testAccuracy: 0.8 });
+  const point = (step: number, acc: number) => ({
+    step,
+    epoch: step / 10,
+    samples: step * 64,
+    trainSeconds: step * 0.01,
+    learningRate: 0.1,
+    trainLoss: 1 - acc,
+    trainAccuracy: acc,
+    validationLoss: 1.1 - acc,
+    validationAccuracy: acc - 0.01,
+    testLoss: 1.2 - acc,
+    testAccuracy: acc - 0.02,
+  });
+  const committed = {
+    ...base,
+    evaluations: [point(1, 0.5), point(2, 0.7), point(4, 0.86)],
+    stopReason: 'target' as const,
+    target: { metric: 'validationAccuracy', value: 0.85, reached: true, stepsToTarget: 4, samplesToTarget: 256, epochsToTarget: 0.4, trainSecondsToTarget: 0.04, best: 0.85, bestAtStep: 4 },
+  };
+
+  it('compares every evaluation and the target, but not their training seconds', () => {
+    const rerun = structuredClone(committed);
+    rerun.evaluations[1].trainSeconds = 99;
+    rerun.target.trainSecondsToTarget = 99;
+    const r = compareReproduction(committed, rerun);
+    assert.equal(r.verdict, 'identical', r.differences.join('\n'));
+    // status, divergedAtStep, epochs.length, per epoch 7, final 5, stopReason, evaluations.length, 10 per evaluation, 8 target fields
+    assert.equal(r.fieldsCompared, 3 + 7 * base.epochs.length + 5 + 2 + 10 * 3 + 8);
+  });
+
+  it('a target met at another step, or an evaluation that differs, is a difference', () => {
+    const rerun = structuredClone(committed);
+    rerun.target.stepsToTarget = 2;
+    rerun.evaluations[2].validationAccuracy = 0.8;
+    const r = compareReproduction(committed, rerun);
+    assert.equal(r.verdict, 'differs');
+    assert.deepEqual(r.differences, ['evaluations[2].validationAccuracy: 0.85 committed, 0.8 re-run', 'target.stepsToTarget: 4 committed, 2 re-run']);
   });
 });

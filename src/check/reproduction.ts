@@ -20,8 +20,11 @@ export interface Reproduction {
   readonly sameCpu: boolean;
 }
 
-const EPOCH_FIELDS = ['steps', 'learningRate', 'meanBatchLoss', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy'] as const;
-const FINAL_FIELDS = ['trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'generalizationGap'] as const;
+const EPOCH_FIELDS = ['steps', 'learningRate', 'meanBatchLoss', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'validationLoss', 'validationAccuracy'] as const;
+const FINAL_FIELDS = ['trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'validationLoss', 'validationAccuracy', 'generalizationGap'] as const;
+/** Every number of an evaluation that training produced (its training seconds are the machine's). */
+const EVALUATION_FIELDS = ['step', 'epoch', 'samples', 'learningRate', 'trainLoss', 'trainAccuracy', 'validationLoss', 'validationAccuracy', 'testLoss', 'testAccuracy'] as const;
+const TARGET_FIELDS = ['metric', 'value', 'reached', 'stepsToTarget', 'samplesToTarget', 'epochsToTarget', 'best', 'bestAtStep'] as const;
 
 const show = (value: unknown) => (value === undefined ? 'absent' : JSON.stringify(value));
 
@@ -51,17 +54,32 @@ export function compareReproduction(committed: RunResult, rerun: RunResult): Rep
 
   const differences: string[] = [];
   let fieldsCompared = 0;
-  const same = (path: string, a: unknown, b: unknown) => {
+  /** `optional`: a field neither result may record (no validation split, no target) is not a number compared. */
+  const same = (path: string, a: unknown, b: unknown, optional = true) => {
+    if (optional && a === undefined && b === undefined) return;
     fieldsCompared++;
     if (a !== b) differences.push(`${path}: ${show(a)} committed, ${show(b)} re-run`);
   };
 
   same('status', committed.status, rerun.status);
-  same('divergedAtStep', committed.divergedAtStep, rerun.divergedAtStep);
+  same('divergedAtStep', committed.divergedAtStep, rerun.divergedAtStep, false);
   same('epochs.length', committed.epochs.length, rerun.epochs.length);
   const epochs = Math.min(committed.epochs.length, rerun.epochs.length);
   for (let i = 0; i < epochs; i++) {
     for (const field of EPOCH_FIELDS) same(`epochs[${i}].${field}`, committed.epochs[i][field], rerun.epochs[i][field]);
+  }
+  // Results written before evaluation curves and targets existed have neither: nothing to compare then.
+  if (committed.evaluations !== undefined) {
+    same('stopReason', committed.stopReason, rerun.stopReason);
+    const rerunEvaluations = rerun.evaluations ?? [];
+    same('evaluations.length', committed.evaluations.length, rerunEvaluations.length);
+    const n = Math.min(committed.evaluations.length, rerunEvaluations.length);
+    for (let i = 0; i < n; i++) {
+      for (const field of EVALUATION_FIELDS) same(`evaluations[${i}].${field}`, committed.evaluations[i][field], rerunEvaluations[i][field]);
+    }
+  }
+  if (committed.target !== undefined || rerun.target !== undefined) {
+    for (const field of TARGET_FIELDS) same(`target.${field}`, committed.target?.[field], rerun.target?.[field]);
   }
   if (committed.final === null || rerun.final === null) {
     same('final', committed.final === null ? null : 'present', rerun.final === null ? null : 'present');

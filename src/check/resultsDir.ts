@@ -6,6 +6,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertValid } from '../config/validate.js';
+import { isRunResultFileName, PROBES_FILE } from '../results/resultsLayout.js';
 import { MANIFEST_FILE, readManifest, type Manifest } from '../harness/manifest.js';
 import { ProbeReportSchema, type ProbeReport } from '../probes/probeReport.js';
 import { readJsonDocument } from '../results/readJsonDocument.js';
@@ -13,7 +14,7 @@ import { parseRunResult } from '../results/readRunResult.js';
 import type { RunResult } from '../results/runResult.js';
 import { CheckInputError, firstLine } from './errors.js';
 
-export const PROBES_FILE = 'probes.json';
+export { PROBES_FILE };
 
 export interface ResultFile {
   readonly file: string;
@@ -65,7 +66,7 @@ export function readResultsDir(dir: string): ResultsDir {
 
   const results: ResultFile[] = [];
   const byId = new Map<string, string>();
-  const files = names.filter((n) => n.endsWith('.json') && !n.startsWith('.') && n !== MANIFEST_FILE && n !== PROBES_FILE).sort();
+  const files = names.filter(isRunResultFileName).sort();
   for (const name of files) {
     const file = join(dir, name);
     if (!statSync(file).isFile()) continue;

@@ -3,7 +3,7 @@
  * each re-run is bit-identical to its committed result (src/check/reproduction.ts). This is how a
  * reader checks a published number without trusting it.
  */
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
@@ -13,7 +13,11 @@ import { resultFilePath, runSuite } from '../harness/runSuite.js';
 import { createSuiteDisplay } from '../harness/suiteProgress.js';
 import { readRunResult } from '../results/readRunResult.js';
 import type { RunResult } from '../results/runResult.js';
-import { expandSuite } from '../suite/expandSuite.js';
+import { currentSelection, tuningDir } from '../harness/tunedSuite.js';
+import { expandSuite, filterRuns } from '../suite/expandSuite.js';
+import type { PlannedRun } from '../suite/plannedRun.js';
+import type { Suite } from '../suite/suiteSchema.js';
+import { planFinalRuns, planTuningRuns } from '../suite/tuning.js';
 import { loadSuite } from '../suite/loadSuite.js';
 import { EXIT } from './exitCodes.js';
 import { displayPath, findSuiteFile } from './paths.js';
@@ -31,7 +35,9 @@ const HELP = `
 Takes the runs of RESULTS_DIR's suite that match --filter and have a committed result there (ok or
 diverged), runs each again exactly as \`ngd-bench run SUITE --filter ... --out DIR\` would, and compares
 the re-run with the committed file: status, diverged step, every epoch's losses, accuracies, learning
-rate and step count, and the final metrics must be equal bit for bit. Seeded runs are deterministic
+rate and step count, every evaluation of the curve, the target outcome (steps to target, best value),
+and the final metrics must be equal bit for bit. A tuned suite's final runs are planned from the
+selection its tuning results give (RESULTS_DIR/tuning); its tuning runs reproduce from RESULTS_DIR/tuning. Seeded runs are deterministic
 on one backend; a re-run on another backend (or worker count) is reported as not comparable, and
 timings are never compared (see \`ngd-bench check\` for those). On BLAS-backed CPU backends the
 promise holds on the same CPU model: the BLAS library picks its kernels by CPU, so a re-run elsewhere
@@ -67,6 +73,21 @@ export function reproduceCommand(): Command {
     });
 }
 
+/**
+ * The runs a results directory of this suite may hold: the suite's matrix; for a tuned suite, its
+ * tuning runs (DIR may be OUT/tuning) and, when DIR holds a tuning phase, the final runs its selection
+ * (recomputed from those tuning results) planned.
+ */
+function committedRunsOf(suite: Suite, dir: string): PlannedRun[] {
+  if (!suite.tune) return expandSuite(suite);
+  const runs = planTuningRuns(suite);
+  if (existsSync(tuningDir(dir))) {
+    const { selection } = currentSelection(suite, dir);
+    runs.push(...planFinalRuns(suite, selection));
+  }
+  return runs;
+}
+
 function badInput(message: string): number {
   console.error(`ngd-bench: error: ${message}`);
   return EXIT.badInput;
@@ -77,13 +98,13 @@ const percent = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed
 
 async function reproduceAction(dir: string, flags: ReproduceFlags): Promise<number> {
   let committed: Map<string, RunResult>;
-  let planned: ReturnType<typeof expandSuite>;
+  let planned: PlannedRun[];
   try {
     const results = readResultsDir(dir);
     committed = new Map(results.results.filter((r) => r.result.status !== 'failed').map((r) => [r.result.run.id, r.result]));
     const suiteFile = flags.suite ?? findSuiteFile(results.suite);
     if (suiteFile === null) return badInput(`no suite file named '${results.suite}' under suites/; pass --suite FILE`);
-    planned = expandSuite(loadSuite(suiteFile), { filter: flags.filter }).filter((run) => committed.has(run.id));
+    planned = filterRuns(committedRunsOf(loadSuite(suiteFile), dir), flags.filter, results.suite).filter((run) => committed.has(run.id));
   } catch (error) {
     return badInput((error as Error).message.split('\n')[0]);
   }

@@ -3,12 +3,17 @@
  * a time, into a results directory; see src/harness/runSuite.ts for what is written and when.
  */
 import { Command } from 'commander';
-import { completedResult, runSuite, suiteExitCode, type SuiteOutcome } from '../harness/runSuite.js';
+import { completedResult, runSuite, SUITE_EXIT, suiteExitCode, type RunOutcome, type SuiteOutcome } from '../harness/runSuite.js';
+import { currentSelection, runTunedSuite, tuningDir, type TunedSuiteOutcome } from '../harness/tunedSuite.js';
+import type { TuningSelection } from '../results/tuningSelection.js';
 import { createSuiteDisplay } from '../harness/suiteProgress.js';
-import { expandSuite } from '../suite/expandSuite.js';
+import { expandSuite, filterRuns } from '../suite/expandSuite.js';
+import { compileFilter } from '../suite/filter.js';
 import { loadSuite } from '../suite/loadSuite.js';
 import type { PlannedRun } from '../suite/plannedRun.js';
 import { parseShard, selectShard, type Shard } from '../suite/shard.js';
+import type { Suite } from '../suite/suiteSchema.js';
+import { planFinalRuns, planTuningRuns } from '../suite/tuning.js';
 import { EXIT } from './exitCodes.js';
 import { formatMatrix } from './validateCommand.js';
 
@@ -32,6 +37,15 @@ Written to --out:
   <id>.json       one result per run (status ok / diverged / failed) with its suite identity; failed
                   runs carry the reason and the last lines the run printed on stderr
   manifest.json   the suite, shard and planned run ids
+  tuning/         a tuned suite's tuning runs (a results directory of its own)
+  tuning.json     a tuned suite's selection: per optimizer and batch size, the chosen values, every
+                  candidate's per-seed validation numbers, ties and grid-edge flags
+
+A suite with "tune" runs in two phases: the tuning runs (every grid value on the tuning seeds), then,
+once all of them have results, the selection (on the validation split, never the test split) and the
+final runs on the suite's seeds with the selected values. Tuning runs that diverge are expected and do
+not make the exit code 1; failed ones do. With --shard or --filter, the final phase waits until every
+tuning run has a result in OUT/tuning (run the other shards there, or merge them), then --resume.
 
 Ctrl-C (or SIGTERM) stops the running run and everything it started, keeps every finished result,
 and exits 130. The interrupted run is not recorded; --resume runs it again. Ctrl-C twice kills at once.
@@ -72,13 +86,43 @@ interface Plan {
   runs: PlannedRun[];
   suite: string;
   shard: Shard | null;
+  /** A tuned suite: `runs` are its tuning runs, and the final runs come after the selection. */
+  tuned: Suite | null;
+  /** --filter and --shard, applied to a tuned suite's tuning and final runs. */
+  narrowTuning: (runs: PlannedRun[]) => PlannedRun[];
+  narrowFinal: (runs: PlannedRun[]) => PlannedRun[];
 }
 
 function plan(file: string, flags: RunFlags): Plan {
   const shard = flags.shard !== undefined ? parseShard(flags.shard) : null;
   const suite = loadSuite(file);
+  const shardOf = (runs: PlannedRun[]) => (shard ? selectShard(runs, shard) : runs);
+  if (suite.tune) {
+    // The filter must match some tuning run; it may match no final run (e.g. 'lr=0.1' names a tuning axis).
+    const narrowTuning = (runs: PlannedRun[]) => shardOf(filterRuns(runs, flags.filter, suite.name));
+    const narrowFinal = (runs: PlannedRun[]) => {
+      if (flags.filter === undefined || flags.filter.trim() === '') return shardOf(runs);
+      let matches: (run: PlannedRun) => boolean;
+      try {
+        matches = compileFilter(flags.filter, runs);
+      } catch {
+        return [];
+      }
+      return shardOf(runs.filter(matches));
+    };
+    return { runs: narrowTuning(planTuningRuns(suite)), suite: suite.name, shard, tuned: suite, narrowTuning, narrowFinal };
+  }
   const all = expandSuite(suite, { filter: flags.filter });
-  return { runs: shard ? selectShard(all, shard) : all, suite: suite.name, shard };
+  return { runs: shardOf(all), suite: suite.name, shard, tuned: null, narrowTuning: shardOf, narrowFinal: shardOf };
+}
+
+/** The final runs of a tuned suite if its tuning is complete in OUT, else why not. */
+function finalRunsIfTuned(p: Plan, out: string | undefined): { runs: PlannedRun[] } | { waiting: string } {
+  if (!p.tuned) return { waiting: '' };
+  if (!out) return { waiting: 'final runs: planned once the tuning runs have results (give --out to see what is there)' };
+  const { tuningRuns, selection } = currentSelection(p.tuned, out);
+  if (!selection.complete) return { waiting: `final runs: planned once all ${tuningRuns.length} tuning runs have results in ${out}/tuning` };
+  return { runs: p.narrowFinal(planFinalRuns(p.tuned, selection)) };
 }
 
 async function runAction(file: string, flags: RunFlags): Promise<number> {
@@ -91,14 +135,20 @@ async function runAction(file: string, flags: RunFlags): Promise<number> {
   }
 
   if (flags.dryRun) {
-    const complete = flags.resume && flags.out ? p.runs.filter((run) => completedResult(flags.out!, run) !== null) : [];
+    const runsDir = p.tuned && flags.out ? tuningDir(flags.out) : flags.out;
+    const complete = flags.resume && runsDir ? p.runs.filter((run) => completedResult(runsDir, run) !== null) : [];
+    const final = p.tuned ? finalRunsIfTuned(p, flags.out) : null;
     if (flags.json) {
       const done = new Set(complete.map((r) => r.id));
       const runs = p.runs.map((r) => ({ id: r.id, name: r.name, optimizer: r.optimizerLabel, workers: r.workers, configHash: r.configHash, sweep: r.sweep, complete: done.has(r.id) }));
-      process.stdout.write(`${JSON.stringify({ suite: p.suite, shard: p.shard, runs }, null, 2)}\n`);
+      const finalRuns = final && 'runs' in final ? final.runs.map((r) => ({ id: r.id, name: r.name, optimizer: r.optimizerLabel, workers: r.workers, configHash: r.configHash, tuned: r.tuned })) : null;
+      process.stdout.write(`${JSON.stringify({ suite: p.suite, shard: p.shard, ...(p.tuned ? { phase: 'tuning', finalRuns } : {}), runs }, null, 2)}\n`);
     } else {
+      if (p.tuned) process.stdout.write(`tuning phase (into ${runsDir ?? 'OUT'}/, selected on the validation split):\n`);
       process.stdout.write(`${formatMatrix(p.runs)}\n`);
-      if (flags.resume && flags.out) process.stdout.write(`resume: ${complete.length} already complete in ${flags.out}, ${p.runs.length - complete.length} to run\n`);
+      if (flags.resume && runsDir) process.stdout.write(`resume: ${complete.length} already complete in ${runsDir}, ${p.runs.length - complete.length} to run\n`);
+      if (final && 'runs' in final) process.stdout.write(`final phase (selected values):\n${formatMatrix(final.runs)}\n`);
+      else if (final) process.stdout.write(`${final.waiting}\n`);
     }
     return EXIT.ok;
   }
@@ -121,6 +171,25 @@ async function runAction(file: string, flags: RunFlags): Promise<number> {
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
 
+  if (p.tuned) {
+    let tuned: TunedSuiteOutcome;
+    try {
+      tuned = await runTunedSuite({ suite: p.tuned, outDir: flags.out, resume: flags.resume ?? false, signal: controller.signal, display, shard: p.shard, narrowTuning: p.narrowTuning, narrowFinal: p.narrowFinal });
+    } finally {
+      display.close?.();
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
+    const code = tunedExitCode(tuned);
+    if (flags.json) process.stdout.write(`${JSON.stringify({ ...tuned, exitCode: code }, null, 2)}\n`);
+    else {
+      if (tuned.waiting && !tuned.tuning.interrupted) process.stderr.write(`ngd-bench: ${tuned.waiting}\n`);
+      if (tuned.selection) process.stderr.write(`${formatSelection(tuned.selection)}\n`);
+      if (flags.quiet) reportNotOk([...tuned.tuning.runs.filter((r) => r.status === 'failed'), ...(tuned.final?.runs ?? [])]);
+    }
+    return code;
+  }
+
   let outcome: SuiteOutcome;
   try {
     outcome = await runSuite({
@@ -140,12 +209,32 @@ async function runAction(file: string, flags: RunFlags): Promise<number> {
 
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ ...outcome, exitCode: suiteExitCode(outcome) }, null, 2)}\n`);
-  } else if (flags.quiet) {
-    for (const run of outcome.runs) {
-      if (run.status === 'failed' || run.status === 'diverged') {
-        process.stderr.write(`ngd-bench: ${run.name} (${run.id}) ${run.status}${run.error ? `: ${run.error}` : ''}\n`);
-      }
+  } else if (flags.quiet) reportNotOk(outcome.runs);
+  return suiteExitCode(outcome);
+}
+
+function reportNotOk(runs: readonly RunOutcome[]): void {
+  for (const run of runs) {
+    if (run.status === 'failed' || run.status === 'diverged') {
+      process.stderr.write(`ngd-bench: ${run.name} (${run.id}) ${run.status}${run.error ? `: ${run.error}` : ''}\n`);
     }
   }
-  return suiteExitCode(outcome);
+}
+
+/** Tuning runs may diverge (that is what a grid finds out); only a failed one, or a final run not ok, is exit 1. */
+function tunedExitCode(t: TunedSuiteOutcome): number {
+  if (t.tuning.interrupted || t.final?.interrupted) return SUITE_EXIT.interrupted;
+  if (t.tuning.counts.failed > 0) return SUITE_EXIT.runsNotOk;
+  return t.final ? suiteExitCode(t.final) : SUITE_EXIT.ok;
+}
+
+/** One line per selection cell: what was chosen, with ties, grid edges, or why nothing was. */
+export function formatSelection(selection: TuningSelection): string {
+  const lines = [`tuning selection (${selection.select.metric} on the validation split, mean of ${selection.seeds.length} seeds):`];
+  for (const cell of selection.cells) {
+    const where = `${cell.optimizerLabel} ${cell.batchSize === null ? `all batch sizes (selected at b${cell.selectedAt})` : `b${cell.batchSize}`}`;
+    const notes = [...cell.edges, ...(cell.ties.length > 0 ? [`tied with ${cell.ties.length} other value(s)`] : [])];
+    lines.push(`  ${where}: ${cell.chosen ? cell.reason : `none: ${cell.reason}`}${notes.length > 0 ? ` [${notes.join('; ')}]` : ''}`);
+  }
+  return lines.join('\n');
 }

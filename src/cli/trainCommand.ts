@@ -39,8 +39,8 @@ function threadShare(): number {
 async function trainAsRank(config: TrainConfig, flags: TrainFlags, world: WorldInfo): Promise<number> {
   const lead = world.rank === 0;
   const mode = flags.progress ?? (flags.quiet ? 'none' : 'human'); // an explicit --progress wins over --quiet
-  const human = new TrainProgress(lead && mode === 'human', config.epochs);
-  const hooks: TrainingHooks = !lead || mode === 'none' ? {} : mode === 'jsonl' ? progressLineHooks(config.epochs) : human.hooks;
+  const human = new TrainProgress(lead && mode === 'human', config.epochs ?? 0);
+  const hooks: TrainingHooks = !lead || mode === 'none' ? {} : mode === 'jsonl' ? progressLineHooks(config.epochs ?? 0) : human.hooks;
   let distributed: DistributedContext | undefined;
   const collective = world.worldSize > 1 ? await joinWorld(world) : undefined;
   try {

@@ -3,6 +3,9 @@
  * key by key; anything unset is left to the schema's defaults.
  */
 import { Option, type Command } from 'commander';
+import { TARGET_METRICS } from '../config/trainConfig.js';
+import { ValidationError } from '../config/validate.js';
+import { nearest } from '../util/nearest.js';
 import { parseInteger, parseIntegerList, parseNumber, parseNumberList, parseNumberOrNone } from './parseFlags.js';
 
 export interface TrainFlags {
@@ -13,6 +16,8 @@ export interface TrainFlags {
   dataDir?: string;
   trainSize?: number;
   testSize?: number;
+  validationSize?: number;
+  trainEvalSize?: number;
   optimizer?: string;
   lr?: number;
   momentum?: number;
@@ -37,6 +42,11 @@ export interface TrainFlags {
   referenceBatchSize?: number;
   batchSize?: number;
   epochs?: number;
+  steps?: number;
+  target?: string;
+  maxEpochs?: number;
+  maxSteps?: number;
+  evalEverySteps?: number;
   seed?: number;
   backend?: string;
   evalBatchSize?: number;
@@ -58,6 +68,8 @@ export function addTrainOptions(cmd: Command): Command {
     .option('--data-dir <dir>', 'directory with the dataset files (else $NGD_BENCH_*_DIR, then /usr/share/datasets/...)')
     .option('--train-size <n>', 'train on the first N examples of the seeded shuffle', parseInteger)
     .option('--test-size <n>', 'evaluate on the first N test examples of the seeded shuffle', parseInteger)
+    .option('--validation-size <n>', 'hold out N training examples as a validation split (never trained on)', parseInteger)
+    .option('--train-eval-size <n>', 'measure train metrics on N training examples (a seeded train_eval subset)', parseInteger)
     .option('-o, --optimizer <name>', 'sgd | smoothed-sgd | ngd | smoothed-ngd')
     .option('--lr <x>', 'base learning rate (at --reference-batch-size)', parseNumber)
     .option('--momentum <x>', 'momentum', parseNumber)
@@ -81,7 +93,12 @@ export function addTrainOptions(cmd: Command): Command {
     .addOption(new Option('--batch-scaling <rule>', 'lr scaling with batch size').choices(['linear', 'sqrt', 'none']))
     .option('--reference-batch-size <n>', 'batch size the base lr refers to', parseInteger)
     .option('-b, --batch-size <n>', 'global mini-batch size', parseInteger)
-    .option('-e, --epochs <n>', 'epochs', parseInteger)
+    .option('-e, --epochs <n>', 'budget: epochs (default 1)', parseInteger)
+    .option('--steps <n>', 'budget: optimizer steps instead of epochs', parseInteger)
+    .option('--target <metric=value>', `budget: stop at a target, e.g. validationAccuracy=0.87 (${TARGET_METRICS.join(', ')}); needs --max-epochs or --max-steps`)
+    .option('--max-epochs <n>', 'with --target: stop after N epochs if the target is not met', parseInteger)
+    .option('--max-steps <n>', 'with --target: stop after N steps if the target is not met', parseInteger)
+    .option('--eval-every-steps <n>', 'also evaluate every N steps (evaluation time is not training time)', parseInteger)
     .option('-s, --seed <n>', 'seed for init, shuffling, noise and sampling', parseInteger)
     .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | cpu-blas | cpu')
     .option('--eval-batch-size <n>', 'evaluation batch size', parseInteger)
@@ -99,6 +116,32 @@ export function addTrainOptions(cmd: Command): Command {
 }
 
 type Json = Record<string, unknown>;
+
+const flagError = (message: string) => new ValidationError('flags', [message]);
+
+/** A budget flag replaces whatever budget the --config file had; two budget flags are bad input. */
+function applyBudgetFlags(doc: Json, f: TrainFlags): void {
+  const given = [f.epochs !== undefined && '--epochs', f.steps !== undefined && '--steps', f.target !== undefined && '--target'].filter(Boolean);
+  if (given.length > 1) throw flagError(`${given.join(' and ')} are different budgets: give one`);
+  if ((f.maxEpochs !== undefined || f.maxSteps !== undefined) && f.target === undefined) throw flagError('--max-epochs / --max-steps bound a --target budget: give --target too');
+  if (given.length === 0) return;
+  delete doc.epochs;
+  delete doc.budget;
+  if (f.epochs !== undefined) doc.epochs = f.epochs;
+  if (f.steps !== undefined) doc.budget = { steps: f.steps };
+  if (f.target !== undefined) {
+    const m = /^\s*([A-Za-z]+)\s*=\s*(\S+)\s*$/.exec(f.target);
+    if (!m || !Number.isFinite(Number(m[2]))) throw flagError(`--target '${f.target}' is not metric=value, e.g. validationAccuracy=0.87`);
+    const metric = m[1];
+    if (!(TARGET_METRICS as readonly string[]).includes(metric)) {
+      const guess = nearest(metric, TARGET_METRICS);
+      throw flagError(`--target: unknown metric '${metric}'${guess ? ` (did you mean '${guess}'?)` : ''}; known: ${TARGET_METRICS.join(', ')}`);
+    }
+    if (f.maxEpochs !== undefined && f.maxSteps !== undefined) throw flagError('--max-epochs and --max-steps: give one');
+    if (f.maxEpochs === undefined && f.maxSteps === undefined) throw flagError('--target needs a bound: --max-epochs N or --max-steps N');
+    doc.budget = { target: { metric, value: Number(m[2]) }, max: f.maxEpochs !== undefined ? { epochs: f.maxEpochs } : { steps: f.maxSteps } };
+  }
+}
 
 function setIn(doc: Json, path: string[], value: unknown): void {
   if (value === undefined) return;
@@ -120,6 +163,8 @@ export function applyTrainFlags(base: Json, f: TrainFlags): Json {
     [['dataset', 'dataDir'], f.dataDir],
     [['dataset', 'trainSize'], f.trainSize],
     [['dataset', 'testSize'], f.testSize],
+    [['dataset', 'validationSize'], f.validationSize],
+    [['dataset', 'trainEvalSize'], f.trainEvalSize],
     [['optimizer', 'name'], f.optimizer],
     [['optimizer', 'lr'], f.lr],
     [['optimizer', 'momentum'], f.momentum],
@@ -143,11 +188,12 @@ export function applyTrainFlags(base: Json, f: TrainFlags): Json {
     [['schedule', 'batchScaling'], f.batchScaling],
     [['schedule', 'referenceBatchSize'], f.referenceBatchSize],
     [['batchSize'], f.batchSize],
-    [['epochs'], f.epochs],
+    [['evalEverySteps'], f.evalEverySteps],
     [['seed'], f.seed],
     [['backend'], f.backend],
     [['evalBatchSize'], f.evalBatchSize],
   ];
   for (const [path, value] of map) setIn(doc, path, value);
+  applyBudgetFlags(doc, f);
   return doc;
 }

@@ -19,10 +19,11 @@ export class TrainProgress {
 
   constructor(
     private readonly enabled: boolean,
-    private readonly totalEpochs: number,
+    private totalEpochs: number,
   ) {
     this.hooks = {
       onStep: (p) => {
+        this.totalEpochs = p.epochs; // known once the data says how many steps an epoch has
         if (!this.enabled || !process.stderr.isTTY) return;
         const now = performance.now();
         if (now - this.lastStepLine < 250 && p.step !== p.totalSteps) return;
@@ -49,6 +50,14 @@ export class TrainProgress {
     if (!this.enabled) return;
     const t = result.timing;
     if (result.status === 'ok' && result.final) {
+      const target = result.target;
+      if (target) {
+        console.error(
+          target.reached
+            ? `target ${target.metric} ${target.value} met at step ${target.stepsToTarget} (${target.samplesToTarget} samples, ${formatDuration(target.trainSecondsToTarget ?? 0)} of training)`
+            : `target ${target.metric} ${target.value} not met within the budget (best ${target.best ?? 'none'} at step ${target.bestAtStep ?? '-'})`,
+        );
+      }
       console.error(
         `ok: test ${pct(result.final.testAccuracy)}, gap ${pct(result.final.generalizationGap)}, ` +
           `${t.samplesPerSecond.toFixed(0)} samples/s on ${result.environment?.backend ?? '?'}`,

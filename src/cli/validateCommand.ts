@@ -2,6 +2,7 @@
 import { Command } from 'commander';
 import { expandSuite } from '../suite/expandSuite.js';
 import { loadSuite } from '../suite/loadSuite.js';
+import { planTuningRuns } from '../suite/tuning.js';
 import type { PlannedRun } from '../suite/plannedRun.js';
 import { formatSweepValue, sweepKeys } from '../suite/runId.js';
 import { SuiteError, type SuiteProblem } from '../suite/suiteError.js';
@@ -10,16 +11,19 @@ import { EXIT } from './exitCodes.js';
 export interface SuiteValidation {
   file: string;
   ok: boolean;
-  /** Runs in the matrix (0 when invalid). */
+  /** Runs in the matrix (0 when invalid); for a tuned suite, its final runs. */
   runs: number;
+  /** A tuned suite's tuning runs (they run first). */
+  tuningRuns?: number;
   errors: SuiteProblem[];
 }
 
 /** Validates one suite file; SuiteErrors become `errors`, anything else is rethrown. */
 export function validateSuiteFile(file: string): SuiteValidation {
   try {
-    const runs = expandSuite(loadSuite(file));
-    return { file, ok: true, runs: runs.length, errors: [] };
+    const suite = loadSuite(file);
+    const runs = expandSuite(suite);
+    return { file, ok: true, runs: runs.length, ...(suite.tune ? { tuningRuns: planTuningRuns(suite).length } : {}), errors: [] };
   } catch (error) {
     if (!(error instanceof SuiteError)) throw error;
     return { file, ok: false, runs: 0, errors: error.errors.map((e) => ({ path: e.path, message: e.message })) };
@@ -59,7 +63,7 @@ export function validateCommand(): Command {
     .addHelpText(
       'after',
       `
-Prints "<file>: ok (N runs)" per valid suite, and one line per problem on stderr:
+Prints "<file>: ok (N runs)" per valid suite (a tuned suite: "ok (T tuning runs, then N runs with the selected values)"), and one line per problem on stderr:
 "<file>: <json path>: <message>". Exit codes: 0 all valid, 2 any suite invalid.`,
     )
     .action((files: string[], flags: { json?: boolean }) => {
@@ -68,7 +72,10 @@ Prints "<file>: ok (N runs)" per valid suite, and one line per problem on stderr
         process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
       } else {
         for (const r of results) {
-          if (r.ok) process.stdout.write(`${r.file}: ok (${r.runs} run${r.runs === 1 ? '' : 's'})\n`);
+          if (r.ok) {
+            const runs = `${r.runs} run${r.runs === 1 ? '' : 's'}`;
+            process.stdout.write(`${r.file}: ok (${r.tuningRuns !== undefined ? `${r.tuningRuns} tuning runs, then ${runs} with the selected values` : runs})\n`);
+          }
           else process.stderr.write(new SuiteError(r.file, r.errors).lines().map((l) => `${l}\n`).join(''));
         }
       }

@@ -32,6 +32,31 @@ function checkName(kind: string, value: unknown, known: readonly string[]): void
   if (typeof value === 'string' && !known.includes(value)) throw new UnknownNameError(kind, value, known);
 }
 
+/**
+ * One spelling per budget, so equal runs hash equally: `budget: {epochs: n}` is stored as `epochs: n`,
+ * and a config with neither gets the historical default of one epoch. A target on the validation split
+ * needs one.
+ */
+function normalizeBudget(config: TrainConfig, what: string): void {
+  const budget = config.budget;
+  if (budget !== undefined && 'epochs' in budget) {
+    config.epochs = budget.epochs;
+    delete config.budget;
+  }
+  if (config.budget === undefined) config.epochs ??= 1;
+  if (config.budget !== undefined && 'target' in config.budget) {
+    const metric = config.budget.target.metric;
+    if (metric.startsWith('validation') && config.dataset.validationSize === undefined) {
+      throw new ValidationError(what, [
+        `/budget/target/metric: '${metric}' is measured on the validation split, which this config does not have (set dataset.validationSize)`,
+      ]);
+    }
+    if (metric.endsWith('Accuracy') && !(config.budget.target.value > 0 && config.budget.target.value <= 1)) {
+      throw new ValidationError(what, [`/budget/target/value: an accuracy target is a fraction in (0, 1], got ${config.budget.target.value}`]);
+    }
+  }
+}
+
 export function resolveTrainConfig(input: unknown, what = 'config'): TrainConfig {
   if (isObject(input)) {
     const section = (k: string) => (isObject(input[k]) ? (input[k] as Json) : {});
@@ -40,7 +65,11 @@ export function resolveTrainConfig(input: unknown, what = 'config'): TrainConfig
     checkName('optimizer', section('optimizer').name, OPTIMIZER_NAMES);
     checkName('backend', input.backend, BACKEND_NAMES);
   }
+  if (isObject(input) && input.budget !== undefined && input.epochs !== undefined) {
+    throw new ValidationError(what, ['/budget: give either "epochs" or "budget", not both']);
+  }
   const config = validateWithDefaults(TrainConfigSchema, input, what);
+  normalizeBudget(config, what);
   const opt = config.optimizer;
   const usesKfac = opt.name === 'ngd' || opt.name === 'smoothed-ngd';
   const usesSmoothing = opt.name === 'smoothed-sgd' || opt.name === 'smoothed-ngd';

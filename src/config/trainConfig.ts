@@ -38,6 +38,20 @@ export const DatasetConfigSchema = Type.Object(
     testSize: Type.Optional(
       Type.Integer({ minimum: 1, description: 'Evaluate on the first N test examples of the seeded shuffle.' }),
     ),
+    validationSize: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          'Hold out N examples of the training file as a validation split (a fixed seeded shuffle, the same for every run seed), before any trainSize subset: never trained on, evaluated with the other splits. Automatic selection (tuning, best configurations) uses it; the test split is only reported.',
+      }),
+    ),
+    trainEvalSize: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          'Measure train loss/accuracy on the first N training examples of a seeded shuffle (a "train_eval" set, as DeepOBS does) instead of on all of them: cheaper frequent evaluation.',
+      }),
+    ),
   },
   { additionalProperties: false, default: {} },
 );
@@ -110,6 +124,51 @@ export const ScheduleConfigSchema = Type.Object(
   { additionalProperties: false, default: {} },
 );
 
+/** The metrics a target can be set on; accuracies are met from above (>=), losses from below (<=). */
+export const TARGET_METRICS = ['validationAccuracy', 'validationLoss', 'trainLoss', 'trainAccuracy'] as const;
+export type TargetMetric = (typeof TARGET_METRICS)[number];
+
+const EpochLimitSchema = Type.Object(
+  { epochs: Type.Integer({ minimum: 1, description: 'Training epochs.' }) },
+  { additionalProperties: false },
+);
+const StepLimitSchema = Type.Object(
+  { steps: Type.Integer({ minimum: 1, description: 'Optimizer steps (global batches); the last epoch may be partial.' }) },
+  { additionalProperties: false },
+);
+
+export const TargetSchema = Type.Object(
+  {
+    metric: literalUnion(TARGET_METRICS, 'The evaluated metric the target is set on (validation* needs dataset.validationSize).', 'validationAccuracy'),
+    value: Type.Number({ description: 'Accuracies are reached at >= value (a fraction, 0.87 = 87 %), losses at <= value.' }),
+  },
+  { additionalProperties: false },
+);
+
+export const TargetBudgetSchema = Type.Object(
+  {
+    target: TargetSchema,
+    max: Type.Union([EpochLimitSchema, StepLimitSchema], {
+      description: 'Budget after which a run that has not met the target stops (the learning-rate schedule spans it).',
+    }),
+    stopAtTarget: Type.Optional(
+      Type.Boolean({
+        description:
+          'Stop at the first evaluation that meets the target (default true); false trains on to "max", recording when the target was met, so one run serves steps-to-target, fixed-step and matched-fit comparisons.',
+      }),
+    ),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * A run's budget: a fixed number of epochs or steps, or a target (steps-to-target, Shallue et al. 2019)
+ * with a maximum. `{ "epochs": n }` is the same run as the top-level `epochs: n`, and is stored that way.
+ */
+export const BudgetSchema = Type.Union([EpochLimitSchema, StepLimitSchema, TargetBudgetSchema], {
+  description: 'Training budget: {"epochs": n}, {"steps": n}, or {"target": {"metric", "value"}, "max": {"epochs" | "steps": n}}.',
+});
+
 export const TrainConfigSchema = Type.Object(
   {
     model: ModelConfigSchema,
@@ -117,7 +176,23 @@ export const TrainConfigSchema = Type.Object(
     optimizer: OptimizerConfigSchema,
     schedule: ScheduleConfigSchema,
     batchSize: Type.Integer({ minimum: 1, default: 128, description: 'Global mini-batch size.' }),
-    epochs: Type.Integer({ minimum: 1, default: 1 }),
+    epochs: Type.Optional(Type.Integer({ minimum: 1, description: 'Training epochs (an epoch budget; default 1 unless "budget" is given).' })),
+    budget: Type.Optional(BudgetSchema),
+    evalEverySteps: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          'Also evaluate every N steps (besides every epoch end), e.g. to find the step a target is met at; evaluation time is excluded from training time.',
+      }),
+    ),
+    evalGrowth: Type.Optional(
+      Type.Number({
+        exclusiveMinimum: 1,
+        maximum: 10,
+        description:
+          'Also evaluate at the steps ceil(g^k), k = 0, 1, ...: evaluations spaced evenly on a log scale, so steps-to-target is resolved to the same relative precision (e.g. 1.1: 10 %) at every batch size.',
+      }),
+    ),
     seed: Type.Integer({ minimum: 0, default: 0 }),
     backend: literalUnion(BACKEND_NAMES, 'Compute backend.', 'auto'),
     evalBatchSize: Type.Integer({ minimum: 1, default: 1000 }),
@@ -126,6 +201,9 @@ export const TrainConfigSchema = Type.Object(
 );
 
 export type TrainConfig = Static<typeof TrainConfigSchema>;
+export type Budget = Static<typeof BudgetSchema>;
+export type Target = Static<typeof TargetSchema>;
+export type TargetBudget = Static<typeof TargetBudgetSchema>;
 export type ModelConfig = Static<typeof ModelConfigSchema>;
 export type OptimizerConfig = Static<typeof OptimizerConfigSchema>;
 export type KfacConfig = Static<typeof KfacConfigSchema>;

@@ -21,6 +21,26 @@ export function subsetByShuffle(split: Split, n: number | undefined, seed: numbe
 }
 
 /**
+ * Splits `n` examples off `split` by a seeded shuffle: `heldOut` (in shuffle order) and `rest` (in file
+ * order), disjoint and together the whole split. Used for the validation split, whose seed is fixed so
+ * every run of a study holds out the same examples.
+ */
+export function holdOut(split: Split, n: number, seed: number, shape: InputShape): { heldOut: Split; rest: Split } {
+  if (!Number.isInteger(n) || n < 1 || n >= split.count) {
+    throw new DatasetError({
+      problem: `cannot hold out ${n} of the ${split.count} training examples as a validation split`,
+      remedy: `use a validation size between 1 and ${split.count - 1} (--validation-size)`,
+    });
+  }
+  const order = shuffledIndices(split.count, seed);
+  const held = order.slice(0, n);
+  const kept = order.slice(n).sort();
+  const a = gatherBatch(split, held, shape);
+  const b = gatherBatch(split, kept, shape);
+  return { heldOut: { images: a.x, labels: a.y, count: n }, rest: { images: b.x, labels: b.y, count: split.count - n } };
+}
+
+/**
  * Index arrays of one epoch: a fresh permutation seeded by (seed, epoch), cut into batches of exactly
  * `batchSize`. The last incomplete batch is dropped on purpose: the global batch size is the object of
  * study, so every step must use the same one (a small tail batch would also skew curvature estimates).

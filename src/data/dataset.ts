@@ -22,6 +22,8 @@ export interface Dataset {
   numClasses: number;
   train: Split;
   test: Split;
+  /** Held out of the training file (see holdOut in batches.ts); never trained on. */
+  validation?: Split;
   /** Directory the files were read from, or 'synthetic(seed=..)'. */
   source: string;
 }

@@ -2,7 +2,7 @@
 export { DATASET_NAMES, isDatasetName, rowSize, type Dataset, type DatasetName, type InputShape, type Split } from './dataset.js';
 export { DatasetError, type DatasetErrorParts } from './datasetError.js';
 export { loadDataset, type LoadDatasetOptions } from './loadDataset.js';
-export { batchesPerEpoch, epochBatches, gatherBatch, subsetByShuffle } from './batches.js';
+export { batchesPerEpoch, epochBatches, gatherBatch, holdOut, subsetByShuffle } from './batches.js';
 export { makeSyntheticDataset, SYNTHETIC_DEFAULTS, type SyntheticOptions } from './synthetic.js';
 export { loadMnistLike, MNIST_FILES, type MnistLikeName } from './mnistLike.js';
 export { loadCifar10, CIFAR_RECORDS_PER_FILE, CIFAR_TEST_FILE, CIFAR_TRAIN_FILES } from './cifar10.js';

@@ -8,7 +8,9 @@ import { Type, type Static } from '@sinclair/typebox';
 import { assertValid } from '../config/validate.js';
 import { writeJsonAtomic } from '../results/writeJsonAtomic.js';
 
-export const MANIFEST_FILE = 'manifest.json';
+import { MANIFEST_FILE } from '../results/resultsLayout.js';
+
+export { MANIFEST_FILE };
 
 export const ShardSchema = Type.Object(
   {

@@ -12,6 +12,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { RunResult } from '../results/runResult.js';
 import { writeTextAtomic } from '../results/writeJsonAtomic.js';
 import { TOOL_VERSION } from '../version.js';
+import { isRunResultFileName } from '../results/resultsLayout.js';
 import { MANIFEST_FILE, readManifest, writeManifest, type Manifest } from './manifest.js';
 import { readResultFile } from './verdict.js';
 
@@ -49,10 +50,10 @@ interface Candidate {
 
 const isComplete = (r: RunResult) => r.status === 'ok' || r.status === 'diverged';
 
-/** Result files of one directory: top-level `*.json` except the manifest. */
+/** Result files of one directory: top-level `*.json` except the directory's own files (manifest, probes, tuning). */
 function resultFiles(dir: string): string[] {
   return readdirSync(dir)
-    .filter((name) => name.endsWith('.json') && name !== MANIFEST_FILE && !name.startsWith('.'))
+    .filter(isRunResultFileName)
     .sort()
     .map((name) => join(dir, name));
 }

@@ -97,6 +97,7 @@ export function runIdentity(run: PlannedRun, attempts: number): RunIdentity {
     optimizerLabel: run.optimizerLabel,
     configHash: run.configHash,
     sweep: { ...run.sweep },
+    ...(run.tuned ? { tuned: { ...run.tuned } } : {}),
     attempts,
   };
 }

@@ -19,7 +19,43 @@ export const EpochMetricsSchema = Type.Object(
     trainAccuracy: Fraction,
     testLoss: NullableNumber,
     testAccuracy: Fraction,
+    validationLoss: Type.Optional(NullableNumber),
+    validationAccuracy: Type.Optional(Fraction),
     seconds: Seconds,
+  },
+  { additionalProperties: false },
+);
+
+/** One point of the evaluation curve: every split evaluated after `step` optimizer steps. */
+export const EvaluationSchema = Type.Object(
+  {
+    step: Type.Integer({ minimum: 0 }),
+    epoch: Type.Number({ minimum: 0, description: 'step / steps per epoch (fractional between epoch ends)' }),
+    samples: Type.Integer({ minimum: 0, description: 'training examples seen: step x global batch size' }),
+    trainSeconds: Seconds,
+    learningRate: Type.Number(),
+    trainLoss: NullableNumber,
+    trainAccuracy: Fraction,
+    validationLoss: Type.Optional(NullableNumber),
+    validationAccuracy: Type.Optional(Fraction),
+    testLoss: NullableNumber,
+    testAccuracy: Fraction,
+  },
+  { additionalProperties: false },
+);
+
+/** How a target budget ended: when the target was first met (null if never), and the best value seen. */
+export const TargetOutcomeSchema = Type.Object(
+  {
+    metric: Type.String(),
+    value: Type.Number(),
+    reached: Type.Boolean(),
+    stepsToTarget: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+    samplesToTarget: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
+    epochsToTarget: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
+    trainSecondsToTarget: Type.Union([Seconds, Type.Null()], { description: 'training time (evaluation excluded) until the evaluation that met it' }),
+    best: NullableNumber,
+    bestAtStep: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
   },
   { additionalProperties: false },
 );
@@ -30,6 +66,8 @@ export const FinalMetricsSchema = Type.Object(
     trainAccuracy: Fraction,
     testLoss: NullableNumber,
     testAccuracy: Fraction,
+    validationLoss: Type.Optional(NullableNumber),
+    validationAccuracy: Type.Optional(Fraction),
     generalizationGap: Type.Number({ description: 'trainAccuracy - testAccuracy' }),
   },
   { additionalProperties: false },
@@ -74,6 +112,11 @@ export const RunIdentitySchema = Type.Object(
     optimizerLabel: Type.String(),
     configHash: Type.String({ pattern: '^[0-9a-f]{64}$' }),
     sweep: Type.Record(Type.String(), Type.Union([Type.Number(), Type.String(), Type.Boolean(), Type.Null()])),
+    tuned: Type.Optional(
+      Type.Record(Type.String(), Type.Union([Type.Number(), Type.String(), Type.Boolean(), Type.Null()]), {
+        description: "a tuned suite's final run: the values its tuning selected (see the results directory's tuning.json)",
+      }),
+    ),
     attempts: Type.Integer({ minimum: 1, description: 'launches it took (retries after infrastructure failures)' }),
   },
   { additionalProperties: false },
@@ -117,13 +160,20 @@ export const RunResultSchema = Type.Object(
         source: Type.String(),
         trainExamples: Type.Integer({ minimum: 0 }),
         testExamples: Type.Integer({ minimum: 0 }),
+        validationExamples: Type.Optional(Type.Integer({ minimum: 0, description: 'held out of the training file; never trained on' })),
+        trainEvalExamples: Type.Optional(Type.Integer({ minimum: 0, description: 'training examples the train metrics are measured on, when a subset' })),
         inputShape: Type.Array(Type.Integer({ minimum: 1 })),
         numClasses: Type.Integer({ minimum: 2 }),
       },
       { additionalProperties: false },
     ), Type.Null()], { description: 'null when the run failed before its data was loaded' }),
     epochs: Type.Array(EpochMetricsSchema),
-    final: Type.Union([FinalMetricsSchema, Type.Null()]),
+    evaluations: Type.Optional(Type.Array(EvaluationSchema, { description: 'every evaluation, in step order (epoch ends and every evalEverySteps)' })),
+    stopReason: Type.Optional(
+      Type.Union([Type.Literal('budget'), Type.Literal('target')], { description: "why an ok run stopped: its budget ran out, or it met its target" }),
+    ),
+    target: Type.Optional(TargetOutcomeSchema),
+    final: Type.Union([FinalMetricsSchema, Type.Null()], { description: 'the last evaluation (at the stop)' }),
     optimizerDiagnostics: Type.Record(Type.String(), Type.Number(), {
       description: 'the optimizer\'s own run statistics, e.g. K-FAC klClippedStepFraction and meanKlScale',
     }),
@@ -146,6 +196,8 @@ export const RunResultSchema = Type.Object(
 
 export type RunResult = Static<typeof RunResultSchema>;
 export type EpochMetrics = Static<typeof EpochMetricsSchema>;
+export type Evaluation = Static<typeof EvaluationSchema>;
+export type TargetOutcome = Static<typeof TargetOutcomeSchema>;
 export type FinalMetrics = Static<typeof FinalMetricsSchema>;
 export type Environment = Static<typeof EnvironmentSchema>;
 export type RunIdentity = Static<typeof RunIdentitySchema>;

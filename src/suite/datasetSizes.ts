@@ -21,5 +21,9 @@ export const SPLIT_SIZES: Readonly<Record<string, { train: number; test: number 
 export function trainExamples(dataset: DatasetConfig): { count: number; source: string } | undefined {
   if (dataset.trainSize !== undefined) return { count: dataset.trainSize, source: 'dataset.trainSize' };
   const sizes = SPLIT_SIZES[dataset.name];
-  return sizes && { count: sizes.train, source: `the ${dataset.name} training split` };
+  const held = dataset.validationSize ?? 0;
+  if (!sizes || held >= sizes.train) return undefined; // the validationSize check reports that
+  return held > 0
+    ? { count: sizes.train - held, source: `the ${dataset.name} training split less the ${held} validation examples` }
+    : { count: sizes.train, source: `the ${dataset.name} training split` };
 }

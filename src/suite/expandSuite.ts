@@ -26,6 +26,23 @@ export interface RunCell {
   seed: number;
   /** Swept values keyed by config path. */
   sweep?: Readonly<Record<string, SweepValue>>;
+  /** Values chosen by tuning, keyed by config path (applied after the swept ones). */
+  tuned?: Readonly<Record<string, SweepValue>>;
+}
+
+/**
+ * Which part of a suite's matrix to plan: the suite's own (default), its tuning runs (the tuning seeds,
+ * the tune grid as extra axes), or its final runs (each cell with the values tuning selected).
+ */
+export interface MatrixOptions {
+  seeds?: readonly number[];
+  batchSizes?: readonly number[];
+  /** Extra swept axes (the tune grid): in run names and the run identity's sweep like any sweep. */
+  extraSweeps?: Suite['sweep'];
+  /** Replaces the suite's budget (tuning runs that select by steps-to-target stop at the target). */
+  budget?: Suite['budget'];
+  /** Values fixed per optimizer and batch size (tuning's selection); undefined leaves the cell out. */
+  tunedValues?: (optimizerLabel: string, batchSize: number) => Readonly<Record<string, SweepValue>> | undefined;
 }
 
 /** The training config (before resolution) of one cell: suite settings, then defaults, then the optimizer entry, then swept values. */
@@ -35,18 +52,22 @@ export function runConfigInput(suite: Suite, entry: OptimizerEntry, cell: Omit<R
   const optimizer: Record<string, unknown> = { name, ...defaultScalars, ...scalars };
   if (optimizerUses(name, 'kfac') && (defaultKfac || kfac)) optimizer.kfac = { ...defaultKfac, ...kfac };
   if (optimizerUses(name, 'smoothing') && (defaultSmoothing || smoothing)) optimizer.smoothing = { ...defaultSmoothing, ...smoothing };
+  const evalEverySteps = suite.evalEverySamples !== undefined ? Math.max(1, Math.round(suite.evalEverySamples / cell.batchSize)) : suite.evalEverySteps;
   const input: Record<string, unknown> = structuredClone({
     model: suite.model,
     dataset: suite.dataset,
     schedule: suite.schedule,
-    epochs: suite.epochs,
+    ...(suite.epochs !== undefined ? { epochs: suite.epochs } : {}),
+    ...(suite.budget !== undefined ? { budget: suite.budget } : {}),
+    ...(evalEverySteps !== undefined ? { evalEverySteps } : {}),
+    ...(suite.evalGrowth !== undefined ? { evalGrowth: suite.evalGrowth } : {}),
     evalBatchSize: suite.evalBatchSize,
     backend: suite.backend,
     optimizer,
     batchSize: cell.batchSize,
     seed: cell.seed,
   });
-  for (const [path, value] of Object.entries(cell.sweep ?? {})) setPath(input, path, value);
+  for (const [path, value] of Object.entries({ ...cell.sweep, ...cell.tuned })) setPath(input, path, value);
   return input;
 }
 
@@ -79,10 +100,11 @@ function resolveProblems(error: ValidationError | UnknownNameError, entryIndex: 
 }
 
 /** Every run of the suite, or every problem that stops the suite from being run. */
-export function planRuns(suite: Suite): { runs: PlannedRun[]; problems: SuiteProblem[] } {
+export function planRuns(suite: Suite, matrix: MatrixOptions = {}): { runs: PlannedRun[]; problems: SuiteProblem[] } {
   const semantic = semanticProblems(suite);
   if (semantic.length > 0) return { runs: [], problems: semantic };
-  const keys = sweepKeys(suite.sweep.map((s) => s.path));
+  const sweeps = [...suite.sweep, ...(matrix.extraSweeps ?? [])];
+  const keys = sweepKeys(sweeps.map((s) => s.path));
   const runs: PlannedRun[] = [];
   const byHash = new Map<string, { run: PlannedRun; entry: number }>();
   // The same problem in many runs is reported once, with the first run and how many more.
@@ -96,15 +118,19 @@ export function planRuns(suite: Suite): { runs: PlannedRun[]; problems: SuitePro
   const duplicates: SuiteProblem[] = [];
   suite.optimizers.forEach((entry, entryIndex) => {
     const label = labelOf(entry);
-    const combos = sweepCombinations(suite.sweep.filter((s) => s.optimizers === undefined || s.optimizers.includes(label)));
-    for (const batchSize of suite.batchSizes) {
+    const combos = sweepCombinations(sweeps.filter((s) => s.optimizers === undefined || s.optimizers.includes(label)));
+    for (const batchSize of matrix.batchSizes ?? suite.batchSizes) {
+      const tuned = matrix.tunedValues ? matrix.tunedValues(label, batchSize) : {};
+      if (tuned === undefined) continue;
       for (const workers of workersFor(suite, batchSize)) {
         for (const sweep of combos) {
-          for (const seed of suite.seeds) {
+          for (const seed of matrix.seeds ?? suite.seeds) {
             const name = runName({ optimizerLabel: label, batchSize, workers, seed, sweep }, keys);
             let config: TrainConfig;
             try {
-              config = resolveTrainConfig(runConfigInput(suite, entry, { batchSize, seed, sweep }), `run ${name}`);
+              const input = runConfigInput(suite, entry, { batchSize, seed, sweep, tuned });
+              if (matrix.budget !== undefined) input.budget = structuredClone(matrix.budget);
+              config = resolveTrainConfig(input, `run ${name}`);
             } catch (error) {
               if (!(error instanceof ValidationError || error instanceof UnknownNameError)) throw error;
               for (const problem of resolveProblems(error, entryIndex)) fail(problem, name);
@@ -113,9 +139,10 @@ export function planRuns(suite: Suite): { runs: PlannedRun[]; problems: SuitePro
             const examples = trainExamples(config.dataset);
             if (examples && config.batchSize > examples.count) {
               // Only reachable through a swept dataset setting (checkSuite covers the suite's own).
-              const sweepIndex = suite.sweep.findIndex((s) => s.path.startsWith('dataset.') && s.path in sweep);
+              const sweepIndex = sweeps.findIndex((s) => s.path.startsWith('dataset.') && s.path in sweep);
               const message = `batch size ${config.batchSize} exceeds the ${examples.count} training examples (${examples.source}): no full batch can be formed`;
-              fail({ path: sweepIndex >= 0 ? `/sweep/${sweepIndex}` : '/dataset', message }, name);
+              const at = sweepIndex < 0 ? '/dataset' : sweepIndex < suite.sweep.length ? `/sweep/${sweepIndex}` : `/tune/grid/${sweepIndex - suite.sweep.length}`;
+              fail({ path: at, message }, name);
               continue;
             }
             const hash = configHash(config, workers);
@@ -128,6 +155,7 @@ export function planRuns(suite: Suite): { runs: PlannedRun[]; problems: SuitePro
               config,
               workers,
               sweep,
+              ...(matrix.tunedValues ? { tuned } : {}),
               timeoutSeconds: Math.round(suite.run.timeoutMinutes * 60),
               retries: suite.run.retries,
             };
@@ -155,11 +183,16 @@ export function planRuns(suite: Suite): { runs: PlannedRun[]; problems: SuitePro
 export function expandSuite(suite: Suite, options: ExpandOptions = {}): PlannedRun[] {
   const { runs, problems } = planRuns(suite);
   if (problems.length > 0) throw new SuiteError(`suite ${suite.name}`, problems);
-  if (options.filter === undefined || options.filter.trim() === '') return runs;
-  const matches = compileFilter(options.filter, runs);
+  return filterRuns(runs, options.filter, suite.name);
+}
+
+/** The runs matching --filter (all without one); a filter that matches none is a SuiteError. */
+export function filterRuns(runs: PlannedRun[], filter: string | undefined, suiteName: string): PlannedRun[] {
+  if (filter === undefined || filter.trim() === '') return runs;
+  const matches = compileFilter(filter, runs);
   const kept = runs.filter(matches);
   if (kept.length === 0) {
-    throw new SuiteError('--filter', [{ path: '', message: `'${options.filter}' matches none of the ${runs.length} runs of suite ${suite.name}` }]);
+    throw new SuiteError('--filter', [{ path: '', message: `'${filter}' matches none of the ${runs.length} runs of suite ${suiteName}` }]);
   }
   return kept;
 }

@@ -7,6 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { extname } from 'node:path';
 import { planRuns } from './expandSuite.js';
+import { tuningMatrix } from './tuning.js';
 import { parseJsonText, parseYamlText, type ParseResult } from './parseText.js';
 import { schemaProblems } from './schemaErrors.js';
 import { SuiteError } from './suiteError.js';
@@ -26,6 +27,12 @@ export function suiteFromValue(value: unknown, file: string): Suite {
   if (schema.length > 0) throw new SuiteError(file, schema);
   const { problems } = planRuns(suite as Suite);
   if (problems.length > 0) throw new SuiteError(file, problems);
+  const tune = (suite as Suite).tune;
+  if (tune) {
+    // Every tuning run must resolve too (a grid value may be valid alone and not in its run).
+    const tuning = planRuns(suite as Suite, tuningMatrix(suite as Suite, tune)).problems;
+    if (tuning.length > 0) throw new SuiteError(file, tuning);
+  }
   return suite as Suite;
 }
 

@@ -20,6 +20,8 @@ export interface PlannedRun {
   readonly workers: number;
   /** The values of the swept hyper-parameters for this cell, keyed by their config path (e.g. `optimizer.kfac.damping`). */
   readonly sweep: Readonly<Record<string, SweepValue>>;
+  /** A tuned suite's final run: the values tuning selected for its cell, keyed by config path. */
+  readonly tuned?: Readonly<Record<string, SweepValue>>;
   /** Per-run wall-clock limit for the harness, seconds. */
   readonly timeoutSeconds: number;
   /** Retries for infrastructure failures (never for divergence). */

@@ -36,7 +36,7 @@ const pathOf = (e: ErrorObject) => (e.instancePath === '' ? '/' : e.instancePath
 /** What a name at this path is called in messages ('unknown optimizer ...'). */
 function kindAt(path: string): string {
   if (/^\/optimizers\/\d+\/name$/.test(path)) return 'optimizer';
-  if (/^\/sweep\/\d+\/path$/.test(path)) return 'sweep path';
+  if (/^\/(sweep|tune\/grid)\/\d+\/path$/.test(path)) return 'sweep path';
   if (path === '/model/name') return 'model';
   if (path === '/dataset/name') return 'dataset';
   if (path === '/backend') return 'backend';
@@ -89,6 +89,28 @@ function describe(e: ErrorObject): string {
   }
 }
 
+const isJson = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/**
+ * A union of object shapes (e.g. a budget: {epochs} | {steps} | {target, max}) is told apart by its keys:
+ * an object whose keys fit exactly one branch gets that branch's own problems (so a bad `max` inside a
+ * target budget is reported at /budget/max/steps, not as "must match a schema in anyOf"), and one that
+ * fits none, or is empty, is told which keys the shapes have.
+ */
+function objectUnionProblems(e: ErrorObject): SuiteProblem[] | null {
+  const branches = e.schema as unknown;
+  if (!isJson(e.data) || !Array.isArray(branches) || !branches.every((b) => isJson(b) && b.type === 'object' && isJson(b.properties))) return null;
+  const data = e.data;
+  const keys = Object.keys(data);
+  const fits = (branches as Json[]).filter((b) => keys.length > 0 && keys.every((k) => k in (b.properties as Json)));
+  if (fits.length === 1) {
+    const inner = schemaProblems(fits[0] as unknown as TSchema, data, false, pathOf(e) === '/' ? '' : pathOf(e));
+    return inner.length > 0 ? inner : null;
+  }
+  const shapes = (branches as Json[]).map((b) => ((b.required as string[] | undefined) ?? Object.keys(b.properties as Json)).map((k) => `"${k}"`).join(' and '));
+  return [{ path: pathOf(e), message: `must have ${shapes.join(', or ')}${keys.length > 0 ? ` (got ${keys.map((k) => `"${k}"`).join(', ')})` : ''}` }];
+}
+
 /**
  * ajv reports a failed union (anyOf) as one error per branch plus the anyOf itself: merge them into one
  * problem ('must be > 0 or null'; for unions of literals, the unknown-name message with a suggestion).
@@ -101,6 +123,11 @@ export function summarize(errors: ErrorObject[]): SuiteProblem[] {
     if (inBranch(e)) continue;
     if (e.keyword !== 'anyOf') {
       problems.push({ path: pathOf(e), message: describe(e) });
+      continue;
+    }
+    const objectBranch = objectUnionProblems(e);
+    if (objectBranch) {
+      problems.push(...objectBranch);
       continue;
     }
     const within = (b: ErrorObject, u: ErrorObject) => b.schemaPath.startsWith(`${u.schemaPath}/`);

@@ -4,6 +4,7 @@
  * (longest first, each to the least-loaded shard; ties by expansion order, then lowest shard), which is
  * deterministic and keeps shards' wall-clock times close; within a shard runs keep the expansion order.
  */
+import { budgetLimit } from '../config/budget.js';
 import type { PlannedRun } from './plannedRun.js';
 import { SPLIT_SIZES } from './datasetSizes.js';
 import { SuiteError } from './suiteError.js';
@@ -38,7 +39,10 @@ const MODEL_COST: Record<string, number> = { mlp: 1, cnn: 8, resnet20: 40 };
  */
 export function estimateRunCost(run: PlannedRun): number {
   const { config } = run;
-  const examples = config.epochs * (config.dataset.trainSize ?? SPLIT_SIZES[config.dataset.name]?.train ?? 10_000);
+  const trainCount = (config.dataset.trainSize ?? SPLIT_SIZES[config.dataset.name]?.train ?? 10_000) - (config.dataset.validationSize ?? 0);
+  // A target run may stop early; its maximum is the only bound known before it runs.
+  const limit = budgetLimit(config);
+  const examples = 'epochs' in limit ? limit.epochs * trainCount : limit.steps * config.batchSize;
   const model = MODEL_COST[config.model.name] ?? 1;
   const perExample = model * (OPTIMIZER_COST[config.optimizer.name] ?? 1);
   const steps = examples / config.batchSize;

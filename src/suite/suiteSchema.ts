@@ -115,6 +115,53 @@ export const SweepSchema = Type.Object(
   { additionalProperties: false, description: 'One swept hyper-parameter.' },
 );
 
+/** The metrics tuning may select by: measured on the validation split, or steps to the run's target. Never the test split. */
+export const SELECT_METRICS = ['validationAccuracy', 'validationLoss', 'stepsToTarget'] as const;
+export type SelectMetric = (typeof SELECT_METRICS)[number];
+
+export const SelectSchema = Type.Object(
+  {
+    metric: Type.Union(
+      SELECT_METRICS.map((m) => Type.Literal(m)),
+      {
+        description:
+          'What the selection optimizes, averaged over the tuning seeds: the final validationAccuracy (highest), validationLoss (lowest), or stepsToTarget (fewest; needs a target budget). A value none of whose seeds met the target is ranked after every value that met it, by its best validation value.',
+      },
+    ),
+    stability: Type.Union([Type.Literal('per-cell'), Type.Literal('every-batch-size')], {
+      default: 'per-cell',
+      description:
+        "Which values are candidates: 'per-cell' drops a value that diverged in any tuning seed of that optimizer and batch size; 'every-batch-size' drops a value that diverged at any batch size of the suite for that optimizer (the stability rule of the paper suites).",
+    }),
+  },
+  { additionalProperties: false, description: 'The selection rule: a pure function of the tuning results.' },
+);
+
+export const TuneSchema = Type.Object(
+  {
+    grid: Type.Array(SweepSchema, {
+      minItems: 1,
+      description: 'Hyper-parameters to tune: every combination of their values (for the optimizers each applies to) is a candidate. Each path needs at least two values.',
+    }),
+    perBatchSize: Type.Boolean({
+      default: true,
+      description: 'Select separately at every batch size (Shallue et al. 2019); false selects once, at "atBatchSize", and uses that value at every batch size.',
+    }),
+    atBatchSize: Type.Optional(Type.Integer({ minimum: 1, description: 'With perBatchSize false: the batch size the values are selected at (one of "batchSizes").' })),
+    seeds: Type.Array(Type.Integer({ minimum: 0 }), {
+      minItems: 1,
+      uniqueItems: true,
+      description: 'Seeds of the tuning runs (use other seeds than the final runs, so the final numbers are not the ones selected on).',
+    }),
+    select: SelectSchema,
+  },
+  {
+    additionalProperties: false,
+    description:
+      'External tuning (AlgoPerf): `ngd-bench run` first runs every candidate on the tuning seeds (into OUT/tuning/), selects per optimizer (and batch size) by "select" on the validation split, writes OUT/tuning.json, then runs the final runs on "seeds" with the selected values.',
+  },
+);
+
 export const TolerancesSchema = Type.Object(
   {
     accuracyDropPoints: Type.Number({
@@ -193,7 +240,20 @@ export const SuiteSchema = Type.Object(
       stepFactor: 'step: factor the learning rate is multiplied by at each milestone.',
       referenceBatchSize: 'Batch size at which the learning rate is "lr"; batchScaling scales it to the actual batch size.',
     }),
-    epochs: annotate(trainProperties.epochs, { description: 'Training epochs per run.' }),
+    epochs: annotate(trainProperties.epochs, { description: 'Training epochs per run (an epoch budget; give this or "budget").' }),
+    budget: annotate(trainProperties.budget, {
+      description:
+        'Budget of every run instead of "epochs": {"steps": n}, or a target {"target": {"metric", "value"}, "max": {"epochs" | "steps": n}} (steps-to-target; a run stops at the first evaluation that meets it).',
+    }),
+    evalEverySteps: annotate(trainProperties.evalEverySteps, { description: 'Also evaluate every N steps, at every batch size.' }),
+    evalGrowth: annotate(trainProperties.evalGrowth, { description: 'Also evaluate at the steps ceil(g^k): evenly spaced on a log scale, for steps-to-target at every batch size.' }),
+    evalEverySamples: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          'Also evaluate every N training samples: each run evaluates every max(1, round(N / batchSize)) steps, so the resolution of steps-to-target is the same fraction of an epoch at every batch size. Give this or evalEverySteps.',
+      }),
+    ),
     evalBatchSize: annotate(trainProperties.evalBatchSize, { description: 'Batch size for evaluation (does not affect results).' }),
     backend: annotate(trainProperties.backend, { description: 'Compute backend for every run (auto picks the fastest available).' }),
     defaults: OptimizerSettingsSchema,
@@ -224,6 +284,7 @@ export const SuiteSchema = Type.Object(
       default: [],
       description: 'Swept hyper-parameters: the product of their values (for the optimizers each applies to) multiplies the matrix.',
     }),
+    tune: Type.Optional(TuneSchema),
     tolerances: TolerancesSchema,
     run: RunSettingsSchema,
     probes: Type.Optional(ProbesSchema),
@@ -245,6 +306,8 @@ export type Sweep = Static<typeof SweepSchema>;
 export type Tolerances = Static<typeof TolerancesSchema>;
 export type RunSettings = Static<typeof RunSettingsSchema>;
 export type Probes = Static<typeof ProbesSchema>;
+export type Tune = Static<typeof TuneSchema>;
+export type Select = Static<typeof SelectSchema>;
 
 /** The worker counts a batch size runs with: its own entry in workersByBatchSize, else the suite's workers. */
 export const workersFor = (suite: Pick<Suite, 'workers' | 'workersByBatchSize'>, batchSize: number): readonly number[] =>

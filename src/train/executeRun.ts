@@ -11,7 +11,7 @@ import type { SpdInverse } from '../optim/kfac/dampedInverse.js';
 import type { ReplicaGroup } from '../optim/replicaGroup.js';
 import type { Parallel, RunResult } from '../results/runResult.js';
 import { TOOL_VERSION } from '../version.js';
-import { prepareData } from './prepareData.js';
+import { evaluationSplits, prepareData } from './prepareData.js';
 import { runTraining, stepsPerEpoch, type TrainingHooks, type TrainingOptions } from './runTraining.js';
 
 /** This process's place in a data-parallel run. */
@@ -47,6 +47,7 @@ export async function executeRun(config: TrainConfig, options: ExecuteOptions = 
   const { distributed } = options;
   const workers = distributed?.replicas.worldSize ?? 1;
   stepsPerEpoch(dataset.train.count, config.batchSize, workers); // an impossible batch size fails before any backend work
+  const splits = evaluationSplits(config, dataset);
   const backend = await selectBackend(config.backend, options.warn);
   const environment = describeEnvironment(backend);
   const base = {
@@ -57,6 +58,8 @@ export async function executeRun(config: TrainConfig, options: ExecuteOptions = 
       source: dataset.source,
       trainExamples: dataset.train.count,
       testExamples: dataset.test.count,
+      ...(dataset.validation ? { validationExamples: dataset.validation.count } : {}),
+      ...(splits.train !== dataset.train ? { trainEvalExamples: splits.train.count } : {}),
       inputShape: [...dataset.inputShape],
       numClasses: dataset.numClasses,
     },
@@ -69,6 +72,7 @@ export async function executeRun(config: TrainConfig, options: ExecuteOptions = 
     spdInverse,
     replicas: distributed?.replicas,
     verifyReplicas: distributed?.verifyReplicas,
+    evaluationSplits: splits,
     onTrained: options.onTrained,
   });
   const samples = outcome.steps * config.batchSize;
@@ -93,6 +97,9 @@ export async function executeRun(config: TrainConfig, options: ExecuteOptions = 
     ...(outcome.failureKind !== undefined ? { failureKind: outcome.failureKind } : {}),
     ...(distributed ? { parallel: parallel(distributed) } : {}),
     epochs: outcome.epochs,
+    evaluations: outcome.evaluations,
+    ...(outcome.stopReason !== undefined ? { stopReason: outcome.stopReason } : {}),
+    ...(outcome.target !== undefined ? { target: outcome.target } : {}),
     final: outcome.final,
     optimizerDiagnostics: outcome.optimizerDiagnostics,
     timing: {

@@ -1,21 +1,24 @@
 /**
- * One training run: model, optimizer and data from a resolved config, stepped over seeded epochs,
- * evaluated after each epoch. Knows nothing of CLIs or files: it returns what happened, including
+ * One training run: model, optimizer and data from a resolved config, stepped over seeded epochs until
+ * its budget (epochs, steps, or a target with a maximum) ends, evaluated after each epoch and every
+ * evalEverySteps steps. Knows nothing of CLIs or files: it returns what happened, including
  * divergence (a non-finite loss) as an outcome rather than an exception.
  */
+import { geometricSteps, resolveBudget } from '../config/budget.js';
 import type { TrainConfig } from '../config/trainConfig.js';
-import { epochBatches, gatherBatch, type Dataset } from '../data/index.js';
+import { epochBatches, gatherBatch, type Dataset, type Split } from '../data/index.js';
 import { createModel } from '../models/createModel.js';
 import { createOptimizer } from '../optim/createOptimizer.js';
 import type { SpdInverse } from '../optim/kfac/dampedInverse.js';
 import { DivergenceError } from '../optim/divergence.js';
 import { learningRateAt, peakLearningRate } from '../optim/learningRate.js';
 import { ReplicaGroupError, SINGLE_REPLICA, type ReplicaGroup } from '../optim/replicaGroup.js';
-import type { EpochMetrics, FinalMetrics, RunStatus } from '../results/runResult.js';
+import type { EpochMetrics, Evaluation, FinalMetrics, RunStatus, TargetOutcome } from '../results/runResult.js';
 import { tf, type Variable } from '../tf.js';
 import { PhaseTimer, type Phase } from '../util/phaseTimer.js';
 import { evaluate } from './evaluate.js';
 import { assertReplicasAgree } from './replicaAgreement.js';
+import { TargetTracker } from './targetTracker.js';
 
 export interface TrainingProgress {
   epoch: number;
@@ -38,6 +41,8 @@ export interface TrainingOptions {
   replicas?: ReplicaGroup;
   /** Hash the weights after every step and check all replicas agree bit for bit. */
   verifyReplicas?: boolean;
+  /** What to evaluate on (default: the dataset's train, validation and test splits). */
+  evaluationSplits?: EvaluationSplits;
   /** Sees the trained parameters of a run that finished ok, before they are disposed. */
   onTrained?(params: readonly Variable[]): void;
 }
@@ -50,6 +55,12 @@ export interface TrainingOutcome {
   /** 'infrastructure' when the replica group broke (worth a retry), 'run' when training itself failed. */
   failureKind?: 'run' | 'infrastructure';
   epochs: EpochMetrics[];
+  /** Every evaluation in step order (epoch ends, every evalEverySteps, the last step). */
+  evaluations: Evaluation[];
+  /** Why an ok run stopped. */
+  stopReason?: 'budget' | 'target';
+  /** For a target budget: when it was met, and the best value seen. */
+  target?: TargetOutcome;
   final: FinalMetrics | null;
   phases: Record<Phase, number>;
   steps: number;
@@ -94,32 +105,73 @@ export function stepsPerEpoch(trainCount: number, batchSize: number, workers = 1
   return steps;
 }
 
+/** The splits a run is evaluated on: train (or its train_eval subset), validation if held out, test. */
+export interface EvaluationSplits {
+  train: Split;
+  validation?: Split;
+  test: Split;
+}
+
 export async function runTraining(config: TrainConfig, dataset: Dataset, options: TrainingOptions = {}): Promise<TrainingOutcome> {
   const { hooks = {}, replicas = SINGLE_REPLICA } = options;
   const perEpoch = stepsPerEpoch(dataset.train.count, config.batchSize, replicas.worldSize);
-  const totalSteps = perEpoch * config.epochs;
+  const budget = resolveBudget(config, perEpoch);
+  const totalSteps = budget.maxSteps;
   const localRows = config.batchSize / replicas.worldSize;
   const rowOffset = replicas.rank * localRows;
+  const splits = options.evaluationSplits ?? { train: dataset.train, validation: dataset.validation, test: dataset.test };
   const model = createModel(config.model, dataset.inputShape, dataset.numClasses, config.seed);
   const optimizer = createOptimizer(config.optimizer, model, config.seed, options.spdInverse, replicas);
   const peak = peakLearningRate(config.optimizer.lr, config.schedule, config.batchSize);
   const timer = new PhaseTimer();
   const epochs: EpochMetrics[] = [];
+  const evaluations: Evaluation[] = [];
+  const target = budget.target ? new TargetTracker(budget.target) : null;
+  const logSpaced = config.evalGrowth !== undefined ? geometricSteps(config.evalGrowth, totalSteps) : null;
   let step = 0;
   let trainSeconds = 0;
   let replicaChecks = 0;
   // What every ending shares; read before the finally block disposes the optimizer.
-  const ended = (rest: Pick<TrainingOutcome, 'status' | 'final' | 'steps' | 'divergedAtStep' | 'error' | 'failureKind'>): TrainingOutcome => ({
+  const ended = (
+    rest: Pick<TrainingOutcome, 'status' | 'final' | 'steps' | 'divergedAtStep' | 'error' | 'failureKind' | 'stopReason'>,
+  ): TrainingOutcome => ({
     ...rest,
     epochs,
+    evaluations,
+    ...(target ? { target: target.outcome() } : {}),
     phases: timer.snapshot(),
     trainSeconds,
     optimizerDiagnostics: optimizer.diagnostics?.() ?? {},
     replicaChecks,
   });
+  /** Every split, in inference mode; its time is the 'evaluation' phase, never training time. */
+  const evaluateAt = async (lr: number): Promise<Evaluation> => {
+    const on = (split: Split) =>
+      timer.timeAsync('evaluation', () => evaluate(model, split, dataset.inputShape, config.evalBatchSize, replicas));
+    const train = await on(splits.train);
+    const validation = splits.validation ? await on(splits.validation) : undefined;
+    const test = await on(splits.test);
+    const point: Evaluation = {
+      step,
+      epoch: step / perEpoch,
+      samples: step * config.batchSize,
+      trainSeconds,
+      learningRate: lr,
+      trainLoss: finiteOrNull(train.loss),
+      trainAccuracy: train.accuracy,
+      ...(validation ? { validationLoss: finiteOrNull(validation.loss), validationAccuracy: validation.accuracy } : {}),
+      testLoss: finiteOrNull(test.loss),
+      testAccuracy: test.accuracy,
+    };
+    evaluations.push(point);
+    target?.observe(point);
+    return point;
+  };
   try {
-    for (let epoch = 1; epoch <= config.epochs; epoch++) {
+    let stopReason: 'budget' | 'target' = 'budget';
+    training: for (let epoch = 1; epoch <= budget.maxEpochs; epoch++) {
       const epochStart = performance.now();
+      let intervalStart = epochStart;
       let lossSum = 0;
       let lr = peak;
       for (const globalIndices of epochBatches(dataset.train.count, config.batchSize, config.seed, epoch)) {
@@ -139,7 +191,7 @@ export async function runTraining(config: TrainConfig, dataset: Dataset, options
         }
         // The loss is the replicas' mean, so every replica sees the same divergence at the same step.
         if (!Number.isFinite(loss)) {
-          trainSeconds += (performance.now() - epochStart) / 1000;
+          trainSeconds += (performance.now() - intervalStart) / 1000;
           return ended({ status: 'diverged', divergedAtStep: step, final: null, steps: step + 1 });
         }
         if (options.verifyReplicas) {
@@ -148,36 +200,48 @@ export async function runTraining(config: TrainConfig, dataset: Dataset, options
         }
         lossSum += loss;
         step++;
-        hooks.onStep?.({ epoch, epochs: config.epochs, step, totalSteps, loss });
+        hooks.onStep?.({ epoch, epochs: budget.maxEpochs, step, totalSteps, loss });
+        const epochEnds = step === epoch * perEpoch;
+        const budgetEnds = step === totalSteps;
+        const periodic = (config.evalEverySteps !== undefined && step % config.evalEverySteps === 0) || logSpaced?.has(step) === true;
+        if (!(epochEnds || budgetEnds || periodic)) continue;
+        trainSeconds += (performance.now() - intervalStart) / 1000;
+        const point = await evaluateAt(lr);
+        intervalStart = performance.now();
+        if (epochEnds) {
+          const metrics: EpochMetrics = {
+            epoch,
+            steps: step,
+            learningRate: lr,
+            meanBatchLoss: finiteOrNull(lossSum / perEpoch),
+            trainLoss: point.trainLoss,
+            trainAccuracy: point.trainAccuracy,
+            testLoss: point.testLoss,
+            testAccuracy: point.testAccuracy,
+            ...(point.validationAccuracy !== undefined ? { validationLoss: point.validationLoss, validationAccuracy: point.validationAccuracy } : {}),
+            seconds: (performance.now() - epochStart) / 1000,
+          };
+          epochs.push(metrics);
+          hooks.onEpoch?.(metrics);
+        }
+        if (target?.reached && budget.stopAtTarget) {
+          stopReason = 'target';
+          break training;
+        }
+        if (budgetEnds) break training;
       }
-      trainSeconds += (performance.now() - epochStart) / 1000;
-      const split = (which: 'train' | 'test') =>
-        timer.timeAsync('evaluation', () => evaluate(model, dataset[which], dataset.inputShape, config.evalBatchSize, replicas));
-      const train = await split('train');
-      const test = await split('test');
-      const metrics: EpochMetrics = {
-        epoch,
-        steps: step,
-        learningRate: lr,
-        meanBatchLoss: finiteOrNull(lossSum / perEpoch),
-        trainLoss: finiteOrNull(train.loss),
-        trainAccuracy: train.accuracy,
-        testLoss: finiteOrNull(test.loss),
-        testAccuracy: test.accuracy,
-        seconds: (performance.now() - epochStart) / 1000,
-      };
-      epochs.push(metrics);
-      hooks.onEpoch?.(metrics);
     }
     options.onTrained?.(model.params);
-    const last = epochs[epochs.length - 1];
+    const last = evaluations[evaluations.length - 1];
     return ended({
       status: 'ok',
+      stopReason,
       final: {
         trainLoss: last.trainLoss,
         trainAccuracy: last.trainAccuracy,
         testLoss: last.testLoss,
         testAccuracy: last.testAccuracy,
+        ...(last.validationAccuracy !== undefined ? { validationLoss: last.validationLoss, validationAccuracy: last.validationAccuracy } : {}),
         generalizationGap: last.trainAccuracy - last.testAccuracy,
       },
       steps: step,
