@@ -16,10 +16,10 @@ import { runCli } from './helpers/runCli.js';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'ngd-bench-dp-'));
 
-/** 256 synthetic examples at global batch 64: 4 steps per epoch. */
+/** 256 synthetic examples at global batch 64: 4 steps per epoch; 128 more held out as the validation split. */
 const tinyRun = (optimizer: string, tag: string, extra: string[] = []) => [
   'train',
-  '--dataset', 'synthetic', '--train-size', '256', '--test-size', '64',
+  '--dataset', 'synthetic', '--train-size', '256', '--test-size', '64', '--validation-size', '128',
   '--model', 'mlp', '--hidden-widths', '16',
   '--optimizer', optimizer, '--lr', '0.05', '--batch-size', '64', '--epochs', '2',
   '--backend', 'cpu', '--seed', '3', '--quiet',
@@ -64,6 +64,11 @@ describe('data parallelism: 2 workers at global batch B equal 1 worker at B', ()
       assert.ok(diff > 0 || optimizer === 'sgd', 'a difference of exactly 0 would suggest the workers did not split the batch');
       const single = readRunResult(join(dir, `${optimizer}-w1.json`));
       assert.equal(result.final?.testAccuracy, single.final?.testAccuracy);
+      // The validation split is the same examples whatever the worker count (each rank evaluates a share).
+      assert.equal(result.dataset?.validationExamples, 128);
+      assert.equal(single.dataset?.validationExamples, 128);
+      assert.equal(result.final?.validationAccuracy, single.final?.validationAccuracy);
+      assert.equal(result.evaluations?.length, single.evaluations?.length);
     });
   }
 

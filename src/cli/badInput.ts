@@ -4,10 +4,11 @@ import { UnknownNameError } from '../config/resolveConfig.js';
 import { ValidationError } from '../config/validate.js';
 import { DatasetError } from '../data/index.js';
 import { ImpossibleConfigError } from '../train/runTraining.js';
+import { ResultsDirInUseError } from '../harness/dirLock.js';
 import { InputFileError } from './readJsonFile.js';
 
 export function isBadInputError(error: unknown): boolean {
-  return [ValidationError, UnknownNameError, DatasetError, ImpossibleConfigError, InputFileError, BackendUnavailableError].some(
+  return [ValidationError, UnknownNameError, DatasetError, ImpossibleConfigError, InputFileError, BackendUnavailableError, ResultsDirInUseError].some(
     (kind) => error instanceof kind,
   );
 }

@@ -13,6 +13,12 @@ export function parseInteger(value: string): number {
   return n;
 }
 
+export function parsePositiveInteger(value: string): number {
+  const n = parseInteger(value);
+  if (n < 1) throw new InvalidArgumentError(`'${value}' is not a positive integer`);
+  return n;
+}
+
 export function parseIntegerList(value: string): number[] {
   return value.split(',').map((v) => parseInteger(v.trim()));
 }

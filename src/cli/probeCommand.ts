@@ -1,4 +1,5 @@
 /** `ngd-bench probe SUITE`: timing probes (step phases; allreduce vs raw loopback TCP). */
+import { assertWritableFile } from './outputPath.js';
 import { Command } from 'commander';
 import { markdownTable } from 'markdown-table';
 import { assertValid } from '../config/validate.js';
@@ -70,6 +71,7 @@ Which optimizers, batch sizes, message sizes and worker counts are probed comes 
     )
     .action(async (file: string, flags: { out?: string; json?: boolean; iterations?: number; allreduce: boolean }) => {
       const suite = loadSuite(file);
+      if (flags.out) assertWritableFile(flags.out);
       const report = await runProbes(suite, {
         iterations: flags.iterations,
         allreduce: flags.allreduce ? measureAllreduceAcrossWorkers : undefined,

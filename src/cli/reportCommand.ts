@@ -80,13 +80,17 @@ function parseCount(value: string): number {
 const HELP = `
 Writes:
   OUT                    the Markdown report (GitHub-readable): the suite's description, baseline
-                         verdict, the paper's claims with the numbers behind them, the --notes
-                         discussion, test accuracy and generalization gap per
+                         verdict, the paper's claims with the numbers behind them, and judged under
+                         each protocol (fixed epochs, fixed steps, steps to target, matched fit), the
+                         --notes discussion, the tuning selection (if tuning.json), steps to target
+                         with the critical batch size (target budgets), generalization at matched
+                         fit, final test accuracy and generalization gap per
                          optimizer x batch size (mean ± std over seeds), time to a target accuracy,
                          samples/s and scaling efficiency, the probes' step phases (if probes.json),
                          failed and diverged runs, the environment and the commands to reproduce;
                          sensitivity grids and sweep curves, of this set and of each --supplement
-  OUT minus .md/         accuracy-vs-batch.svg, learning-curves.svg, sweep and sensitivity charts and
+  OUT minus .md/         accuracy-vs-batch.svg, learning-curves.svg, steps- and samples-to-target.svg
+                         (target budgets), sweep and sensitivity charts and
                          configs/<run id>.json (each run's resolved config, for \`ngd-bench train --config\`)
 
 The report is deterministic: the same results give the same text (dates come from the results).
@@ -100,7 +104,7 @@ Exit codes: 0 written, 2 bad input (a missing directory, an invalid result file,
 export function reportCommand(deps: ReportCommandDeps = {}): Command {
   return new Command('report')
     .description('Write a Markdown report (with SVG charts) for a results directory')
-    .argument('<results-dir>', 'a directory written by `ngd-bench run` (or `merge`): <run id>.json, manifest.json, probes.json')
+    .argument('<results-dir>', 'a directory written by `ngd-bench run` (or `merge`): <run id>.json, manifest.json, probes.json, tuning.json')
     .requiredOption('--out <file>', 'the report, e.g. reports/NAME.md; charts and configs go to reports/NAME/')
     .option('--title <text>', 'report title (default: "ngd-bench report: <suite>")')
     .option('--baseline <file>', 'compare with a baseline and show every regression and improvement')

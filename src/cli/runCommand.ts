@@ -15,6 +15,7 @@ import { parseShard, selectShard, type Shard } from '../suite/shard.js';
 import type { Suite } from '../suite/suiteSchema.js';
 import { planFinalRuns, planTuningRuns } from '../suite/tuning.js';
 import { EXIT } from './exitCodes.js';
+import { assertWritableDirectory } from './outputPath.js';
 import { formatMatrix } from './validateCommand.js';
 
 interface RunFlags {
@@ -153,6 +154,11 @@ async function runAction(file: string, flags: RunFlags): Promise<number> {
     return EXIT.ok;
   }
   if (!flags.out) return badInput('--out <dir> is required (or use --dry-run)');
+  try {
+    assertWritableDirectory(flags.out);
+  } catch (error) {
+    return badInput((error as Error).message);
+  }
 
   const display = createSuiteDisplay({ stream: flags.json ? process.stderr : process.stdout, quiet: flags.quiet });
   const controller = new AbortController();

@@ -19,6 +19,7 @@ import { assertBatchSplits, ImpossibleConfigError, type TrainingHooks } from '..
 import { writeWeightsFile } from '../train/weightsFile.js';
 import { EXIT } from './exitCodes.js';
 import { launchTrainWorkers } from './launchTrainWorkers.js';
+import { assertWritableFile } from './outputPath.js';
 import { progressLineHooks } from './progressLines.js';
 import { readJsonObject } from './readJsonFile.js';
 import { TrainProgress } from './trainProgress.js';
@@ -102,6 +103,11 @@ Exit codes: 0 ok, 1 run failed (result written with status 'failed'), 2 bad inpu
     const base = flags.config ? readJsonObject(flags.config, 'config') : {};
     const config = resolveTrainConfig(applyTrainFlags(base, flags), flags.config ? `config ${flags.config}` : 'config');
     const world = worldFromEnv();
+    // Before any training: a result that cannot be written would lose the run (rank 0 writes it).
+    if (world.rank === 0) {
+      if (flags.out) assertWritableFile(flags.out);
+      if (flags.weightsOut) assertWritableFile(flags.weightsOut, '--weights-out');
+    }
     const workers = flags.workers ?? world.worldSize;
     assertBatchSplits(config.batchSize, workers);
     if (world.launcher === 'single' && workers > 1) {

@@ -6,7 +6,7 @@ import { Option, type Command } from 'commander';
 import { TARGET_METRICS } from '../config/trainConfig.js';
 import { ValidationError } from '../config/validate.js';
 import { nearest } from '../util/nearest.js';
-import { parseInteger, parseIntegerList, parseNumber, parseNumberList, parseNumberOrNone } from './parseFlags.js';
+import { parseInteger, parsePositiveInteger, parseIntegerList, parseNumber, parseNumberList, parseNumberOrNone } from './parseFlags.js';
 
 export interface TrainFlags {
   config?: string;
@@ -109,7 +109,7 @@ export function addTrainOptions(cmd: Command): Command {
     .option(
       '-w, --workers <n>',
       'data-parallel worker processes, each with 1/n of every global batch (default: 1, or the world size mpirun/Slurm/torchrun set)',
-      parseInteger,
+      parsePositiveInteger,
     )
     .option('--verify-replicas', 'hash the weights after every step and fail unless all workers hold identical bits')
     .option('--weights-out <file>', 'save the final weights (JSON, float32 base64) of a run that finished ok');

@@ -6,6 +6,7 @@
  *   OUT/<id>.json           one RunResult per finished run, with its `run` identity (written atomically)
  *   OUT/manifest.json       the planned run ids (see manifest.ts), rewritten after every run
  *   OUT/.pending/<id>.*     the current run's config and the child's result; removed when the run ends
+ *   OUT/.lock               held while this process runs the suite (see dirLock.ts): one writer per directory
  *
  * Interruption (the AbortSignal, i.e. Ctrl-C / SIGTERM in the CLI): no further run is launched, the
  * running child and everything in its process group are stopped (SIGTERM, SIGKILL after a grace
@@ -22,6 +23,7 @@ import { writeJsonAtomic } from '../results/writeJsonAtomic.js';
 import type { PlannedRun } from '../suite/plannedRun.js';
 import { TOOL_VERSION } from '../version.js';
 import { trainChildCommand, type ChildCommandBuilder } from './childCommand.js';
+import { lockResultsDir } from './dirLock.js';
 import { launchChild } from './launchChild.js';
 import { writeManifest, type Shard } from './manifest.js';
 import { parseProgressLine, type ProgressEvent } from './progressLine.js';
@@ -208,6 +210,15 @@ async function pause(ms: number, signal: AbortSignal | undefined): Promise<boole
 }
 
 export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> {
+  const unlock = lockResultsDir(options.outDir);
+  try {
+    return await runSuiteLocked(options);
+  } finally {
+    unlock();
+  }
+}
+
+async function runSuiteLocked(options: RunSuiteOptions): Promise<SuiteOutcome> {
   const { runs, outDir, signal } = options;
   const childCommand = options.childCommand ?? trainChildCommand();
   const suite = options.suite ?? runs[0]?.suite ?? 'suite';

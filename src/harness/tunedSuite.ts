@@ -14,6 +14,7 @@ import type { PlannedRun } from '../suite/plannedRun.js';
 import { selectTuned, type TuningRunResult } from '../suite/selectTuned.js';
 import type { Suite } from '../suite/suiteSchema.js';
 import { planFinalRuns, planTuningRuns } from '../suite/tuning.js';
+import { lockResultsDir } from './dirLock.js';
 import { resultFilePath, runSuite, type RunSuiteOptions, type SuiteOutcome } from './runSuite.js';
 import { readResultFile } from './verdict.js';
 
@@ -62,6 +63,16 @@ export interface TunedSuiteOptions extends Omit<RunSuiteOptions, 'runs' | 'outDi
 }
 
 export async function runTunedSuite(options: TunedSuiteOptions): Promise<TunedSuiteOutcome> {
+  // Held across both phases, so a second process on the same OUT cannot start between them.
+  const unlock = lockResultsDir(options.outDir);
+  try {
+    return await runPhases(options);
+  } finally {
+    unlock();
+  }
+}
+
+async function runPhases(options: TunedSuiteOptions): Promise<TunedSuiteOutcome> {
   const { suite, outDir, narrowTuning = (runs) => runs, narrowFinal = (runs) => runs, ...rest } = options;
   const tuningRuns = planTuningRuns(suite);
   const tuning = await runSuite({ ...rest, runs: narrowTuning(tuningRuns), outDir: tuningDir(outDir), suite: suite.name });

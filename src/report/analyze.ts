@@ -1,5 +1,9 @@
 /** Everything the report and the leaderboard compute from one result set, in one pure pass. */
-import { evaluateClaims, type ClaimOptions, type ClaimResult } from './paperClaims.js';
+import { matchedFit, type MatchedFit } from './matchedFit.js';
+import { evaluateClaims, finalScorer, type ClaimOptions, type ClaimResult, type ClaimScorer } from './paperClaims.js';
+import { protocolClaims, type ProtocolClaims } from './protocolClaims.js';
+import { finalPointPhrase } from './protocols.js';
+import { criticalBatchSizes, targetCells, type CriticalBatch, type TargetCell } from './stepsToTarget.js';
 import { dateRange, environments, type EnvironmentGroup } from './environment.js';
 import { groupRuns, type Grouped } from './groupRuns.js';
 import type { ResultSet } from './loadResults.js';
@@ -15,7 +19,17 @@ export interface AnalysisOptions {
 export interface Analysis {
   set: ResultSet;
   grouped: Grouped;
+  /** C1–C3 on every run's final test accuracy, and how that scorer reads cells. */
   claims: ClaimResult[];
+  claimScorer: ClaimScorer;
+  /** When the final metrics were taken, e.g. "after 10 epochs". */
+  finalPoint: string;
+  /** C1–C3 under each protocol the runs' budgets may support. */
+  protocols: ProtocolClaims[];
+  /** Steps to target per cell (ok runs with a target budget) and the critical batch size per series. */
+  targets: TargetCell[];
+  critical: CriticalBatch[];
+  matchedFit: MatchedFit | null;
   target: TargetChoice | null;
   timeToTarget: CellTimeToTarget[];
   scaling: ScalingRow[];
@@ -32,10 +46,20 @@ export function analyzeResultSet(set: ResultSet, options: AnalysisOptions = {}):
   const target = chooseTarget(grouped.cells, options.target, options.targetFraction ?? DEFAULT_TARGET_FRACTION);
   const ids = new Set(grouped.runs.map((r) => r.id));
   const suites = [...new Set(grouped.runs.map((r) => r.suite).filter((s) => s !== null))].sort();
+  const finalPoint = finalPointPhrase(grouped.runs.map((r) => r.result.config));
+  const claimScorer = finalScorer(grouped.cells, ` ${finalPoint}`);
+  const fit = matchedFit(grouped);
+  const targets = targetCells(grouped);
   return {
     set,
     grouped,
-    claims: evaluateClaims(grouped.cells, options.claims),
+    claims: evaluateClaims(grouped.cells, options.claims, claimScorer),
+    claimScorer,
+    finalPoint,
+    protocols: protocolClaims(set.runs, grouped, fit, options.claims),
+    targets,
+    critical: criticalBatchSizes(targets),
+    matchedFit: fit,
     target,
     timeToTarget: target ? timeToTarget(grouped.cells, target.target) : [],
     scaling: scalingEfficiency(grouped.cells),

@@ -7,6 +7,8 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import type { Cell, Grouped } from './groupRuns.js';
 import { sensitivityChartFile, sensitivityGrids, type SensitivityGrid } from './sensitivity.js';
 import { summarize, type Summary } from './stats.js';
+import { targetCells } from './stepsToTarget.js';
+import { targetChart } from './targetCharts.js';
 import { sweepChartFile, sweepCurves, type SweepCurve } from './sweeps.js';
 
 export interface ChartFile {
@@ -246,7 +248,15 @@ export function sweepCharts(grouped: Grouped): ChartFile[] {
 /** The charts a report links, in order; none when no run finished ok. */
 export function reportCharts(grouped: Grouped): ChartFile[] {
   if (okCells(grouped).length === 0) return [];
-  return [accuracyVsBatchChart(grouped), gapVsBatchChart(grouped), learningCurvesChart(grouped), ...sensitivityGrids(grouped).map(sensitivityChart), ...sweepCharts(grouped)];
+  const targets = targetCells(grouped);
+  return [
+    accuracyVsBatchChart(grouped),
+    gapVsBatchChart(grouped),
+    learningCurvesChart(grouped),
+    ...(targets.length > 0 ? [targetChart(targets, 'steps'), targetChart(targets, 'samples')] : []),
+    ...sensitivityGrids(grouped).map(sensitivityChart),
+    ...sweepCharts(grouped),
+  ];
 }
 
 /** The charts a supporting study contributes to another report: its grids and sweeps, file names prefixed. */

@@ -43,6 +43,8 @@ export interface Cell {
   /** Runs with status ok (and final metrics), by seed. */
   ok: RunView[];
   testAccuracy: Summary | null;
+  /** Final validation accuracy; null unless every ok run measured one (then configurations are picked on it). */
+  validationAccuracy: Summary | null;
   trainAccuracy: Summary | null;
   /** trainAccuracy - testAccuracy. */
   gap: Summary | null;
@@ -119,6 +121,7 @@ function cellOf(series: Series, batchSize: number, runs: RunView[]): Cell {
     runs,
     ok,
     testAccuracy: summarize(finals.map((f) => f.testAccuracy)),
+    validationAccuracy: finals.every((f) => f.validationAccuracy !== undefined) ? summarize(finals.map((f) => f.validationAccuracy!)) : null,
     trainAccuracy: summarize(finals.map((f) => f.trainAccuracy)),
     gap: summarize(finals.map((f) => f.trainAccuracy - f.testAccuracy)),
     samplesPerSecond: summarize(ok.map((r) => r.result.timing.samplesPerSecond)),

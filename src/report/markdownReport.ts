@@ -7,11 +7,15 @@ import type { ProbeReport } from '../probes/probeReport.js';
 import type { RunResult } from '../results/runResult.js';
 import { analyzeResultSet, type Analysis, type AnalysisOptions } from './analyze.js';
 import { reportCharts } from './charts.js';
+import { annotated, cellTable, chartImage, seedNote, table } from './cellTables.js';
 import { describeEnvironment } from './environment.js';
 import type { FindingLine, ReportFindings } from './findings.js';
 import { cell, code, listing, num, pct, pctSummary, plural, rate, rateSummary, secondsSummary } from './format.js';
-import type { Cell, Grouped, RunView } from './groupRuns.js';
+import type { Cell, RunView } from './groupRuns.js';
 import { claimRules } from './paperClaims.js';
+import { matchedFitSection, protocolClaimsSection, stepsToTargetSection } from './protocolSections.js';
+import { targetsOf } from './stepsToTarget.js';
+import { tuningSection } from './tuningSection.js';
 import { sensitivityChartFile, sensitivityGrids } from './sensitivity.js';
 import { sweepChartFile, sweepCurves } from './sweeps.js';
 import type { ResultSet } from './loadResults.js';
@@ -64,7 +68,6 @@ interface Placement {
 
 const MAIN: Placement = { heading: '##', chartPrefix: '' };
 
-const table = (rows: string[][]) => markdownTable(rows);
 
 function shellQuote(s: string): string {
   return /^[\w./@:=,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
@@ -158,61 +161,19 @@ function claimsSection(a: Analysis, input: ReportInput): string[] {
     '',
     'Naganuma & Yokota (CCGRID 2019): at large batch, naive natural-gradient descent (K-FAC) generalizes worse than SGD; smoothing the loss lets it generalize as well as SGD. The rule:',
     '',
-    ...claimRules(input.claims).map((r) => `* ${r}`),
+    ...claimRules(input.claims, a.claimScorer).map((r) => `* ${r}`),
     '',
     // Long cells: aligned delimiters would only pad every line of the source to the longest one.
     markdownTable(
       [['', 'claim', 'verdict', 'basis'], ...a.claims.map((c) => [c.id, c.claim, verdictText(c.verdict), [c.reason, ...c.numbers].map(cell).join('<br>')])],
       { alignDelimiters: false },
     ),
+    '',
+    ...protocolClaimsSection(a, input.claims),
   ];
 }
 
-function statusNote(runs: readonly RunView[]): string {
-  const statuses = distinct(runs.map((r) => r.result.status).filter((st) => st !== 'ok'));
-  return statuses.map((st) => `${runs.filter((r) => r.result.status === st).length} ${st}`).join(', ');
-}
-
-/** `b8192`, or `b8192 (w=2)` when every run at that batch size was data-parallel. */
-function batchHeader(grouped: Grouped, b: number): string {
-  const counts = grouped.workersAt.get(b) ?? [1];
-  return counts.length === 1 && counts[0] !== 1 ? `b${b} (w=${counts[0]})` : `b${b}`;
-}
-
-/** A series x batch-size table of one summary per cell; `n` is noted where a cell's ok seeds differ from `usualN`. */
-function cellTable(grouped: Grouped, value: (c: Cell) => string | null, usualN: number): string {
-  const rows = grouped.series.map((s) => [
-    cell(s.display),
-    ...grouped.batchSizes.map((b) => {
-      const c = grouped.cells.find((x) => x.series.key === s.key && x.batchSize === b);
-      return c ? annotated(c, value, usualN) : '—';
-    }),
-  ]);
-  return table([['optimizer', ...grouped.batchSizes.map((b) => batchHeader(grouped, b))], ...rows]);
-}
-
-/** A cell's value, with its ok-seed count where it differs from `usualN` and its runs that did not finish ok. */
-function annotated(c: Cell, value: (c: Cell) => string | null, usualN: number): string {
-  const v = value(c);
-  if (v === null) return `— (${statusNote(c.runs)})`;
-  const bad = statusNote(c.runs);
-  const notes = [c.ok.length !== usualN ? `n=${c.ok.length}` : null, bad === '' ? null : `+${bad}`].filter((x) => x !== null);
-  return notes.length > 0 ? `${v} (${notes.join(', ')})` : v;
-}
-
-/** The most common number of ok seeds per cell (ties: the larger), and how to say it. */
-function seedNote(grouped: Grouped): { text: string; usualN: number } {
-  const counts = new Map<number, number>();
-  for (const c of grouped.cells) if (c.ok.length > 0) counts.set(c.ok.length, (counts.get(c.ok.length) ?? 0) + 1);
-  const [usualN] = [...counts.entries()].sort(([na, ca], [nb, cb]) => cb - ca || nb - na)[0] ?? [0];
-  const all = counts.size <= 1;
-  return { text: `${plural(usualN, 'ok seed')} per cell${all ? '' : ' unless noted'}`, usualN };
-}
-
-function image(input: ReportInput, file: string, alt: string): string[] {
-  if (input.chartsHref === null) return [];
-  return ['', `![${alt}](${encodeURI(`${input.chartsHref}/${file}`)})`];
-}
+const image = (input: ReportInput, file: string, alt: string) => chartImage(input.chartsHref, file, alt);
 
 function accuracySections(a: Analysis, input: ReportInput): string[] {
   const charts = new Map(reportCharts(a.grouped).map((c) => [c.file, c]));
@@ -224,14 +185,14 @@ function accuracySections(a: Analysis, input: ReportInput): string[] {
   return [
     '## Test accuracy',
     '',
-    `Final test accuracy (%) by global batch size: mean ± sample std over seeds (${note.text}). Diverged and failed runs are not averaged in; they are counted after a "+".`,
+    `Final test accuracy (%) ${a.finalPoint}, by global batch size: mean ± sample std over seeds (${note.text}). Diverged and failed runs are not averaged in; they are counted after a "+".`,
     '',
     cellTable(a.grouped, (c) => (c.testAccuracy ? pctSummary(c.testAccuracy) : null), note.usualN),
     ...chart('accuracy-vs-batch.svg'),
     '',
     '## Generalization gap',
     '',
-    `Final train accuracy − test accuracy, in points: mean ± sample std over seeds (${note.text}).`,
+    `Final train accuracy − test accuracy ${a.finalPoint}, in points: mean ± sample std over seeds (${note.text}).`,
     '',
     cellTable(a.grouped, (c) => (c.gap ? pctSummary(c.gap) : null), note.usualN),
     ...chart('gap-vs-batch.svg'),
@@ -289,9 +250,13 @@ function sweepSections(a: Analysis, input: ReportInput, at: Placement = MAIN): s
   const lines = [`${at.heading} Sweeps`, ''];
   for (const path of distinct(curves.map((c) => c.path))) {
     const mine = curves.filter((c) => c.path === path);
+    // Picked on the validation split when every ok point measured it: the test split is then only reported.
+    const okCells = mine.flatMap((c) => c.points.map((p) => p.cell)).filter((c) => c.testAccuracy !== null);
+    const onValidation = okCells.length > 0 && okCells.every((c) => c.validationAccuracy !== null);
+    const score = (c: Cell) => (onValidation ? c.validationAccuracy! : c.testAccuracy!).mean;
     const best = mine.map((c) => {
       const ok = c.points.filter((p) => p.cell.testAccuracy !== null);
-      const top = ok.reduce<(typeof ok)[number] | null>((b, p) => (b === null || p.cell.testAccuracy!.mean > b.cell.testAccuracy!.mean ? p : b), null);
+      const top = ok.reduce<(typeof ok)[number] | null>((b, p) => (b === null || score(p.cell) > score(b.cell) ? p : b), null);
       const stopped = c.points.filter((p) => p.cell.testAccuracy === null).map((p) => String(p.value));
       const workers = c.workers > 1 ? ` (w=${c.workers})` : '';
       return [
@@ -303,7 +268,7 @@ function sweepSections(a: Analysis, input: ReportInput, at: Placement = MAIN): s
       ];
     });
     lines.push(
-      `Final test accuracy against \`${path}\` as configured (a schedule's batch-size scaling of the learning rate applies on top); the best value per optimizer and batch size (mean over seeds), and the values that diverged or failed:`,
+      `Final test accuracy against \`${path}\` as configured (a schedule's batch-size scaling of the learning rate applies on top); the best value per optimizer and batch size (${onValidation ? 'highest mean final validation accuracy: picked on the validation split' : 'highest mean final test accuracy: picked on the test set'}), and the values that diverged or failed:`,
       '',
       table([['optimizer', 'batch', `best ${path.slice(path.lastIndexOf('.') + 1)}`, 'test accuracy (%)', 'diverged or failed at'], ...best]),
       ...image(input, `${at.chartPrefix}${sweepChartFile(path)}`, `final test accuracy by ${path}`),
@@ -568,6 +533,11 @@ export function renderReport(a: Analysis, input: ReportInput): string {
     baselineSection(input.findings),
     claimsSection(a, input),
     ...(input.notes ? [['## Discussion', '', input.notes.trim()]] : []),
+    ...[
+      a.set.tuning ? tuningSection(a.set.tuning, input.resultsDir, targetsOf(a.targets)[0] ?? null) : [],
+      stepsToTargetSection(a, input.chartsHref),
+      matchedFitSection(a),
+    ].filter((section) => section.length > 0),
     accuracySections(a, input),
     ...[sensitivitySections(a, input), sweepSections(a, input), supplementSections(input)].filter((section) => section.length > 0),
     timingSections(a),

@@ -190,7 +190,13 @@ export const TolerancesSchema = Type.Object(
 
 export const RunSettingsSchema = Type.Object(
   {
-    timeoutMinutes: Type.Number({ exclusiveMinimum: 0, default: 60, description: 'Wall-clock limit per run, minutes; a run over it is killed and counts as failed.' }),
+    timeoutMinutes: Type.Number({
+      exclusiveMinimum: 0,
+      // A timer holds at most 2^31 - 1 ms (24.8 days); a longer limit would fire at once.
+      maximum: 35_791,
+      default: 60,
+      description: 'Wall-clock limit per run, minutes (at most 35791, about 24.8 days); a run over it is killed and counts as failed.',
+    }),
     retries: Type.Integer({
       minimum: 0,
       default: 1,
