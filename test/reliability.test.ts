@@ -92,3 +92,43 @@ describe('timeouts a timer can hold', () => {
     });
   }
 });
+
+describe('documents built to exhaust a parser are bad input', () => {
+  it('validate on many hostile files at once: each refused on its own line naming the file, exit 2, --json lists them all', () => {
+    const dir = join(tmp, 'hostile');
+    mkdirSync(dir, { recursive: true });
+    let bomb = 'a: &a [x, x, x, x, x, x, x, x, x]\n';
+    for (const [n, p] of ['ba', 'cb', 'dc', 'ed', 'fe', 'gf', 'hg', 'ih']) bomb += `${n}: &${n} [*${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}]\n`;
+    const files: Record<string, [string, RegExp]> = {
+      'bomb.yaml': [bomb, /YAML aliases expand beyond the limit of 100/],
+      'deep.yaml': [`name: x\na: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n`, /nesting too deep to read/],
+      'deep.json': [`{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, /nesting deeper than 64 levels/],
+      'huge.json': [`{"description":"${'a'.repeat(2 << 20)}"}`, /suite files are limited to 1048576 bytes/],
+      'dup.json': ['{"name":"x","name":"y"}', /duplicate key "name"/],
+      'inf.json': ['{"name":"x","optimizers":[{"name":"sgd","lr":1e999}],"batchSizes":[64]}', /\/optimizers\/0\/lr: Infinity is not a finite number/],
+      'matrix.json': [
+        JSON.stringify({ name: 'x', dataset: { name: 'synthetic' }, optimizers: [{ name: 'sgd' }], batchSizes: [64], seeds: [...Array(300).keys()], sweep: [{ path: 'optimizer.lr', values: [...Array(300).keys()].map((i) => (i + 1) / 1000) }] }),
+        /the suite expands to 90000 runs; the limit is 10000/,
+      ],
+    };
+    for (const [name, [text]] of Object.entries(files)) writeFileSync(join(dir, name), text);
+    const names = Object.keys(files).map((n) => join(dir, n));
+    const t0 = performance.now();
+    const r = runCli(['validate', ...names]);
+    const seconds = (performance.now() - t0) / 1000;
+    assert.equal(r.code, 2, r.stderr);
+    const lines = r.stderr.trim().split('\n');
+    assert.equal(lines.length, names.length, r.stderr);
+    for (const [name, [, message]] of Object.entries(files)) {
+      const line = lines.find((l) => l.startsWith(`${join(dir, name)}: `));
+      assert.ok(line, `no line for ${name}: ${r.stderr}`);
+      assert.match(line, message);
+    }
+    const json = runCli(['validate', '--json', ...names]);
+    assert.equal(json.code, 2);
+    const report = JSON.parse(json.stdout) as { file: string; ok: boolean }[];
+    assert.equal(report.length, names.length);
+    assert.ok(report.every((f) => !f.ok));
+    if (process.env.NGD_BENCH_TEST_VERBOSE) console.error(`validate on ${names.length} hostile files: ${seconds.toFixed(1)} s, process start included`);
+  });
+});

@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
+import { MAX_DOCUMENT_BYTES, parseJsonText } from '../suite/parseText.js';
 
 export class InputFileError extends Error {
   constructor(message: string) {
@@ -11,16 +12,21 @@ export class InputFileError extends Error {
 export function readJsonFile(path: string, what: string): unknown {
   let text: string;
   try {
+    const bytes = statSync(path).size;
+    if (bytes > MAX_DOCUMENT_BYTES) throw new InputFileError(`${what} ${path}: the file is ${bytes} bytes; configs are limited to ${MAX_DOCUMENT_BYTES} bytes (1 MiB)`);
     text = readFileSync(path, 'utf8');
   } catch (error) {
+    if (error instanceof InputFileError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
     throw new InputFileError(`${what} ${path}: ${code === 'ENOENT' ? 'no such file' : (error as Error).message}`);
   }
-  try {
-    return JSON.parse(text);
-  } catch (error) {
-    throw new InputFileError(`${what} ${path}: malformed JSON: ${(error as Error).message.split('\n')[0]}`);
+  // The suite reader's limits apply to every hand-written document: size, depth, duplicate keys, non-finite numbers.
+  const parsed = parseJsonText(text);
+  if (!parsed.ok) {
+    const [first] = parsed.problems;
+    throw new InputFileError(`${what} ${path}: ${first.path ? `${first.path}: ` : ''}${first.message}`);
   }
+  return parsed.value;
 }
 
 /** A JSON document that must be an object (a config or a suite). */

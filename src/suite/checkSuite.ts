@@ -13,7 +13,28 @@ const SECTION_USERS = { kfac: "'ngd' and 'smoothed-ngd'", smoothing: "'smoothed-
 const SECTION_WHAT = { kfac: 'K-FAC settings', smoothing: 'smoothing' } as const;
 const SECTION_SETTING = { kfac: 'a K-FAC setting', smoothing: 'a smoothing setting' } as const;
 
+/** A suite that expands to more runs than this is refused before any run is planned (each one is a process). */
+export const MAX_RUNS = 10_000;
+
+/** How many runs the matrix has (tuning runs included), counted without planning them. */
+export function countRuns(suite: Suite): number {
+  const labels = suite.optimizers.map(labelOf);
+  const combos = (sweeps: Suite['sweep'], label: string) =>
+    sweeps.filter((s) => s.optimizers === undefined || s.optimizers.includes(label)).reduce((n, s) => n * s.values.length, 1);
+  const workerCount = (batches: readonly number[]) => batches.reduce((n, b) => n + workersFor(suite, b).length, 0);
+  let total = 0;
+  for (const label of labels) {
+    total += workerCount(suite.batchSizes) * combos(suite.sweep, label) * suite.seeds.length;
+    if (suite.tune) total += workerCount(suite.batchSizes) * combos(suite.tune.grid, label) * suite.tune.seeds.length;
+  }
+  return total;
+}
+
 export function semanticProblems(suite: Suite): SuiteProblem[] {
+  const runs = countRuns(suite);
+  if (runs > MAX_RUNS) {
+    return [{ path: '/', message: `the suite expands to ${runs} runs; the limit is ${MAX_RUNS} (split it into several suites, or shrink the axes)` }];
+  }
   const problems: SuiteProblem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
   const labels = suite.optimizers.map(labelOf);

@@ -1,10 +1,19 @@
 /**
- * Suite files as text -> values, with syntax errors located by line and column. V8's JSON.parse
- * messages only sometimes carry a position, so a malformed JSON document is re-scanned by a small
- * strict JSON checker that finds where it goes wrong.
+ * Suite and config files as text -> values, with syntax errors located by line and column, and the
+ * limits that make a document built to exhaust a parser ordinary bad input: its size, its nesting
+ * depth, YAML alias expansion, duplicate keys and numbers that are not finite (JSON's 1e999, YAML's
+ * .inf / .nan). V8's JSON.parse messages only sometimes carry a position, and it accepts duplicate keys
+ * and any depth, so every JSON document is first scanned by a small strict JSON checker.
  */
 import { parseDocument } from 'yaml';
 import type { SuiteProblem } from './suiteError.js';
+
+/** Suites and configs are hand-written: a megabyte is far beyond any real one. */
+export const MAX_DOCUMENT_BYTES = 1 << 20;
+/** Nesting depth of objects and arrays (a suite needs about 6). */
+export const MAX_NESTING = 64;
+/** YAML aliases a document may expand (a "billion laughs" document expands exponentially many). */
+export const MAX_YAML_ALIASES = 100;
 
 export type ParseResult = { ok: true; value: unknown } | { ok: false; problems: SuiteProblem[] };
 
@@ -32,6 +41,10 @@ class JsonSyntaxError extends Error {
 /** Finds the first JSON syntax error of `text`: its offset and what was expected. Undefined if it is valid JSON. */
 export function locateJsonError(text: string): { offset: number; message: string } | undefined {
   let i = 0;
+  let depth = 0;
+  const deeper = () => {
+    if (++depth > MAX_NESTING) throw new JsonSyntaxError(i, `nesting deeper than ${MAX_NESTING} levels (the limit for suite and config files)`);
+  };
   const describeHere = () => (i >= text.length ? 'end of input' : `'${text[i]}'`);
   const fail = (expected: string): never => {
     throw new JsonSyntaxError(i, `unexpected ${describeHere()}${expected ? `, expected ${expected}` : ''}`);
@@ -88,16 +101,23 @@ export function locateJsonError(text: string): { offset: number; message: string
     else fail('a value');
   };
   const object = () => {
+    deeper();
     i++;
     space();
     if (text[i] === '}') {
       i++;
+      depth--;
       return;
     }
+    const keys = new Set<string>();
     for (;;) {
       space();
       if (text[i] !== '"') fail(text[i] === '}' ? 'a property after \',\' (trailing comma)' : 'a double-quoted property name');
+      const keyStart = i;
       string();
+      const key = JSON.parse(text.slice(keyStart, i)) as string;
+      if (keys.has(key)) throw new JsonSyntaxError(keyStart, `duplicate key ${JSON.stringify(key)} (JSON parsers keep the last silently; write it once)`);
+      keys.add(key);
       space();
       if (text[i] !== ':') fail("':' after the property name");
       i++;
@@ -109,16 +129,19 @@ export function locateJsonError(text: string): { offset: number; message: string
       }
       if (text[i] === '}') {
         i++;
+        depth--;
         return;
       }
       fail("',' or '}' after the property value");
     }
   };
   const array = () => {
+    deeper();
     i++;
     space();
     if (text[i] === ']') {
       i++;
+      depth--;
       return;
     }
     for (;;) {
@@ -132,6 +155,7 @@ export function locateJsonError(text: string): { offset: number; message: string
       }
       if (text[i] === ']') {
         i++;
+        depth--;
         return;
       }
       fail("',' or ']' after the array element");
@@ -148,26 +172,73 @@ export function locateJsonError(text: string): { offset: number; message: string
   }
 }
 
+const tooLarge = (text: string): SuiteProblem[] =>
+  Buffer.byteLength(text) > MAX_DOCUMENT_BYTES
+    ? [{ path: '', message: `the document is ${Buffer.byteLength(text)} bytes; suite and config files are limited to ${MAX_DOCUMENT_BYTES} bytes (1 MiB)` }]
+    : [];
+
+/** Numbers JSON cannot hold (Infinity, NaN) and nesting beyond the limit, each at its JSON path. */
+export function valueProblems(value: unknown): SuiteProblem[] {
+  const problems: SuiteProblem[] = [];
+  const walk = (v: unknown, path: string, depth: number) => {
+    if (problems.length >= 10) return;
+    if (typeof v === 'number' && !Number.isFinite(v)) problems.push({ path: path || '/', message: `${v} is not a finite number` });
+    if (typeof v !== 'object' || v === null) return;
+    if (depth > MAX_NESTING) {
+      problems.push({ path: path || '/', message: `nesting deeper than ${MAX_NESTING} levels (the limit for suite and config files)` });
+      return;
+    }
+    if (Array.isArray(v)) {
+      for (const [k, x] of v.entries()) walk(x, `${path}/${k}`, depth + 1);
+    } else for (const [k, x] of Object.entries(v)) walk(x, `${path}/${k.replace(/~/g, '~0').replace(/\//g, '~1')}`, depth + 1);
+  };
+  walk(value, '', 1);
+  return problems;
+}
+
 export function parseJsonText(text: string): ParseResult {
   const body = text.replace(/^\uFEFF/, '');
+  const size = tooLarge(body);
+  if (size.length > 0) return { ok: false, problems: size };
+  // The strict scan runs first: it also finds what JSON.parse accepts silently (duplicate keys, any depth).
+  const located = locateJsonError(body);
+  if (located) return { ok: false, problems: [{ path: '', message: `malformed JSON at ${at(body, located.offset)}: ${located.message}` }] };
+  let value: unknown;
   try {
-    return { ok: true, value: JSON.parse(body) };
+    value = JSON.parse(body);
   } catch (error) {
-    const located = locateJsonError(body);
-    const message = located
-      ? `malformed JSON at ${at(body, located.offset)}: ${located.message}`
-      : `malformed JSON: ${(error as Error).message.split('\n')[0]}`;
-    return { ok: false, problems: [{ path: '', message }] };
+    return { ok: false, problems: [{ path: '', message: `malformed JSON: ${(error as Error).message.split('\n')[0]}` }] };
   }
+  const problems = valueProblems(value);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value };
+}
+
+/** A parser that recursed past the stack on a deeply nested document says so in one line. */
+function limitMessage(error: unknown): string {
+  if (error instanceof RangeError) return `nesting too deep to read (the limit for suite and config files is ${MAX_NESTING} levels)`;
+  const message = (error as Error).message.split('\n')[0];
+  return /alias/i.test(message) ? `YAML aliases expand beyond the limit of ${MAX_YAML_ALIASES} (${message})` : message;
 }
 
 export function parseYamlText(text: string): ParseResult {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
-  if (doc.errors.length > 0) {
-    return {
-      ok: false,
-      problems: doc.errors.map((e) => ({ path: '', message: `malformed YAML at ${at(text, e.pos[0])}: ${e.message.split('\n')[0]}` })),
-    };
+  const size = tooLarge(text);
+  if (size.length > 0) return { ok: false, problems: size };
+  let value: unknown;
+  try {
+    const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+    if (doc.errors.length > 0) {
+      return {
+        ok: false,
+        problems: doc.errors.map((e) => ({
+          path: '',
+          message: /call stack/i.test(e.message) ? limitMessage(new RangeError(e.message)) : `malformed YAML at ${at(text, e.pos[0])}: ${e.message.split('\n')[0]}`,
+        })),
+      };
+    }
+    value = doc.toJS({ maxAliasCount: MAX_YAML_ALIASES });
+  } catch (error) {
+    return { ok: false, problems: [{ path: '', message: limitMessage(error) }] };
   }
-  return { ok: true, value: doc.toJS({ maxAliasCount: 100 }) };
+  const problems = valueProblems(value);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value };
 }
