@@ -135,8 +135,8 @@ function workersOf(pid: number): { pid: number; rank: number }[] {
   return found;
 }
 
-/** Waits until `pid` has `count` worker descendants, lets them train a while, and SIGKILLs rank 1. */
-async function killRank1(pid: number, count = 2): Promise<{ workers: { pid: number; rank: number }[]; killedAt: number }> {
+/** Waits until `pid` has `count` worker descendants, lets them train a while, and sends rank 1 `signal` (default SIGKILL). */
+async function killRank1(pid: number, count = 2, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ workers: { pid: number; rank: number }[]; killedAt: number }> {
   let workers: { pid: number; rank: number }[] = [];
   for (let i = 0; i < 600 && workers.length < count; i++) {
     await new Promise((r) => setTimeout(r, 100));
@@ -144,7 +144,7 @@ async function killRank1(pid: number, count = 2): Promise<{ workers: { pid: numb
   }
   assert.equal(workers.length, count, `${count} workers started`);
   await new Promise((r) => setTimeout(r, 4000)); // let training start
-  process.kill(workers.find((w) => w.rank === 1)!.pid, 'SIGKILL');
+  process.kill(workers.find((w) => w.rank === 1)!.pid, signal);
   return { workers, killedAt: Date.now() };
 }
 
@@ -179,6 +179,29 @@ describe('faults', () => {
     assert.equal(result.status, 'failed');
     assert.equal(result.failureKind, 'infrastructure');
     assert.match(result.error ?? '', /rank 1/);
+    for (const w of workers) assert.equal(alive(w.pid), false, `worker rank ${w.rank} (pid ${w.pid}) is gone`);
+  });
+
+  it('a stopped (SIGSTOP, not dead) worker ends the run within 30 s, naming the stopped rank, not the healthy one', async () => {
+    const out = join(dir, 'stopped.json');
+    const args = [
+      '--import', 'tsx', 'src/cli.ts', 'train', '--dataset', 'synthetic', '--train-size', '2048', '--model', 'mlp',
+      '--optimizer', 'sgd', '--batch-size', '16', '--epochs', '50', '--backend', 'cpu', '--workers', '2', '--quiet', '--out', out,
+    ];
+    const launcher = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    launcher.stderr.on('data', (d) => (stderr += d));
+    const exited = new Promise<number | null>((resolve) => launcher.on('exit', (code) => resolve(code)));
+    const { workers, killedAt } = await killRank1(launcher.pid!, 2, 'SIGSTOP');
+    const code = await exited;
+    const seconds = (Date.now() - killedAt) / 1000;
+    assert.ok(seconds < 30, `ended ${seconds} s after rank 1 was stopped`);
+    if (process.env.NGD_BENCH_TEST_VERBOSE) console.error(`run ended ${seconds} s after rank 1 was stopped`);
+    assert.equal(code, 4, stderr);
+    const result = readRunResult(out);
+    assert.equal(result.failureKind, 'infrastructure');
+    assert.match(result.error ?? '', /worker rank 1 was stopped/);
+    assert.doesNotMatch(result.error ?? '', /rank 0/);
     for (const w of workers) assert.equal(alive(w.pid), false, `worker rank ${w.rank} (pid ${w.pid}) is gone`);
   });
 

@@ -10,6 +10,7 @@
  * shell) would be the one that gets the signals, and its own children could outlive it.
  */
 import { randomBytes } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
@@ -20,6 +21,18 @@ import { LOOPBACK } from './worldInfo.js';
 import { lastMeaningfulLine } from '../util/lastMeaningfulLine.js';
 
 export const KILL_GRACE_MS = 3_000;
+export const STOPPED_LIMIT_MS = 10_000;
+const SUPERVISE_EVERY_MS = 500;
+
+/** The scheduler state of a process ('R', 'S', 'T' stopped, 't' traced, 'Z' ...), or null where /proc cannot tell. */
+export function processState(pid: number): string | null {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2).split(' ')[0] ?? null;
+  } catch {
+    return null;
+  }
+}
 
 export interface LocalWorldOptions {
   /** Executable, e.g. process.execPath. */
@@ -41,6 +54,12 @@ export interface LocalWorldOptions {
   pinGpus?: boolean;
   /** Grace between SIGTERM and SIGKILL when stopping workers (default 3 s). */
   killGraceMs?: number;
+  /**
+   * A worker stopped (SIGSTOP, a debugger: state T in /proc) this long fails the world, naming it
+   * (default 10 s). Its peers would otherwise wait in a collective for the whole collective timeout and
+   * then be the ones blamed.
+   */
+  stoppedLimitMs?: number;
   /** Each line a worker prints on stdout (default: written to this stdout prefixed with `[rank r] `). */
   onStdoutLine?(rank: number, line: string): void;
   /** Each line a worker prints on stderr (default: written to this stderr prefixed with `[rank r] `). */
@@ -147,12 +166,33 @@ export async function launchLocalWorld(options: LocalWorldOptions): Promise<Loca
     });
   }
 
+  // Supervision: a stopped worker is found within stoppedLimitMs (plus one poll) and killed with its peers.
+  const stoppedLimitMs = options.stoppedLimitMs ?? STOPPED_LIMIT_MS;
+  const stoppedSince: (number | null)[] = Array(workers).fill(null);
+  const supervisor = setInterval(() => {
+    subprocesses.forEach((subprocess, rank) => {
+      if (subprocess.pid === undefined || subprocess.exitCode !== null || subprocess.signalCode !== null) return;
+      const state = processState(subprocess.pid);
+      if (state !== 'T' && state !== 't') {
+        stoppedSince[rank] = null;
+        return;
+      }
+      const now = performance.now();
+      stoppedSince[rank] ??= now;
+      if (now - stoppedSince[rank] < stoppedLimitMs) return;
+      recordFailure({ rank, describe: () => `worker rank ${rank} was stopped (not running) for ${formatSeconds(stoppedLimitMs)}; the run was ended` });
+      subprocess.kill('SIGKILL'); // a stopped process cannot act on SIGTERM
+    });
+  }, SUPERVISE_EVERY_MS);
+  supervisor.unref();
+
   let timer: NodeJS.Timeout | undefined;
   if (options.timeoutMs !== undefined) {
     timer = setTimeout(() => recordFailure({ rank: null, describe: () => `timed out after ${formatSeconds(options.timeoutMs!)}` }), options.timeoutMs);
   }
   await Promise.all(finished); // every worker exited and its output was read to the end
   clearTimeout(timer);
+  clearInterval(supervisor);
 
   const base: OutcomeBase = { exitCodes, signals, pids: subprocesses.map((s) => s.pid), seconds: (performance.now() - started) / 1000 };
   const first = failure as FirstFailure | null;
