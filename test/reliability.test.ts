@@ -132,3 +132,21 @@ describe('documents built to exhaust a parser are bad input', () => {
     if (process.env.NGD_BENCH_TEST_VERBOSE) console.error(`validate on ${names.length} hostile files: ${seconds.toFixed(1)} s, process start included`);
   });
 });
+
+describe('launcher variables are bad input, named, before any work', () => {
+  const train = ['train', '--dataset', 'synthetic', '--backend', 'cpu', '--hidden-widths', '8', '--quiet', '--out', join(tmp, 'never.json')];
+  for (const [env, message] of [
+    [{ RANK: 'one', WORLD_SIZE: '2' }, /RANK="one" is not a non-negative integer/],
+    [{ RANK: '2', WORLD_SIZE: '2' }, /RANK=2 must be below WORLD_SIZE=2/],
+    [{ NGD_BENCH_COLLECTIVE_TIMEOUT_MS: '5s' }, /NGD_BENCH_COLLECTIVE_TIMEOUT_MS="5s" is not a non-negative integer/],
+    [{ NGD_BENCH_BIND_ADDR: 'not an address!' }, /NGD_BENCH_BIND_ADDR="not an address!" is not an IP address or host name/],
+  ] as const) {
+    it(`${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}: exit 2, one line`, () => {
+      const r = runCli([...train], { ...env });
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, message);
+      assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      assert.ok(!existsSync(join(tmp, 'never.json')));
+    });
+  }
+});

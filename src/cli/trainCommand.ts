@@ -6,7 +6,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
-import { worldFromEnv, type WorldInfo } from '../collective/worldInfo.js';
+import { collectiveTimeoutFromEnv, worldFromEnv, type WorldInfo } from '../collective/worldInfo.js';
 import { joinWorld } from '../collective/joinWorld.js';
 import { resolveTrainConfig } from '../config/resolveConfig.js';
 import type { TrainConfig } from '../config/trainConfig.js';
@@ -103,6 +103,7 @@ Exit codes: 0 ok, 1 run failed (result written with status 'failed'), 2 bad inpu
     const base = flags.config ? readJsonObject(flags.config, 'config') : {};
     const config = resolveTrainConfig(applyTrainFlags(base, flags), flags.config ? `config ${flags.config}` : 'config');
     const world = worldFromEnv();
+    collectiveTimeoutFromEnv(); // a malformed NGD_BENCH_COLLECTIVE_TIMEOUT_MS is bad input now, not a failed collective later
     // Before any training: a result that cannot be written would lose the run (rank 0 writes it).
     if (world.rank === 0) {
       if (flags.out) assertWritableFile(flags.out);

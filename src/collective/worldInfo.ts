@@ -8,6 +8,7 @@
  * network who can guess the job id can join). For multi-host runs set a random NGD_BENCH_TOKEN and
  * bind (`NGD_BENCH_BIND_ADDR`) to a private interface only; the traffic itself is not encrypted.
  */
+import { isIP } from 'node:net';
 import { WorldConfigError } from './errors.js';
 
 export { WorldConfigError } from './errors.js';
@@ -31,6 +32,8 @@ export interface WorldInfo {
 export type Env = Readonly<Record<string, string | undefined>>;
 
 export const LOOPBACK = '127.0.0.1';
+/** RFC 1123 host names: dot-separated labels of letters, digits and inner hyphens. */
+const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
 
 interface ExternalLauncher {
   launcher: 'mpirun' | 'slurm' | 'torchrun';
@@ -49,6 +52,9 @@ const EXTERNAL_LAUNCHERS: readonly ExternalLauncher[] = [
 /** The world this process belongs to; a world of one when no launcher variable is set. */
 export function worldFromEnv(env: Env = process.env): WorldInfo {
   const bindAddr = envValue(env, 'NGD_BENCH_BIND_ADDR') ?? LOOPBACK;
+  if (isIP(bindAddr) === 0 && !HOSTNAME.test(bindAddr)) {
+    throw new WorldConfigError(`NGD_BENCH_BIND_ADDR=${JSON.stringify(bindAddr)} is not an IP address or host name (e.g. 0.0.0.0 to listen on every interface)`);
+  }
   if (envValue(env, 'NGD_BENCH_RANK') !== undefined || envValue(env, 'NGD_BENCH_WORLD_SIZE') !== undefined) {
     return ownLauncherWorld(env, bindAddr);
   }
