@@ -37,6 +37,9 @@ import { lastMeaningfulLine } from '../src/util/lastMeaningfulLine.js';
 import { createSuiteDisplay, estimateSuiteEta, PlainSuiteDisplay, TtySuiteDisplay } from '../src/harness/suiteProgress.js';
 import { judgeAttempt, recordFor, runIdentity, type ResultRead } from '../src/harness/verdict.js';
 import { makeRunResult } from './fixtures/harness/makeResult.js';
+import { makeProbeReport } from './fixtures/check/makeResults.js';
+import { readResultsDir } from '../src/check/resultsDir.js';
+import type { ProbeReport } from '../src/probes/probeReport.js';
 import { tfjsOrTrainingReachable } from './helpers/importGraph.js';
 import { runCli } from './helpers/runCli.js';
 
@@ -535,6 +538,37 @@ describe('merge', () => {
     // Only one shard: says so.
     const partial = mergeResults({ dirs: [a], outDir: freshDir('partial') });
     assert.deepEqual(partial.warnings, ['only 1 of 2 shards merged']);
+  });
+
+  it("keeps every shard's probes in one probes.json (the merged directory's time checks see them), and merges tuning/ directories", async () => {
+    const { a, b } = await shardDirs();
+    const probeReport = (stepMs: Record<string, number>, cpuModel?: string) => ({
+      ...makeProbeReport(stepMs, cpuModel ? { environment: { cpuModel } } : {}),
+      suite: 'harness-test',
+    });
+    writeJsonAtomic(join(a, 'probes.json'), probeReport({ sgd: 5 }));
+    writeJsonAtomic(join(b, 'probes.json'), probeReport({ ngd: 40, sgd: 6 }));
+    // A tuned suite's shards: tuning runs in tuning/ (a results directory of its own).
+    for (const dir of [a, b]) {
+      const copy = `${dir}-tuning`;
+      cpSync(dir, copy, { recursive: true, filter: (f) => !f.endsWith('probes.json') });
+      cpSync(copy, join(dir, 'tuning'), { recursive: true });
+    }
+    const out = freshDir('merged-probes');
+    const report = mergeResults({ dirs: [a, b], outDir: out });
+    assert.equal(report.probes, 2);
+    const probes = JSON.parse(readFileSync(join(out, 'probes.json'), 'utf8')) as ProbeReport;
+    assert.deepEqual(probes.stepPhases.map((p) => `${p.optimizerLabel} ${p.step.medianMs}`), ['sgd 5', 'ngd 40'], 'the first measurement of a probe is kept');
+    assert.equal(readResultsDir(out).probes?.stepPhases.length, 2, 'check reads the merged probes');
+    assert.equal(report.tuning?.merged, report.merged);
+    assert.deepEqual(dirListing(join(out, 'tuning')), dirListing(out).filter((f) => f !== 'probes.json' && f !== 'tuning'));
+    assert.match(formatMergeReport(report), /with 2 probe reports; tuning runs: merged 4 results/);
+
+    // Probes from another machine are not mixed in.
+    writeJsonAtomic(join(b, 'probes.json'), probeReport({ ngd: 40 }, 'Another CPU'));
+    const other = mergeResults({ dirs: [a, b], outDir: freshDir('merged-probes-other') });
+    assert.equal(other.probes, 1);
+    assert.match(other.warnings.join('\n'), /probes from another environment/);
   });
 
   it('same id twice: identical is fine, complete beats failed, differing complete results are an error naming both files', async () => {

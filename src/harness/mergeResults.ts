@@ -1,6 +1,9 @@
 /**
  * Joins the result directories of several shards (or machines) into one: every `<id>.json` is copied,
- * and a merged manifest lists the union of the planned runs.
+ * a merged manifest lists the union of the planned runs, the shards' probe reports become one
+ * `probes.json` (mergeProbes.ts), and a tuned suite's `tuning/` directories are merged the same way into
+ * `OUT/tuning/` (its selection, `tuning.json`, is copied when every shard holds the same one; otherwise
+ * `ngd-bench run SUITE --out OUT --resume` recomputes it from the merged tuning runs).
  *
  * The same id in several directories: complete results (ok, diverged) must be identical, otherwise it
  * is an error naming both files; a complete result is preferred over a failed one; among failed ones
@@ -10,9 +13,13 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node
 import { basename, join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import type { RunResult } from '../results/runResult.js';
-import { writeTextAtomic } from '../results/writeJsonAtomic.js';
 import { TOOL_VERSION } from '../version.js';
-import { isRunResultFileName } from '../results/resultsLayout.js';
+import { assertValid } from '../config/validate.js';
+import { ProbeReportSchema } from '../probes/probeReport.js';
+import { readJsonDocument } from '../results/readJsonDocument.js';
+import { isRunResultFileName, PROBES_FILE, TUNING_DIR, TUNING_FILE } from '../results/resultsLayout.js';
+import { writeJsonAtomic, writeTextAtomic } from '../results/writeJsonAtomic.js';
+import { mergeProbeReports, type ProbeSource } from './mergeProbes.js';
 import { MANIFEST_FILE, readManifest, writeManifest, type Manifest } from './manifest.js';
 import { readResultFile } from './verdict.js';
 
@@ -41,6 +48,10 @@ export interface MergeReport {
   /** Ids found in more than one directory (identical, or a complete one preferred over a failed one). */
   readonly duplicates: readonly string[];
   readonly warnings: readonly string[];
+  /** Probe reports merged into OUT/probes.json (0: none). */
+  readonly probes: number;
+  /** A tuned suite's merged tuning directory, if any input had one. */
+  readonly tuning: MergeReport | null;
 }
 
 interface Candidate {
@@ -86,6 +97,7 @@ export function mergeResults(options: MergeOptions): MergeReport {
   if (problems.length > 0) throw new MergeError(problems);
 
   const manifests: Manifest[] = [];
+  const probes: ProbeSource[] = [];
   const byId = new Map<string, Candidate[]>();
   const suites = new Set<string>();
   for (const dir of options.dirs) {
@@ -99,6 +111,16 @@ export function mergeResults(options: MergeOptions): MergeReport {
       }
     } catch (error) {
       problems.push((error as Error).message.split('\n')[0]);
+    }
+    const probesFile = join(dir, PROBES_FILE);
+    if (existsSync(probesFile)) {
+      try {
+        const value = readJsonDocument(probesFile, 'probe report', (message) => new Error(message));
+        assertValid(ProbeReportSchema, value, `${probesFile}: invalid probe report`);
+        probes.push({ file: probesFile, report: value });
+      } catch (error) {
+        problems.push((error as Error).message.split('\n')[0]);
+      }
     }
     for (const file of resultFiles(dir)) {
       const read = readResultFile(file);
@@ -134,6 +156,12 @@ export function mergeResults(options: MergeOptions): MergeReport {
     if (indexes.size < count) warnings.push(`only ${indexes.size} of ${count} shards merged`);
   }
 
+  const mergedProbes = mergeProbeReports(probes);
+  warnings.push(...mergedProbes.warnings);
+  // A tuned suite's tuning runs: merged like the rest, into OUT/tuning (before anything is written here).
+  const tuningDirs = options.dirs.map((d) => join(d, TUNING_DIR)).filter((d) => existsSync(d));
+  const tuning = tuningDirs.length > 0 ? mergeResults({ dirs: tuningDirs, outDir: join(options.outDir, TUNING_DIR) }) : null;
+
   const planned = [...new Set(manifests.flatMap((m) => m.runIds))];
   const plannedSet = new Set(planned);
   const extra = [...chosen.keys()].filter((id) => !plannedSet.has(id)).sort();
@@ -142,6 +170,13 @@ export function mergeResults(options: MergeOptions): MergeReport {
   mkdirSync(options.outDir, { recursive: true });
   for (const [id, { file }] of chosen) {
     writeTextAtomic(join(options.outDir, `${id}.json`), readFileSync(file));
+  }
+  if (mergedProbes.report) writeJsonAtomic(join(options.outDir, PROBES_FILE), mergedProbes.report);
+  const selections = options.dirs.map((d) => join(d, TUNING_FILE)).filter((f) => existsSync(f));
+  if (selections.length > 0) {
+    const texts = selections.map((f) => JSON.parse(readFileSync(f, 'utf8')) as unknown);
+    if (texts.every((t) => isDeepStrictEqual(t, texts[0]))) writeTextAtomic(join(options.outDir, TUNING_FILE), readFileSync(selections[0]));
+    else warnings.push(`the shards hold different ${TUNING_FILE} files: not copied; \`ngd-bench run SUITE --out ${options.outDir} --resume\` recomputes it from the merged tuning runs`);
   }
   const suite = suites.size === 1 ? [...suites][0] : null;
   writeManifest(options.outDir, {
@@ -163,6 +198,8 @@ export function mergeResults(options: MergeOptions): MergeReport {
     missing,
     duplicates: duplicates.sort(),
     warnings,
+    probes: mergedProbes.report ? probes.length - mergedProbes.warnings.length : 0,
+    tuning,
   };
 }
 
@@ -171,6 +208,8 @@ export function formatMergeReport(report: MergeReport): string {
   const m = report.directories.length;
   return (
     `merged ${report.merged} result${report.merged === 1 ? '' : 's'} from ${m} director${m === 1 ? 'y' : 'ies'} ` +
-    `(${report.failed} failed, ${report.missing.length} missing from planned) into ${report.outDir}`
+    `(${report.failed} failed, ${report.missing.length} missing from planned) into ${report.outDir}` +
+    (report.probes > 0 ? `, with ${report.probes} probe report${report.probes === 1 ? '' : 's'}` : '') +
+    (report.tuning ? `; tuning runs: ${formatMergeReport(report.tuning)}` : '')
   );
 }
