@@ -150,3 +150,20 @@ describe('launcher variables are bad input, named, before any work', () => {
     });
   }
 });
+
+describe('inputs that would fail every run, and writes that fail', () => {
+  it('a dataset.dataDir that does not exist is refused by validate at /dataset/dataDir', () => {
+    const suite = join(tmp, 'nodata.json');
+    writeFileSync(suite, JSON.stringify({ name: 'nodata', dataset: { name: 'fashion-mnist', dataDir: join(tmp, 'no-such-dir') }, optimizers: [{ name: 'sgd' }], batchSizes: [64] }));
+    const r = runCli(['validate', suite]);
+    assert.equal(r.code, 2, r.stdout + r.stderr);
+    assert.match(r.stderr, /\/dataset\/dataDir: no such directory: .*no-such-dir/);
+  });
+
+  it('a failed atomic write names the file and the cause, and leaves no temp file', async () => {
+    const { writeTextAtomic } = await import('../src/results/writeJsonAtomic.js');
+    mkdirSync(join(tmp, 'dir-as-target'), { recursive: true });
+    assert.throws(() => writeTextAtomic(join(tmp, 'dir-as-target'), 'x'), /^Error: cannot write .*dir-as-target: /);
+    assert.ok(!readdirSync(tmp).some((f) => f.endsWith('.tmp')));
+  });
+});

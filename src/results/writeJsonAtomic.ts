@@ -10,7 +10,10 @@ export function writeTextAtomic(path: string, text: string | Uint8Array): void {
     renameSync(tmp, path);
   } catch (error) {
     rmSync(tmp, { force: true });
-    throw error;
+    // The path and the cause in one line (a bare ENOSPC or EROFS does not say which file was lost).
+    const code = (error as NodeJS.ErrnoException).code;
+    const cause = code === 'ENOSPC' ? 'no space left on the device' : code === 'EROFS' ? 'read-only file system' : (error as Error).message.split('\n')[0];
+    throw new Error(`cannot write ${path}: ${cause}`, { cause: error });
   }
 }
 

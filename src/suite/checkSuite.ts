@@ -3,6 +3,7 @@
  * optimizer would not use, batch sizes that do not split across workers or exceed the training set,
  * and sweeps that name unknown optimizers, overlap, or hold values their config path rejects.
  */
+import { existsSync, statSync } from 'node:fs';
 import { SPLIT_SIZES, trainExamples } from './datasetSizes.js';
 import { optimizerSection, optimizerUses, schemaAtPath } from './configPaths.js';
 import { schemaProblems, unknownName } from './schemaErrors.js';
@@ -134,6 +135,11 @@ export function semanticProblems(suite: Suite): SuiteProblem[] {
     }
   }
 
+  // A dataDir that does not exist would fail every run of the suite; the files themselves are checked when read.
+  const dataDir = suite.dataset.dataDir;
+  if (dataDir !== undefined && !(existsSync(dataDir) && statSync(dataDir).isDirectory())) {
+    add('/dataset/dataDir', `no such directory: ${dataDir}`);
+  }
   const sizes = SPLIT_SIZES[suite.dataset.name];
   for (const split of ['train', 'test'] as const) {
     const size = suite.dataset[`${split}Size`];
