@@ -157,19 +157,26 @@ const alive = (pid: number) => {
   }
 };
 
+/** A 2-worker sgd run long enough to be interrupted, launched from source; its stderr is collected. */
+function startLongTwoWorkerRun(out: string) {
+  const args = [
+    '--import', 'tsx', 'src/cli.ts', 'train', '--dataset', 'synthetic', '--train-size', '2048', '--model', 'mlp',
+    '--optimizer', 'sgd', '--batch-size', '16', '--epochs', '50', '--backend', 'cpu', '--workers', '2', '--quiet', '--out', out,
+  ];
+  const launcher = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  launcher.stderr.on('data', (d) => (stderr += d));
+  const exited = new Promise<number | null>((resolve) => launcher.on('exit', (code) => resolve(code)));
+  return { launcher, exited, stderr: () => stderr };
+}
+
 describe('faults', () => {
   it('killing one worker mid-run ends the run as failed within 30 s, naming the rank, with no process left', async () => {
     const out = join(dir, 'killed.json');
-    const args = [
-      '--import', 'tsx', 'src/cli.ts', 'train', '--dataset', 'synthetic', '--train-size', '2048', '--model', 'mlp',
-      '--optimizer', 'sgd', '--batch-size', '16', '--epochs', '50', '--backend', 'cpu', '--workers', '2', '--quiet', '--out', out,
-    ];
-    const launcher = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    launcher.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => launcher.on('exit', (code) => resolve(code)));
+    const { launcher, exited, stderr: stderrOf } = startLongTwoWorkerRun(out);
     const { workers, killedAt } = await killRank1(launcher.pid!);
     const code = await exited;
+    const stderr = stderrOf();
     const seconds = (Date.now() - killedAt) / 1000;
     assert.ok(seconds < 30, `ended ${seconds} s after the kill`);
     if (process.env.NGD_BENCH_TEST_VERBOSE) console.error(`run ended ${seconds} s after rank 1 was killed`);
@@ -184,16 +191,10 @@ describe('faults', () => {
 
   it('a stopped (SIGSTOP, not dead) worker ends the run within 30 s, naming the stopped rank, not the healthy one', async () => {
     const out = join(dir, 'stopped.json');
-    const args = [
-      '--import', 'tsx', 'src/cli.ts', 'train', '--dataset', 'synthetic', '--train-size', '2048', '--model', 'mlp',
-      '--optimizer', 'sgd', '--batch-size', '16', '--epochs', '50', '--backend', 'cpu', '--workers', '2', '--quiet', '--out', out,
-    ];
-    const launcher = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    launcher.stderr.on('data', (d) => (stderr += d));
-    const exited = new Promise<number | null>((resolve) => launcher.on('exit', (code) => resolve(code)));
+    const { launcher, exited, stderr: stderrOf } = startLongTwoWorkerRun(out);
     const { workers, killedAt } = await killRank1(launcher.pid!, 2, 'SIGSTOP');
     const code = await exited;
+    const stderr = stderrOf();
     const seconds = (Date.now() - killedAt) / 1000;
     assert.ok(seconds < 30, `ended ${seconds} s after rank 1 was stopped`);
     if (process.env.NGD_BENCH_TEST_VERBOSE) console.error(`run ended ${seconds} s after rank 1 was stopped`);

@@ -66,3 +66,13 @@ export function lockResultsDir(dir: string): () => void {
   }
   throw new ResultsDirInUseError(`${dir}: could not take ${LOCK_FILE}`);
 }
+
+/** Runs `work` holding the lock of `dir`, released however `work` ends. */
+export async function withResultsDirLock<T>(dir: string, work: () => Promise<T>): Promise<T> {
+  const release = lockResultsDir(dir);
+  try {
+    return await work();
+  } finally {
+    release();
+  }
+}

@@ -23,7 +23,7 @@ import { writeJsonAtomic } from '../results/writeJsonAtomic.js';
 import type { PlannedRun } from '../suite/plannedRun.js';
 import { TOOL_VERSION } from '../version.js';
 import { trainChildCommand, type ChildCommandBuilder } from './childCommand.js';
-import { lockResultsDir } from './dirLock.js';
+import { withResultsDirLock } from './dirLock.js';
 import { launchChild } from './launchChild.js';
 import { writeManifest, type Shard } from './manifest.js';
 import { parseProgressLine, type ProgressEvent } from './progressLine.js';
@@ -209,13 +209,8 @@ async function pause(ms: number, signal: AbortSignal | undefined): Promise<boole
   }
 }
 
-export async function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> {
-  const unlock = lockResultsDir(options.outDir);
-  try {
-    return await runSuiteLocked(options);
-  } finally {
-    unlock();
-  }
+export function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> {
+  return withResultsDirLock(options.outDir, () => runSuiteLocked(options));
 }
 
 async function runSuiteLocked(options: RunSuiteOptions): Promise<SuiteOutcome> {

@@ -14,7 +14,7 @@ import type { PlannedRun } from '../suite/plannedRun.js';
 import { selectTuned, type TuningRunResult } from '../suite/selectTuned.js';
 import type { Suite } from '../suite/suiteSchema.js';
 import { planFinalRuns, planTuningRuns } from '../suite/tuning.js';
-import { lockResultsDir } from './dirLock.js';
+import { withResultsDirLock } from './dirLock.js';
 import { resultFilePath, runSuite, type RunSuiteOptions, type SuiteOutcome } from './runSuite.js';
 import { readResultFile } from './verdict.js';
 
@@ -62,14 +62,9 @@ export interface TunedSuiteOptions extends Omit<RunSuiteOptions, 'runs' | 'outDi
   narrowFinal?: (runs: PlannedRun[]) => PlannedRun[];
 }
 
-export async function runTunedSuite(options: TunedSuiteOptions): Promise<TunedSuiteOutcome> {
+export function runTunedSuite(options: TunedSuiteOptions): Promise<TunedSuiteOutcome> {
   // Held across both phases, so a second process on the same OUT cannot start between them.
-  const unlock = lockResultsDir(options.outDir);
-  try {
-    return await runPhases(options);
-  } finally {
-    unlock();
-  }
+  return withResultsDirLock(options.outDir, () => runPhases(options));
 }
 
 async function runPhases(options: TunedSuiteOptions): Promise<TunedSuiteOutcome> {
