@@ -42,6 +42,15 @@ describe('compareReproduction (pure)', () => {
     assert.equal(elsewhere.verdict, 'differs');
     assert.equal(elsewhere.sameCpu, false);
     assert.match(elsewhere.note ?? '', /re-run on Another CPU: the BLAS library picks its kernels by CPU/);
+    // The same model name on other hardware (a virtual machine): OpenBLAS's kernels tell them apart.
+    const kernels = (name: string) => `openblas 0.3.21 (pthread, 2 threads, ${name} kernels)`;
+    const before = { ...committed, environment: { ...committed.environment!, accelerator: kernels('Cooperlake') } };
+    rerun.environment = { ...committed.environment!, accelerator: kernels('Zen') };
+    const otherKernels = compareReproduction(before, rerun);
+    assert.equal(otherKernels.sameCpu, false);
+    assert.match(otherKernels.note ?? '', /committed on .* \(Cooperlake kernels\), re-run on .* \(Zen kernels\)/);
+    rerun.environment = { ...committed.environment!, accelerator: kernels('Cooperlake') };
+    assert.equal(compareReproduction(before, rerun).sameCpu, true);
   });
 
   it('timings, dates and host are not compared', () => {

@@ -42,7 +42,16 @@ function incomparable(committed: RunResult, rerun: RunResult): string[] {
   return reasons;
 }
 
-const cpuOf = (r: RunResult) => r.environment?.cpuModel ?? 'unknown';
+/**
+ * The CPU as the arithmetic sees it: the model name and the BLAS library with the kernels it picked
+ * (e.g. "openblas 0.3.21 (pthread, 2 threads, Zen kernels)"). A virtual machine may report the same
+ * model name on different hardware, where OpenBLAS picks other kernels: the kernels decide the bits.
+ */
+const cpuOf = (r: RunResult) => {
+  const model = r.environment?.cpuModel ?? 'unknown';
+  const kernels = /\b(\w+) kernels\b/.exec(r.environment?.accelerator ?? '')?.[1];
+  return kernels ? `${model} (${kernels} kernels)` : model;
+};
 
 export function compareReproduction(committed: RunResult, rerun: RunResult): Reproduction {
   const sameCpu = cpuOf(committed) === cpuOf(rerun);
