@@ -9,6 +9,7 @@
 import { pathToFileURL } from 'node:url';
 import { blasStatus, disableBlasKernels, enableBlasKernels, nativeBlas } from '../src/accel/index.js';
 import { tf } from '../src/tf.js';
+import { median } from '../src/util/stats.js';
 
 export interface MatmulTiming {
   /** Median milliseconds per multiply. */
@@ -43,12 +44,6 @@ export interface MatmulBenchOptions {
   /** Repetitions of the plain kernel (slow: ~3 s each at 1024). */
   plainRepetitions?: number;
   log?: (line: string) => void;
-}
-
-function median(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const mid = Math.floor(s.length / 2);
-  return s.length % 2 ? s[mid] : (s[mid - 1] + s[mid]) / 2;
 }
 
 function time(run: () => void, warmup: number, minReps: number, budgetMs: number, maxReps = 1000): number[] {

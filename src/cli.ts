@@ -14,6 +14,7 @@ import { validateCommand } from './cli/validateCommand.js';
 import { EXIT } from './cli/exitCodes.js';
 import { isBadInputError } from './cli/badInput.js';
 import { TOOL_VERSION } from './version.js';
+import { firstLine } from './util/errors.js';
 
 export function buildProgram(): Command {
   const program = new Command('ngd-bench')
@@ -41,7 +42,7 @@ async function main(argv: string[]): Promise<void> {
       process.exitCode = error.exitCode === 0 ? EXIT.ok : EXIT.badInput;
       return;
     }
-    const message = (error as Error).message.split('\n')[0];
+    const message = firstLine(error);
     console.error(`ngd-bench: error: ${message}`);
     process.exitCode = isBadInputError(error) ? EXIT.badInput : EXIT.runFailed;
   }

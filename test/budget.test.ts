@@ -14,7 +14,7 @@ import { resolveTrainConfig } from '../src/config/resolveConfig.js';
 import { ValidationError } from '../src/config/validate.js';
 import { holdOut } from '../src/data/batches.js';
 import { makeSyntheticDataset } from '../src/data/synthetic.js';
-import { readRunResult } from '../src/results/readRunResult.js';
+import { readRunResult } from '../src/results/runResultFile.js';
 import { executeRun } from '../src/train/executeRun.js';
 import { prepareData } from '../src/train/prepareData.js';
 import { runCli } from './helpers/runCli.js';

@@ -17,7 +17,7 @@ import { escapeXml, toJUnitXml } from '../src/check/junit.js';
 import { formatFindingsTable, formatVerdict } from '../src/check/format.js';
 import { configGroupKey, observe, type Observation } from '../src/check/observe.js';
 import { runCheck, type CheckIo, type CheckOptions } from '../src/check/runCheck.js';
-import { median, sampleStdDev } from '../src/check/stats.js';
+import { median, sampleStdDev } from '../src/util/stats.js';
 import { updateBaseline } from '../src/check/update.js';
 import { checkCommand } from '../src/cli/checkCommand.js';
 import type { ProbeReport } from '../src/probes/probeReport.js';
@@ -84,8 +84,8 @@ describe('check: statistics and keys', () => {
   it('median and sample standard deviation', () => {
     assert.equal(median([3, 1, 2]), 2);
     assert.equal(median([4, 1, 2, 3]), 2.5);
-    assert.equal(sampleStdDev([1]), 0);
-    assert.ok(Math.abs(sampleStdDev([88, 90, 92]) - 2) < 1e-12);
+    assert.equal(sampleStdDev([1]), null, 'one value has no spread');
+    assert.ok(Math.abs(sampleStdDev([88, 90, 92])! - 2) < 1e-12);
   });
 
   it('the config group key drops the seed from the name and ignores only the seed in the hash', () => {
@@ -432,7 +432,7 @@ describe('ngd-bench check (command)', () => {
     const updated = cli({ resultsDir: dir2, baseline: baselineFile, update: true });
     assert.equal(updated.code, 0, updated.err);
     assert.match(updated.out, /updated \(0 added, 1 changed, 2 unchanged, 2 removed, 1 not recorded; 4 entries\)/);
-    assert.match(updated.out, /~ sgd-b64-w1-s0-\w+ \[.*\]: test accuracy 90\.00% -> 85\.00% \(−5\.00 pts\)$/m);
+    assert.match(updated.out, /~ sgd-b64-w1-s0-\w+ \[.*\]: test accuracy 90\.00% -> 85\.00% \(-5\.00 pts\)$/m);
     assert.match(updated.out, /- sgd-b64-w1-s2-\w+ \[.*\]: removed \(no longer planned by the suite\)/);
     assert.match(updated.out, /! ngd-b64-w1-s1-\w+ \[unknown on unknown, 1 worker\]: not recorded \(the run failed\)/);
     const after2 = readBaseline(baselineFile)!;
@@ -455,7 +455,7 @@ describe('ngd-bench check (command)', () => {
     assert.equal(verdict, 'check check-test: FAIL — 1 accuracy regression, 1 slowdown (accuracy ±1.0 pts, time ×1.25)');
     assert.equal(blank, '');
     assert.match(header, /^\| run +\| check +\| outcome +\| +baseline \| +result \| +delta \| +threshold \| note +\|$/);
-    assert.match(r.out, /\| sgd-b64-w1-s0 +\| accuracy +\| regression +\| +90\.00% \| +87\.00% \| +−3\.00 pts \| +±1\.00 pts \|/);
+    assert.match(r.out, /\| sgd-b64-w1-s0 +\| accuracy +\| regression +\| +90\.00% \| +87\.00% \| +-3\.00 pts \| +±1\.00 pts \|/);
     assert.match(r.out, /\| ngd-b64-w1-s0 +\| time +\| slowdown +\| +1\.000 s \(n=3\) \| +2\.000 s \(n=3\) \| +×2\.00, samples\/s ×0\.50 \| +×1\.25, n≥3 \|/);
 
     const j = cli({ resultsDir: dir, baseline: baselineFile, json: true });

@@ -35,9 +35,9 @@ describe('train: bad input', () => {
     const cfg = writeConfig('bad.json', JSON.stringify({ batchSize: 0, optimizer: { lr: -1, momentum: 2 }, colour: 'red' }));
     expectBadInput(['--config', cfg, ...quick], /\/: unknown property 'colour'.*\/optimizer\/lr: must be > 0.*\/optimizer\/momentum: must be < 1.*\/batchSize: must be >= 1/);
   });
-  it('malformed JSON config names the file', () => expectBadInput(['--config', writeConfig('broken.json', '{"epochs": 2,'), ...quick], /config .*broken\.json: malformed JSON/));
-  it('a config that is not a JSON object says so', () => expectBadInput(['--config', writeConfig('list.json', '[1, 2]'), ...quick], /config .*list\.json: must be a JSON object, got an array/));
-  it('missing config file names the file', () => expectBadInput(['--config', join(dir, 'nope.json'), ...quick], /config .*nope\.json: no such file/));
+  it('malformed JSON config names the file', () => expectBadInput(['--config', writeConfig('broken.json', '{"epochs": 2,'), ...quick], /broken\.json: malformed JSON in config at line 1/));
+  it('a config that is not a JSON object says so', () => expectBadInput(['--config', writeConfig('list.json', '[1, 2]'), ...quick], /list\.json: config must be a JSON object, got an array/));
+  it('missing config file names the file', () => expectBadInput(['--config', join(dir, 'nope.json'), ...quick], /nope\.json: cannot read config: no such file/));
   it('K-FAC settings for sgd are an impossible config', () => expectBadInput([...quick, '--optimizer', 'sgd', '--damping', '0.1'], /\/optimizer\/kfac: optimizer 'sgd' does not use K-FAC settings/));
   it('a batch larger than the training set is an impossible config', () =>
     expectBadInput([...quick, '--train-size', '100', '--batch-size', '128'], /batch size 128 exceeds the 100 training examples/));

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { readRunResult } from '../src/results/readRunResult.js';
+import { readRunResult } from '../src/results/runResultFile.js';
 import { readWeightsFile } from '../src/train/weightsFile.js';
 import { runCli } from './helpers/runCli.js';
 

@@ -13,13 +13,13 @@ import { PassThrough } from 'node:stream';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { resolveTrainConfig } from '../src/config/resolveConfig.js';
-import { readRunResult } from '../src/results/readRunResult.js';
+import { readRunResult } from '../src/results/runResultFile.js';
 import type { RunResult } from '../src/results/runResult.js';
 import { writeJsonAtomic } from '../src/results/writeJsonAtomic.js';
 import type { PlannedRun } from '../src/suite/plannedRun.js';
 import { trainChildCommand, type ChildCommandBuilder } from '../src/harness/childCommand.js';
 import type { ChildExit } from '../src/harness/launchChild.js';
-import { readManifest } from '../src/harness/manifest.js';
+import { readManifestOf as readManifest } from '../src/results/resultsDirectory.js';
 import { formatMergeReport, mergeResults, MergeError } from '../src/harness/mergeResults.js';
 import { parseProgressLine, progressFraction } from '../src/harness/progressLine.js';
 import {
@@ -38,7 +38,7 @@ import { createSuiteDisplay, estimateSuiteEta, PlainSuiteDisplay, TtySuiteDispla
 import { judgeAttempt, recordFor, runIdentity, type ResultRead } from '../src/harness/verdict.js';
 import { makeRunResult } from './fixtures/harness/makeResult.js';
 import { makeProbeReport } from './fixtures/check/makeResults.js';
-import { readResultsDir } from '../src/check/resultsDir.js';
+import { readResultsDirectory } from '../src/results/resultsDirectory.js';
 import type { ProbeReport } from '../src/probes/probeReport.js';
 import { tfjsOrTrainingReachable } from './helpers/importGraph.js';
 import { runCli } from './helpers/runCli.js';
@@ -559,7 +559,7 @@ describe('merge', () => {
     assert.equal(report.probes, 2);
     const probes = JSON.parse(readFileSync(join(out, 'probes.json'), 'utf8')) as ProbeReport;
     assert.deepEqual(probes.stepPhases.map((p) => `${p.optimizerLabel} ${p.step.medianMs}`), ['sgd 5', 'ngd 40'], 'the first measurement of a probe is kept');
-    assert.equal(readResultsDir(out).probes?.stepPhases.length, 2, 'check reads the merged probes');
+    assert.equal(readResultsDirectory(out).probes?.stepPhases.length, 2, 'check reads the merged probes');
     assert.equal(report.tuning?.merged, report.merged);
     assert.deepEqual(dirListing(join(out, 'tuning')), dirListing(out).filter((f) => f !== 'probes.json' && f !== 'tuning'));
     assert.match(formatMergeReport(report), /with 2 probe reports; tuning runs: merged 4 results/);

@@ -27,10 +27,11 @@ import { accuracyVsBatchChart, learningCurvesChart, renderSvg, reportCharts } fr
 import type { ReportFindings } from '../src/report/findings.js';
 import { groupRuns } from '../src/report/groupRuns.js';
 import { leaderboardMarkdown, rankLeaderboard, type LeaderboardSet } from '../src/report/leaderboard.js';
-import { loadResultSet, ResultsLoadError, type LoadedRun, type ResultSet } from '../src/report/loadResults.js';
+import type { LoadedRun, ResultSet } from '../src/report/resultSet.js';
+import { readResultsDirectory as loadResultSet, ResultsDirectoryError } from '../src/results/resultsDirectory.js';
 import { markdownReport, type ReportInput } from '../src/report/markdownReport.js';
 import { evaluateClaims, type ClaimResult } from '../src/report/paperClaims.js';
-import { summarize } from '../src/report/stats.js';
+import { summarize } from '../src/util/stats.js';
 import { runTimeToTarget } from '../src/report/timing.js';
 import { makeRunResult } from './fixtures/harness/makeResult.js';
 import { generateFixture } from './fixtures/report/generate.js';
@@ -118,7 +119,7 @@ const claimsOf = (runs: LoadedRun[], options = {}) => Object.fromEntries(evaluat
 
 const asSet = (runs: LoadedRun[], dir = 'crafted'): ResultSet => ({ dir, runs, manifest: null, probes: null });
 
-function writeSet(dir: string, runs: LoadedRun[]): string {
+function writeSet(dir: string, runs: readonly LoadedRun[]): string {
   mkdirSync(dir, { recursive: true });
   for (const r of runs) writeJsonAtomic(join(dir, r.file), r.result);
   return dir;
@@ -168,7 +169,7 @@ describe('loading a results directory', () => {
     writeJsonAtomic(join(dir, 'broken.json'), bad.result);
     assert.throws(
       () => loadResultSet(dir),
-      (e: Error) => e instanceof ResultsLoadError && /broken\.json: invalid result file: \/status/.test(e.message) && !e.message.includes('\n'),
+      (e: Error) => e instanceof ResultsDirectoryError && /broken\.json: invalid result file: \/status/.test(e.message) && !e.message.includes('\n'),
     );
 
     writeFileSync(join(dir, 'broken.json'), '{ "schemaVersion": 1,');
@@ -184,10 +185,11 @@ describe('loading a results directory', () => {
   });
 
   it('refuses a missing or empty directory', () => {
-    assert.throws(() => loadResultSet(join(tmp, 'nope')), /nope: no such results directory/);
+    assert.throws(() => loadResultSet(join(tmp, 'nope')), /nope: no such directory/);
     const empty = freshDir('empty');
     mkdirSync(empty);
-    assert.throws(() => loadResultSet(empty), /no result files/);
+    assert.throws(() => loadResultSet(empty), /no manifest\.json and no result files/);
+    assert.throws(() => loadResultSet(empty, { requireRuns: true }), /no result files/);
   });
 
   it('groups by label, sweep values, workers and batch size across seeds', () => {
@@ -596,7 +598,7 @@ describe('the leaderboard', () => {
     const text = readFileSync(out, 'utf8');
     assert.ok(text.includes(`## \`${displayPath(RESULTS)}\``));
     assert.match(text, /cpu-blas \(openblas 0\.3\.21 \(pthread, 2 threads\)\) on AMD EPYC \(fixture\), 2 cores, no GPU/);
-    await assert.rejects(runCommand(leaderboardCommand(), [join(base, 'missing')]), /no such results directory/);
+    await assert.rejects(runCommand(leaderboardCommand(), [join(base, 'missing')]), /missing: no such directory/);
   });
 });
 
@@ -612,14 +614,14 @@ describe('the reporter never loads tfjs', () => {
     ]);
     assert.deepEqual(offenders, []);
     // The walk really went through the shared modules (schemas, manifest, probes) the reporter uses.
-    for (const f of ['src/results/runResult.ts', 'src/config/trainConfig.ts', 'src/harness/manifest.ts', 'src/probes/probeReport.ts', 'src/report/charts.ts']) {
+    for (const f of ['src/results/runResult.ts', 'src/config/trainConfig.ts', 'src/results/manifest.ts', 'src/results/resultsDirectory.ts', 'src/probes/probeReport.ts', 'src/report/charts.ts']) {
       assert.ok(seen.has(join(root, f)), `walked ${f}`);
     }
   });
 
   it('the walk catches an offender', () => {
-    // src/cli/badInput.ts imports src/backend and src/train (and through them tfjs).
-    const { offenders } = tfjsOrTrainingReachable([join(root, 'src/cli/badInput.ts')]);
+    // src/cli/trainCommand.ts imports src/backend and src/train (and through them tfjs).
+    const { offenders } = tfjsOrTrainingReachable([join(root, 'src/cli/trainCommand.ts')]);
     assert.ok(offenders.some((o) => o.includes('src/backend/')));
     assert.ok(offenders.some((o) => o.includes('src/train/')));
     assert.ok(offenders.some((o) => o.includes('@tensorflow/')));

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { groupRuns } from '../src/report/groupRuns.js';
-import type { LoadedRun } from '../src/report/loadResults.js';
+import type { LoadedRun } from '../src/report/resultSet.js';
 import { matchedFit } from '../src/report/matchedFit.js';
 import { claimRules, evaluateClaims, finalScorer, type ClaimResult } from '../src/report/paperClaims.js';
 import { protocolClaims, type ProtocolClaims } from '../src/report/protocolClaims.js';

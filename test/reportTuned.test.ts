@@ -11,7 +11,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { reportCommand } from '../src/cli/reportCommand.js';
-import { loadResultSet, ResultsLoadError } from '../src/report/loadResults.js';
+import { readResultsDirectory as loadResultSet, ResultsDirectoryError } from '../src/results/resultsDirectory.js';
 import { tuningSection } from '../src/report/tuningSection.js';
 import type { TuningSelection } from '../src/results/tuningSelection.js';
 import { writeJsonAtomic } from '../src/results/writeJsonAtomic.js';
@@ -67,7 +67,7 @@ describe('tuning.json in a results directory', () => {
 
   it('an invalid one stops the load with a one-line error naming it', () => {
     const dir = dirWith('invalid', JSON.stringify({ ...tuning(), split: 'test' }));
-    assert.throws(() => loadResultSet(dir), (e: unknown) => e instanceof ResultsLoadError && /tuning\.json: invalid tuning selection/.test(e.message) && !e.message.includes('\n'));
+    assert.throws(() => loadResultSet(dir), (e: unknown) => e instanceof ResultsDirectoryError && /tuning\.json: invalid tuning selection/.test(e.message) && !e.message.includes('\n'));
   });
 });
 

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { compareReproduction } from '../src/check/reproduction.js';
-import { readRunResult } from '../src/results/readRunResult.js';
+import { readRunResult } from '../src/results/runResultFile.js';
 import { writeJsonAtomic } from '../src/results/writeJsonAtomic.js';
 import { fixtureRuns, makeResult } from './fixtures/check/makeResults.js';
 import { runCli } from './helpers/runCli.js';

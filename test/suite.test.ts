@@ -14,7 +14,7 @@ import { SWEEPABLE_PATHS } from '../src/suite/configPaths.js';
 import { suiteJsonSchema, suiteJsonSchemaText } from '../src/suite/emitSchema.js';
 import { expandSuite, runConfig } from '../src/suite/expandSuite.js';
 import { loadSuite, suiteFromValue } from '../src/suite/loadSuite.js';
-import { locateJsonError } from '../src/suite/parseText.js';
+import { locateJsonError } from '../src/util/parseText.js';
 import type { PlannedRun } from '../src/suite/plannedRun.js';
 import { probeSettings } from '../src/suite/probes.js';
 import { canonicalJson, configHash, runName } from '../src/suite/runId.js';

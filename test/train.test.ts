@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { nativeBlasFound } from '../src/accel/native.js';
 import { resolveTrainConfig } from '../src/config/resolveConfig.js';
-import { readRunResult } from '../src/results/readRunResult.js';
+import { readRunResult } from '../src/results/runResultFile.js';
 import { executeRun } from '../src/train/executeRun.js';
 import { runCli } from './helpers/runCli.js';
 

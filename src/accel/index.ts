@@ -20,6 +20,7 @@ import { describeLibrary, nativeBlas as loadedBlas, nativeLoadError, type Native
 import { sum } from './reduceSum.js';
 import { replaceKernels, restoreKernels } from './registry.js';
 import { blasSelfTest } from './selfTest.js';
+import { firstLine } from '../util/errors.js';
 
 export type AccelStatus =
   | { enabled: true; library: string; kernels: string[] }
@@ -74,7 +75,7 @@ export function enableBlasKernels(): AccelStatus {
     } catch {
       // keep the first error
     }
-    return { enabled: false, reason: `accel: enabling BLAS kernels failed: ${String((error as Error)?.message ?? error).split('\n')[0]}` };
+    return { enabled: false, reason: `accel: enabling BLAS kernels failed: ${firstLine(error)}` };
   }
 }
 

@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { firstLine } from '../util/errors.js';
 
 export const ADDON_FILE = 'ngd_blas.node';
 export const BUILD_HINT = "apt-get install -y libopenblas-dev liblapacke-dev && npm run build:native";
@@ -105,7 +106,7 @@ function load(): { blas?: NativeBlas; path?: string; error?: string } {
     }
     return { blas, path };
   } catch (error) {
-    const message = String((error as Error).message ?? error).split('\n')[0];
+    const message = firstLine(error);
     return { path, error: `cannot load ${path} (${message}); to fix: ${BUILD_HINT}` };
   }
 }

@@ -7,6 +7,7 @@
 import '@tensorflow/tfjs-backend-cpu';
 import type { BackendName } from '../config/trainConfig.js';
 import { tf } from '../tf.js';
+import { BadInputError, firstLine } from '../util/errors.js';
 
 export type ActiveBackend = Exclude<BackendName, 'auto'>;
 
@@ -19,12 +20,7 @@ export interface BackendInfo {
   accelerator: string | null;
 }
 
-export class BackendUnavailableError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'BackendUnavailableError';
-  }
-}
+export class BackendUnavailableError extends BadInputError {}
 
 const NATIVE_PACKAGES = { 'tensorflow-gpu': '@tensorflow/tfjs-node-gpu', tensorflow: '@tensorflow/tfjs-node' } as const;
 
@@ -40,7 +36,7 @@ async function tryNative(kind: 'tensorflow-gpu' | 'tensorflow'): Promise<Attempt
     const version = mod.version?.['tfjs-node'] ?? tf.version_core;
     return { ok: true, info: { active: kind, version, accelerator: kind === 'tensorflow-gpu' ? 'CUDA' : 'libtensorflow' } };
   } catch (error) {
-    const message = (error as Error).message.split('\n')[0];
+    const message = firstLine(error);
     return { ok: false, reason: `cannot load ${pkg} (${message}); install it with 'npm install ${pkg}@${tf.version_core}'` };
   }
 }
@@ -52,7 +48,7 @@ async function loadAccel(): Promise<AccelModule | string> {
   try {
     return await import('../accel/index.js');
   } catch (error) {
-    return `the BLAS acceleration module failed to load (${(error as Error).message.split('\n')[0]})`;
+    return `the BLAS acceleration module failed to load (${firstLine(error)})`;
   }
 }
 

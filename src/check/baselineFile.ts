@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertValid, validateWithDefaults } from '../config/validate.js';
-import { readJsonDocument } from '../results/readJsonDocument.js';
+import { MAX_RESULT_BYTES, readJsonFile } from '../util/inputFile.js';
 import { writeJsonAtomic } from '../results/writeJsonAtomic.js';
 import { TolerancesSchema, type Tolerances } from '../suite/suiteSchema.js';
 import { BaselineSchema, type Baseline } from './baselineSchema.js';
@@ -44,7 +44,7 @@ export function parseBaseline(value: unknown, file: string): Baseline {
 /** The baseline, or null when the file does not exist. Throws CheckInputError if it is unreadable or invalid. */
 export function readBaseline(file: string): Baseline | null {
   if (!existsSync(file)) return null;
-  const value = readJsonDocument(file, 'baseline file', (message) => new CheckInputError(message));
+  const value = readJsonFile(file, 'baseline file', { maxBytes: MAX_RESULT_BYTES, fail: (message) => new CheckInputError(message) });
   return parseBaseline(value, file);
 }
 

@@ -11,7 +11,7 @@
  */
 import type { ProbeReport } from '../probes/probeReport.js';
 import { deviceOf, formatFingerprint, type Observation } from './observe.js';
-import { sampleStdDev } from './stats.js';
+import { sampleStdDev } from '../util/stats.js';
 
 export interface BenchmarkEntry {
   readonly name: string;
@@ -42,7 +42,7 @@ export function toBenchmarkJson(suite: string, results: readonly Observation[], 
     if (r.testAccuracy !== null) bigger.push({ name: `${suite}/${r.name} test accuracy`, unit: '%', value: round(r.testAccuracy * 100, 4), extra });
     bigger.push({ name: `${suite}/${r.name} samples/s`, unit: 'samples/s', value: round(r.samplesPerSecond, 2), extra });
     if (r.medianEpochSeconds !== null) {
-      const spread = r.epochSeconds.length >= 2 ? { range: `± ${round(sampleStdDev(r.epochSeconds), 4)}` } : {};
+      const spread = r.epochSeconds.length >= 2 ? { range: `± ${round(sampleStdDev(r.epochSeconds) ?? 0, 4)}` } : {};
       smaller.push({
         name: `${suite}/${r.name} epoch time`,
         unit: 's/epoch',

@@ -36,7 +36,8 @@
 import type { Tolerances } from '../suite/suiteSchema.js';
 import type { Baseline, BaselineEntry, EnvironmentFingerprint } from './baselineSchema.js';
 import { fingerprintKey, formatFingerprint, sameFingerprint, type Observation } from './observe.js';
-import { mean, sampleStdDev } from './stats.js';
+import { mean, sampleStdDev } from '../util/stats.js';
+import { measured, percentText, pointsText } from '../util/format.js';
 
 export type CheckKind = 'accuracy' | 'time' | 'coverage';
 export type Outcome = 'pass' | 'regression' | 'improvement' | 'inconclusive' | 'skipped' | 'missing';
@@ -155,13 +156,8 @@ function judgeAccuracy(delta: number, threshold: number): Outcome {
   return 'pass';
 }
 
-function fmtPct(p: number): string {
-  return `${p.toFixed(2)}%`;
-}
-
-function fmtPts(d: number): string {
-  return `${d >= 0 ? '+' : '-'}${Math.abs(d).toFixed(2)} pts`;
-}
+const fmtPct = percentText;
+const fmtPts = pointsText;
 
 function statusFinding(pair: Pair): Finding {
   const { result, entry } = pair;
@@ -224,7 +220,8 @@ function groupName(pair: Pair): string {
 function groupAccuracyFinding(key: string, pairs: readonly Pair[], baselineGroup: readonly BaselineEntry[], tolerances: Tolerances): Finding {
   const baselineMean = mean(pairs.map((p) => points(p.entry.testAccuracy!)));
   const resultMean = mean(pairs.map((p) => points(p.result.testAccuracy!)));
-  const spread = sampleStdDev(baselineGroup.map((e) => points(e.testAccuracy!)));
+  // One baseline seed has no spread: the tolerance alone applies.
+  const spread = sampleStdDev(baselineGroup.map((e) => points(e.testAccuracy!))) ?? 0;
   const threshold = Math.max(tolerances.accuracyDropPoints, tolerances.seedSpreadFactor * spread);
   const delta = resultMean - baselineMean;
   const outcome = judgeAccuracy(delta, threshold);
@@ -328,9 +325,7 @@ function timeFinding(pair: Pair, tolerances: Tolerances): Finding {
   };
 }
 
-function fmtTime(value: number): string {
-  return value >= 100 ? value.toFixed(1) : value >= 1 ? value.toFixed(3) : value.toPrecision(3);
-}
+const fmtTime = measured;
 
 /** The baseline's ok entries of a seed group, one per run id (preferring the given environment). */
 function baselineGroupOf(key: string, entries: readonly BaselineEntry[], environment: EnvironmentFingerprint): BaselineEntry[] {

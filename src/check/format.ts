@@ -1,11 +1,11 @@
 /** Human output of a check: the verdict line, the findings table (Markdown), and the `--update` report. */
 import { markdownTable } from 'markdown-table';
 import type { Tolerances } from '../suite/suiteSchema.js';
+import { measured, percentText, plural, pointsText } from '../util/format.js';
 import { exitCodeOf, type CheckReport, type Finding } from './compare.js';
 import { formatFingerprint } from './observe.js';
 import type { BaselineChange, BaselineUpdate, EntrySummary } from './update.js';
 
-const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
 
 export function formatTolerances(t: Tolerances): string {
   return `accuracy ±${t.accuracyDropPoints.toFixed(1)} pts, time ×${t.timeRatio.toFixed(2)}`;
@@ -61,12 +61,11 @@ function outcomeLabel(f: Finding): string {
 }
 
 function fmtTime(value: number, metric: Finding['metric']): string {
-  const digits = value >= 100 ? value.toFixed(1) : value >= 1 ? value.toFixed(3) : value.toPrecision(3);
-  return `${digits} ${metric === 'probeStepMs' ? 'ms' : 's'}`;
+  return `${measured(value)} ${metric === 'probeStepMs' ? 'ms' : 's'}`;
 }
 
-const pct = (v: number | null) => (v === null ? '—' : `${v.toFixed(2)}%`);
-const pts = (v: number | null) => (v === null ? '—' : `${v >= 0 ? '+' : '−'}${Math.abs(v).toFixed(2)} pts`);
+const pct = percentText;
+const pts = pointsText;
 
 /** baseline, result, delta and threshold cells of a finding. */
 function cells(f: Finding): [string, string, string, string] {

@@ -7,7 +7,7 @@ import type { ProbeReport } from '../probes/probeReport.js';
 import type { Environment, RunResult } from '../results/runResult.js';
 import { canonicalJson } from '../suite/runId.js';
 import type { BaselineEntry, EnvironmentFingerprint, ProbeStep } from './baselineSchema.js';
-import { median } from './stats.js';
+import { median } from '../util/stats.js';
 
 /** A result (or baseline entry) as the checker sees it. */
 export type Observation = BaselineEntry;

@@ -6,16 +6,16 @@ import type { ReportFindings } from '../report/findings.js';
 import { defaultTolerances, readBaseline } from './baselineFile.js';
 import { compare, hasRegression } from './compare.js';
 import { observe } from './observe.js';
-import { readResultsDir } from './resultsDir.js';
+import { readResultsDirectory } from '../results/resultsDirectory.js';
 
 export function baselineFindings(resultsDir: string, baselineFile: string): ReportFindings {
-  const dir = readResultsDir(resultsDir);
+  const dir = readResultsDirectory(resultsDir);
   const baseline = readBaseline(baselineFile);
   if (!baseline) return { verdict: 'no-baseline', lines: [], baseline: baselineFile };
   const planned = dir.manifest ? { runIds: dir.manifest.runIds, partial: dir.manifest.shard !== null } : null;
   const report = compare({
     suite: dir.suite,
-    results: dir.results.map((r) => observe(r.result, dir.probes)),
+    results: dir.runs.map((r) => observe(r.result, dir.probes)),
     baseline,
     tolerances: baseline.tolerances ?? defaultTolerances(),
     planned,

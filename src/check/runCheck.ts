@@ -8,18 +8,18 @@
  */
 import { appendFileSync } from 'node:fs';
 import { writeTextAtomic } from '../results/writeJsonAtomic.js';
-import { ValidationError } from '../config/validate.js';
 import { loadSuite } from '../suite/loadSuite.js';
 import type { Tolerances } from '../suite/suiteSchema.js';
 import { TOOL_VERSION } from '../version.js';
 import { defaultBaselinePath, defaultTolerances, readBaseline, writeBaseline } from './baselineFile.js';
 import { benchmarkJsonPaths, toBenchmarkJson } from './benchmarkJson.js';
 import { compare, exitCodeOf, type CheckReport, type Planned } from './compare.js';
-import { CheckInputError, firstLine } from './errors.js';
+import { BadInputError, firstLine } from '../util/errors.js';
+import { CheckInputError } from './errors.js';
 import { formatFindingsTable, formatMarkdownSummary, formatUpdate, formatVerdict } from './format.js';
 import { toJUnitXml } from './junit.js';
 import { observe, type Observation } from './observe.js';
-import { readResultsDir, type ResultsDir } from './resultsDir.js';
+import { readResultsDirectory, type ResultsDirectory } from '../results/resultsDirectory.js';
 import { updateBaseline } from './update.js';
 
 export interface CheckOptions {
@@ -76,7 +76,7 @@ function writeOutput(path: string, text: string, what: string): void {
   }
 }
 
-function writeBenchmarkJson(file: string, dir: ResultsDir, observations: readonly Observation[]): void {
+function writeBenchmarkJson(file: string, dir: ResultsDirectory, observations: readonly Observation[]): void {
   const json = toBenchmarkJson(dir.suite, observations, dir.probes);
   const paths = benchmarkJsonPaths(file);
   writeOutput(paths.bigger, `${JSON.stringify(json.customBiggerIsBetter, null, 2)}\n`, 'benchmark JSON');
@@ -92,14 +92,14 @@ function tolerancesFrom(options: CheckOptions, suiteName: string, baselineTolera
 
 function check(options: CheckOptions, io: CheckIo): number {
   if (options.update && options.junit !== undefined) throw new CheckInputError('--junit cannot be combined with --update (an update checks nothing)');
-  const dir = readResultsDir(options.resultsDir);
+  const dir = readResultsDirectory(options.resultsDir);
   const baselineFile = options.baseline ?? defaultBaselinePath(dir.suite);
   const baseline = readBaseline(baselineFile);
   if (baseline && baseline.suite !== dir.suite) {
     throw new CheckInputError(`${baselineFile}: baseline of suite '${baseline.suite}', but the results are of suite '${dir.suite}'`);
   }
   const tolerances = tolerancesFrom(options, dir.suite, baseline?.tolerances ?? null);
-  const observations = dir.results.map((r) => observe(r.result, dir.probes));
+  const observations = dir.runs.map((r) => observe(r.result, dir.probes));
   const planned: Planned | null = dir.manifest ? { runIds: dir.manifest.runIds, partial: dir.manifest.shard !== null } : null;
 
   if (options.update) {
@@ -167,8 +167,7 @@ export function runCheck(options: CheckOptions, io: CheckIo = processIo): number
   try {
     return check(options, io);
   } catch (error) {
-    // CheckInputError: our own; ValidationError: a suite file (SuiteError) or schema problem.
-    if (!(error instanceof CheckInputError) && !(error instanceof ValidationError)) throw error;
+    if (!(error instanceof BadInputError)) throw error;
     io.stderr(`ngd-bench: error: ${firstLine(error)}\n`);
     return CHECK_EXIT.badInput;
   }

@@ -4,7 +4,7 @@ import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { analyzeResultSet } from '../report/analyze.js';
 import { leaderboardMarkdown, type LeaderboardSet } from '../report/leaderboard.js';
-import { loadResultSet } from '../report/loadResults.js';
+import { readResultsDirectory } from '../results/resultsDirectory.js';
 import { displayPath } from './paths.js';
 
 interface LeaderboardFlags {
@@ -33,7 +33,7 @@ export function leaderboardCommand(): Command {
     .option('--title <text>', 'title (default: "ngd-bench leaderboard")')
     .addHelpText('after', HELP)
     .action((dirs: string[], flags: LeaderboardFlags) => {
-      const sets: LeaderboardSet[] = dirs.map((dir) => ({ name: displayPath(dir), analysis: analyzeResultSet(loadResultSet(dir)) }));
+      const sets: LeaderboardSet[] = dirs.map((dir) => ({ name: displayPath(dir), analysis: analyzeResultSet(readResultsDirectory(dir, { requireRuns: true })) }));
       const text = leaderboardMarkdown(sets, flags.title);
       if (!flags.out) {
         process.stdout.write(text);

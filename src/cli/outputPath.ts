@@ -4,7 +4,7 @@
  */
 import { mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { InputFileError } from './readJsonFile.js';
+import { InputFileError } from '../util/errors.js';
 
 const codeOf = (error: unknown) => (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 

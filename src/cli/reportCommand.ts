@@ -8,12 +8,13 @@ import { Command, InvalidArgumentError } from 'commander';
 import { analyzeResultSet } from '../report/analyze.js';
 import { renderSvg, reportCharts, supplementCharts } from '../report/charts.js';
 import type { ReportFindings } from '../report/findings.js';
-import { loadResultSet, type ResultSet } from '../report/loadResults.js';
+import type { ResultSet } from '../report/resultSet.js';
+import { readResultsDirectory } from '../results/resultsDirectory.js';
 import { renderReport, type Supplement } from '../report/markdownReport.js';
 import type { AnalysisOptions } from '../report/analyze.js';
 import { writeTextAtomic } from '../results/writeJsonAtomic.js';
 import { displayPath, findSuiteFile, suiteDescription } from './paths.js';
-import { InputFileError } from './readJsonFile.js';
+import { InputFileError, firstLine } from '../util/errors.js';
 
 /** Compares a result set with a baseline file (src/check provides one; the report only renders it). */
 export type BaselineComparer = (set: ResultSet, baselineFile: string) => ReportFindings | Promise<ReportFindings>;
@@ -38,7 +39,7 @@ function readNotes(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (error) {
-    throw new InputFileError(`--notes ${file}: cannot read: ${(error as Error).message.split('\n')[0]}`);
+    throw new InputFileError(`--notes ${file}: cannot read: ${firstLine(error)}`);
   }
 }
 
@@ -46,7 +47,7 @@ const collect = (value: string, previous: string[]) => [...previous, value];
 
 /** A supporting study's results, analyzed, with its own report (NAME.md next to OUT, NAME its directory's name) linked when it exists. */
 function supplementOf(dir: string, out: string, options: AnalysisOptions): Supplement {
-  const analysis = analyzeResultSet(loadResultSet(dir), options);
+  const analysis = analyzeResultSet(readResultsDirectory(dir, { requireRuns: true }), options);
   // Named by its directory: two studies may come from one suite (e.g. runs set aside from it).
   const name = basename(resolve(dir));
   const own = join(dirname(out), `${name}.md`);
@@ -123,7 +124,7 @@ export function reportCommand(deps: ReportCommandDeps = {}): Command {
           `--out ${flags.out} would put its charts in ${companion}/, which holds the results directory ${dir}; name the report differently (e.g. ${companion}-report.md)`,
         );
       }
-      const set = loadResultSet(dir);
+      const set = readResultsDirectory(dir, { requireRuns: true });
       let findings: ReportFindings | undefined;
       if (flags.baseline !== undefined) {
         if (!deps.compareToBaseline) throw new InputFileError('--baseline: no baseline comparison is available in this build');

@@ -7,11 +7,11 @@ import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
-import { readResultsDir } from '../check/resultsDir.js';
+import { readResultsDirectory } from '../results/resultsDirectory.js';
 import { compareReproduction, type Reproduction } from '../check/reproduction.js';
 import { resultFilePath, runSuite } from '../harness/runSuite.js';
 import { createSuiteDisplay } from '../harness/suiteProgress.js';
-import { readRunResult } from '../results/readRunResult.js';
+import { readRunResult } from '../results/runResultFile.js';
 import type { RunResult } from '../results/runResult.js';
 import { currentSelection, tuningDir } from '../harness/tunedSuite.js';
 import { expandSuite, filterRuns } from '../suite/expandSuite.js';
@@ -21,6 +21,7 @@ import { planFinalRuns, planTuningRuns } from '../suite/tuning.js';
 import { loadSuite } from '../suite/loadSuite.js';
 import { EXIT } from './exitCodes.js';
 import { displayPath, findSuiteFile } from './paths.js';
+import { firstLine } from '../util/errors.js';
 
 interface ReproduceFlags {
   filter?: string;
@@ -100,13 +101,13 @@ async function reproduceAction(dir: string, flags: ReproduceFlags): Promise<numb
   let committed: Map<string, RunResult>;
   let planned: PlannedRun[];
   try {
-    const results = readResultsDir(dir);
-    committed = new Map(results.results.filter((r) => r.result.status !== 'failed').map((r) => [r.result.run.id, r.result]));
+    const results = readResultsDirectory(dir);
+    committed = new Map(results.runs.filter((r) => r.result.status !== 'failed').map((r) => [r.result.run.id, r.result]));
     const suiteFile = flags.suite ?? findSuiteFile(results.suite);
     if (suiteFile === null) return badInput(`no suite file named '${results.suite}' under suites/; pass --suite FILE`);
     planned = filterRuns(committedRunsOf(loadSuite(suiteFile), dir), flags.filter, results.suite).filter((run) => committed.has(run.id));
   } catch (error) {
-    return badInput((error as Error).message.split('\n')[0]);
+    return badInput(firstLine(error));
   }
   if (planned.length === 0) {
     return badInput(`${dir}: no committed ok or diverged run matches${flags.filter ? ` --filter '${flags.filter}'` : ''} (see \`ngd-bench run SUITE --dry-run\`)`);
@@ -137,7 +138,7 @@ async function reproduceAction(dir: string, flags: ReproduceFlags): Promise<numb
     try {
       after = readRunResult(file);
     } catch (error) {
-      return { id: run.id, verdict: 'not comparable', differences: [`no re-run result: ${(error as Error).message.split('\n')[0]}`], fieldsCompared: 0, note: null, sameCpu: true, committedTestAccuracy: testAccuracy(before), rerunTestAccuracy: null };
+      return { id: run.id, verdict: 'not comparable', differences: [`no re-run result: ${firstLine(error)}`], fieldsCompared: 0, note: null, sameCpu: true, committedTestAccuracy: testAccuracy(before), rerunTestAccuracy: null };
     }
     return { id: run.id, ...compareReproduction(before, after), committedTestAccuracy: testAccuracy(before), rerunTestAccuracy: testAccuracy(after) };
   });

@@ -17,6 +17,7 @@ import { planFinalRuns, planTuningRuns } from '../suite/tuning.js';
 import { EXIT } from './exitCodes.js';
 import { assertWritableDirectory } from './outputPath.js';
 import { formatMatrix } from './validateCommand.js';
+import { firstLine } from '../util/errors.js';
 
 interface RunFlags {
   out?: string;
@@ -132,7 +133,7 @@ async function runAction(file: string, flags: RunFlags): Promise<number> {
     p = plan(file, flags);
   } catch (error) {
     // Everything that can go wrong before a run is launched is the input's fault.
-    return badInput((error as Error).message.split('\n')[0]);
+    return badInput(firstLine(error));
   }
 
   if (flags.dryRun) {

@@ -21,7 +21,7 @@ import { EXIT } from './exitCodes.js';
 import { launchTrainWorkers } from './launchTrainWorkers.js';
 import { assertWritableFile } from './outputPath.js';
 import { progressLineHooks } from './progressLines.js';
-import { readJsonObject } from './readJsonFile.js';
+import { readJsonObject } from '../util/inputFile.js';
 import { TrainProgress } from './trainProgress.js';
 import { addTrainOptions, applyTrainFlags, type TrainFlags } from './trainOptions.js';
 

@@ -2,9 +2,10 @@
  * The error kinds of the collectives. Each message is one line that names what broke (the variable,
  * the rank, the address) so a launcher can quote it as the reason a run failed.
  */
+import { BadInputError } from '../util/errors.js';
 
 /** A launcher variable (NGD_BENCH_RANK, RANK, SLURM_PROCID, ...) is missing or malformed. */
-export class WorldConfigError extends Error {
+export class WorldConfigError extends BadInputError {
   override readonly name = 'WorldConfigError';
 }
 

@@ -12,6 +12,7 @@ import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { closeServer, listen } from './tcp.js';
 import { LOOPBACK } from './worldInfo.js';
+import { median } from '../util/stats.js';
 
 export interface LoopbackThroughputOptions {
   /** Bytes per timed stream, per direction (default 256 MiB). */
@@ -160,8 +161,3 @@ function firstLine(stream: NodeJS.ReadableStream): Promise<string> {
   });
 }
 
-function median(values: readonly number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
-}

@@ -4,6 +4,7 @@
  * optimizers use are required-or-rejected so that a config never silently carries dead settings.
  */
 import { nearest } from '../util/nearest.js';
+import { BadInputError } from '../util/errors.js';
 import {
   BACKEND_NAMES,
   DEFAULT_MLP_WIDTHS,
@@ -17,7 +18,7 @@ import {
 } from './trainConfig.js';
 import { ValidationError, validateWithDefaults } from './validate.js';
 
-export class UnknownNameError extends Error {
+export class UnknownNameError extends BadInputError {
   constructor(kind: string, value: string, known: readonly string[]) {
     const guess = nearest(value, known);
     super(`unknown ${kind} '${value}'${guess ? ` (did you mean '${guess}'?)` : ''}; known: ${known.join(', ')}`);

@@ -5,6 +5,7 @@
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Static, TSchema } from '@sinclair/typebox';
 import addFormatsPlugin from 'ajv-formats';
+import { BadInputError } from '../util/errors.js';
 
 // ajv-formats is CommonJS; its default export arrives wrapped under ESM interop.
 const addFormats = addFormatsPlugin as unknown as (ajv: Ajv) => Ajv;
@@ -15,7 +16,7 @@ addFormats(ajvWithDefaults);
 addFormats(ajvStrict);
 const compiled = new WeakMap<TSchema, { defaults: ValidateFunction; plain: ValidateFunction }>();
 
-export class ValidationError extends Error {
+export class ValidationError extends BadInputError {
   constructor(
     readonly what: string,
     readonly problems: string[],

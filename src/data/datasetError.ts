@@ -1,3 +1,4 @@
+import { BadInputError } from '../util/errors.js';
 /**
  * The one error kind for "the data is missing, malformed or mis-requested". Its message is a single line
  * (`dataset: file: what was wrong; how to fix it`) so the CLI can print it as-is and a user can act on it.
@@ -13,7 +14,7 @@ export interface DatasetErrorParts {
   remedy: string;
 }
 
-export class DatasetError extends Error {
+export class DatasetError extends BadInputError {
   override readonly name = 'DatasetError';
   readonly dataset?: string;
   readonly file?: string;

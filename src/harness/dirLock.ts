@@ -7,15 +7,11 @@
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import { BadInputError } from '../util/errors.js';
 
 export const LOCK_FILE = '.lock';
 
-export class ResultsDirInUseError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ResultsDirInUseError';
-  }
-}
+export class ResultsDirInUseError extends BadInputError {}
 
 function alive(pid: number): boolean {
   try {

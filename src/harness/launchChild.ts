@@ -12,6 +12,7 @@
 import { execa } from 'execa';
 import type { ChildCommand } from './childCommand.js';
 import { LineSplitter } from './stderrTail.js';
+import { firstLine } from '../util/errors.js';
 
 export interface ChildExit {
   /** Exit code, or null if killed by a signal or never started. */
@@ -118,7 +119,7 @@ export async function launchChild(options: LaunchOptions): Promise<ChildExit> {
     return {
       exitCode: null,
       signal: null,
-      spawnError: (error as Error).message.split('\n')[0],
+      spawnError: firstLine(error),
       timedOut,
       canceled,
       seconds: seconds(),

@@ -9,24 +9,23 @@
  * is an error naming both files; a complete result is preferred over a failed one; among failed ones
  * the latest (finishedAt) wins. Nothing is written if there is any error.
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
-import { basename, join, resolve } from 'node:path';
+import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
+import { MANIFEST_FILE, writeManifest, type Manifest } from '../results/manifest.js';
+import { PROBES_FILE, TUNING_DIR, TUNING_FILE } from '../results/resultsLayout.js';
+import { readResultsDirectory, type ResultsDirectory } from '../results/resultsDirectory.js';
 import type { RunResult } from '../results/runResult.js';
-import { TOOL_VERSION } from '../version.js';
-import { assertValid } from '../config/validate.js';
-import { ProbeReportSchema } from '../probes/probeReport.js';
-import { readJsonDocument } from '../results/readJsonDocument.js';
-import { isRunResultFileName, PROBES_FILE, TUNING_DIR, TUNING_FILE } from '../results/resultsLayout.js';
+import type { TuningSelection } from '../results/tuningSelection.js';
 import { writeJsonAtomic, writeTextAtomic } from '../results/writeJsonAtomic.js';
+import { BadInputError, firstLine } from '../util/errors.js';
+import { TOOL_VERSION } from '../version.js';
 import { mergeProbeReports, type ProbeSource } from './mergeProbes.js';
-import { MANIFEST_FILE, readManifest, writeManifest, type Manifest } from './manifest.js';
-import { readResultFile } from './verdict.js';
 
-export class MergeError extends Error {
+/** Every problem found in the inputs (nothing was written): bad input, one line each. */
+export class MergeError extends BadInputError {
   constructor(readonly problems: readonly string[]) {
     super(problems.join('\n'));
-    this.name = 'MergeError';
   }
 }
 
@@ -61,14 +60,6 @@ interface Candidate {
 
 const isComplete = (r: RunResult) => r.status === 'ok' || r.status === 'diverged';
 
-/** Result files of one directory: top-level `*.json` except the directory's own files (manifest, probes, tuning). */
-function resultFiles(dir: string): string[] {
-  return readdirSync(dir)
-    .filter(isRunResultFileName)
-    .sort()
-    .map((name) => join(dir, name));
-}
-
 /** Picks the result to keep for one id, or explains the conflict. */
 export function chooseResult(candidates: readonly Candidate[]): { chosen: Candidate } | { conflict: string } {
   const complete = candidates.filter((c) => isComplete(c.result));
@@ -98,44 +89,24 @@ export function mergeResults(options: MergeOptions): MergeReport {
 
   const manifests: Manifest[] = [];
   const probes: ProbeSource[] = [];
+  const selections: TuningSelection[] = [];
   const byId = new Map<string, Candidate[]>();
   const suites = new Set<string>();
   for (const dir of options.dirs) {
+    let loaded: ResultsDirectory;
     try {
-      const manifest = readManifest(dir);
-      if (manifest) {
-        manifests.push(manifest);
-        suites.add(manifest.suite);
-      } else {
-        warnings.push(`${dir}: no ${MANIFEST_FILE}; its planned runs are unknown`);
-      }
+      loaded = readResultsDirectory(dir);
     } catch (error) {
-      problems.push((error as Error).message.split('\n')[0]);
+      if (!(error instanceof BadInputError)) throw error;
+      problems.push(firstLine(error));
+      continue;
     }
-    const probesFile = join(dir, PROBES_FILE);
-    if (existsSync(probesFile)) {
-      try {
-        const value = readJsonDocument(probesFile, 'probe report', (message) => new Error(message));
-        assertValid(ProbeReportSchema, value, `${probesFile}: invalid probe report`);
-        probes.push({ file: probesFile, report: value });
-      } catch (error) {
-        problems.push((error as Error).message.split('\n')[0]);
-      }
-    }
-    for (const file of resultFiles(dir)) {
-      const read = readResultFile(file);
-      if (read.kind !== 'valid') {
-        problems.push(read.kind === 'invalid' ? read.problem : `${file}: cannot read`);
-        continue;
-      }
-      const id = basename(file, '.json');
-      if (read.result.run && read.result.run.id !== id) {
-        problems.push(`${file}: the file name does not match its run id '${read.result.run.id}'`);
-        continue;
-      }
-      if (read.result.run) suites.add(read.result.run.suite);
-      byId.set(id, [...(byId.get(id) ?? []), { file, result: read.result }]);
-    }
+    suites.add(loaded.suite);
+    if (loaded.manifest) manifests.push(loaded.manifest);
+    else warnings.push(`${dir}: no ${MANIFEST_FILE}; its planned runs are unknown`);
+    if (loaded.probes && loaded.probesFile) probes.push({ file: loaded.probesFile, report: loaded.probes });
+    if (loaded.tuning) selections.push(loaded.tuning);
+    for (const { path, result } of loaded.runs) byId.set(result.run.id, [...(byId.get(result.run.id) ?? []), { file: path, result }]);
   }
   if (suites.size > 1) problems.push(`the directories hold results of different suites: ${[...suites].sort().join(', ')}`);
 
@@ -172,10 +143,8 @@ export function mergeResults(options: MergeOptions): MergeReport {
     writeTextAtomic(join(options.outDir, `${id}.json`), readFileSync(file));
   }
   if (mergedProbes.report) writeJsonAtomic(join(options.outDir, PROBES_FILE), mergedProbes.report);
-  const selections = options.dirs.map((d) => join(d, TUNING_FILE)).filter((f) => existsSync(f));
   if (selections.length > 0) {
-    const texts = selections.map((f) => JSON.parse(readFileSync(f, 'utf8')) as unknown);
-    if (texts.every((t) => isDeepStrictEqual(t, texts[0]))) writeTextAtomic(join(options.outDir, TUNING_FILE), readFileSync(selections[0]));
+    if (selections.every((t) => isDeepStrictEqual(t, selections[0]))) writeJsonAtomic(join(options.outDir, TUNING_FILE), selections[0]);
     else warnings.push(`the shards hold different ${TUNING_FILE} files: not copied; \`ngd-bench run SUITE --out ${options.outDir} --resume\` recomputes it from the merged tuning runs`);
   }
   const suite = suites.size === 1 ? [...suites][0] : null;

@@ -25,10 +25,11 @@ import { TOOL_VERSION } from '../version.js';
 import { trainChildCommand, type ChildCommandBuilder } from './childCommand.js';
 import { withResultsDirLock } from './dirLock.js';
 import { launchChild } from './launchChild.js';
-import { writeManifest, type Shard } from './manifest.js';
+import { writeManifest, type Shard } from '../results/manifest.js';
 import { parseProgressLine, type ProgressEvent } from './progressLine.js';
 import { StderrTail } from './stderrTail.js';
-import { judgeAttempt, readResultFile, recordFor } from './verdict.js';
+import { tryReadRunResult } from '../results/runResultFile.js';
+import { judgeAttempt, recordFor } from './verdict.js';
 
 export const PENDING_DIR = '.pending';
 
@@ -135,7 +136,7 @@ export function resultFilePath(outDir: string, id: string): string {
 
 /** The recorded result if it is complete for this run (valid, ok or diverged, same configHash), else null. */
 export function completedResult(outDir: string, run: PlannedRun): RunResult | null {
-  const read = readResultFile(resultFilePath(outDir, run.id));
+  const read = tryReadRunResult(resultFilePath(outDir, run.id));
   if (read.kind !== 'valid') return null;
   const r = read.result;
   return r.run?.configHash === run.configHash && (r.status === 'ok' || r.status === 'diverged') ? r : null;
@@ -263,7 +264,7 @@ async function runSuiteLocked(options: RunSuiteOptions): Promise<SuiteOutcome> {
             else tail.push(line);
           },
         });
-        const read = exit.canceled ? ({ kind: 'missing' } as const) : readResultFile(resultPath);
+        const read = exit.canceled ? ({ kind: 'missing' } as const) : tryReadRunResult(resultPath);
         const verdict = judgeAttempt(exit, read, run.timeoutSeconds, tail.lastMeaningfulLine());
         if (verdict.kind === 'interrupted') return unrecorded(run, 'interrupted', attempt, elapsed());
         if (verdict.kind === 'failed' && verdict.retryable && attempt < maxAttempts) {

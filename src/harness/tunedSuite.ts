@@ -16,7 +16,7 @@ import type { Suite } from '../suite/suiteSchema.js';
 import { planFinalRuns, planTuningRuns } from '../suite/tuning.js';
 import { withResultsDirLock } from './dirLock.js';
 import { resultFilePath, runSuite, type RunSuiteOptions, type SuiteOutcome } from './runSuite.js';
-import { readResultFile } from './verdict.js';
+import { tryReadRunResult } from '../results/runResultFile.js';
 
 export const tuningDir = (outDir: string) => join(outDir, TUNING_DIR);
 export const tuningFile = (outDir: string) => join(outDir, TUNING_FILE);
@@ -25,7 +25,7 @@ export const tuningFile = (outDir: string) => join(outDir, TUNING_FILE);
 export function readTuningResults(outDir: string, runs: readonly PlannedRun[]): Map<string, TuningRunResult> {
   const results = new Map<string, TuningRunResult>();
   for (const run of runs) {
-    const read = readResultFile(resultFilePath(tuningDir(outDir), run.id));
+    const read = tryReadRunResult(resultFilePath(tuningDir(outDir), run.id));
     if (read.kind === 'valid' && read.result.run?.configHash === run.configHash) results.set(run.id, read.result);
   }
   return results;

@@ -2,12 +2,13 @@
  * Pure decisions about one finished launch: what it means, whether to retry, and the result file the
  * harness records for it.
  */
-import { existsSync } from 'node:fs';
-import { readRunResult } from '../results/readRunResult.js';
+import type { ResultRead } from '../results/runResultFile.js';
 import type { RunIdentity, RunResult } from '../results/runResult.js';
 import { failedRunResult } from '../results/failedRunResult.js';
 import type { PlannedRun } from '../suite/plannedRun.js';
 import type { ChildExit } from './launchChild.js';
+
+export type { ResultRead };
 
 /** Exit codes of the child (`ngd-bench train`). */
 export const CHILD_EXIT = {
@@ -18,21 +19,6 @@ export const CHILD_EXIT = {
   /** A worker process died or a peer was lost; a result may or may not have been written. */
   infrastructure: 4,
 } as const;
-
-export type ResultRead =
-  | { readonly kind: 'valid'; readonly result: RunResult }
-  | { readonly kind: 'missing' }
-  | { readonly kind: 'invalid'; readonly problem: string };
-
-/** Reads and validates a result file without throwing. */
-export function readResultFile(path: string): ResultRead {
-  if (!existsSync(path)) return { kind: 'missing' };
-  try {
-    return { kind: 'valid', result: readRunResult(path) };
-  } catch (error) {
-    return { kind: 'invalid', problem: (error as Error).message.split('\n')[0] };
-  }
-}
 
 export type Verdict =
   /** The suite was interrupted: nothing is recorded for this run. */

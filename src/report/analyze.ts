@@ -6,7 +6,7 @@ import { finalPointPhrase } from './protocols.js';
 import { criticalBatchSizes, targetCells, type CriticalBatch, type TargetCell } from './stepsToTarget.js';
 import { dateRange, environments, type EnvironmentGroup } from './environment.js';
 import { groupRuns, type Grouped } from './groupRuns.js';
-import type { ResultSet } from './loadResults.js';
+import type { ResultSet } from './resultSet.js';
 import { chooseTarget, DEFAULT_TARGET_FRACTION, scalingEfficiency, timeToTarget, type CellTimeToTarget, type ScalingRow, type TargetChoice } from './timing.js';
 
 export interface AnalysisOptions {

@@ -3,7 +3,7 @@
  * one summary per cell, annotated with its ok-seed count and the runs that did not finish ok.
  */
 import { markdownTable } from 'markdown-table';
-import { cell, plural } from './format.js';
+import { cell, plural } from '../util/format.js';
 import type { Cell, Grouped, RunView } from './groupRuns.js';
 
 export const table = (rows: string[][]) => markdownTable(rows);

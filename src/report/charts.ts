@@ -6,7 +6,7 @@ import { parse, View } from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { Cell, Grouped } from './groupRuns.js';
 import { sensitivityChartFile, sensitivityGrids, type SensitivityGrid } from './sensitivity.js';
-import { summarize, type Summary } from './stats.js';
+import { summarize, type Summary } from '../util/stats.js';
 import { targetCells } from './stepsToTarget.js';
 import { targetChart } from './targetCharts.js';
 import { sweepChartFile, sweepCurves, type SweepCurve } from './sweeps.js';

@@ -7,8 +7,8 @@
 import type { OptimizerName } from '../config/trainConfig.js';
 import type { RunResult } from '../results/runResult.js';
 import type { SweepValue } from '../suite/plannedRun.js';
-import type { LoadedRun } from './loadResults.js';
-import { summarize, type Summary } from './stats.js';
+import type { LoadedRun } from './resultSet.js';
+import { summarize, type Summary } from '../util/stats.js';
 
 export interface RunView {
   id: string;

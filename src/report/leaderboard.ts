@@ -6,7 +6,7 @@
 import { markdownTable } from 'markdown-table';
 import type { Analysis } from './analyze.js';
 import { describeEnvironment } from './environment.js';
-import { cell, code, listing, pctSummary, plural, secondsSummary } from './format.js';
+import { cell, code, listing, pctSummary, plural, secondsSummary } from '../util/format.js';
 import type { Cell } from './groupRuns.js';
 
 export interface LeaderboardSet {

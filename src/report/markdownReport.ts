@@ -10,7 +10,7 @@ import { reportCharts } from './charts.js';
 import { annotated, cellTable, chartImage, seedNote, table } from './cellTables.js';
 import { describeEnvironment } from './environment.js';
 import type { FindingLine, ReportFindings } from './findings.js';
-import { cell, code, listing, num, pct, pctSummary, plural, rate, rateSummary, secondsSummary } from './format.js';
+import { cell, code, listing, num, pct, pctSummary, plural, rate, rateSummary, secondsSummary } from '../util/format.js';
 import type { Cell, RunView } from './groupRuns.js';
 import { claimRules } from './paperClaims.js';
 import { matchedFitSection, protocolClaimsSection, stepsToTargetSection } from './protocolSections.js';
@@ -18,7 +18,7 @@ import { targetsOf } from './stepsToTarget.js';
 import { tuningSection } from './tuningSection.js';
 import { sensitivityChartFile, sensitivityGrids } from './sensitivity.js';
 import { sweepChartFile, sweepCurves } from './sweeps.js';
-import type { ResultSet } from './loadResults.js';
+import type { ResultSet } from './resultSet.js';
 
 export interface ReportPaths {
   /** The results directory as commands should name it (relative to where they are run). */

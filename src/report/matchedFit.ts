@@ -6,7 +6,7 @@
  */
 import type { Cell, Grouped, RunView } from './groupRuns.js';
 import { lowestTrainLoss, runCurve, type CurvePoint } from './runCurve.js';
-import { summarize, type Summary } from './stats.js';
+import { summarize, type Summary } from '../util/stats.js';
 
 export interface FitPoint extends CurvePoint {
   run: RunView;

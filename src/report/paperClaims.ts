@@ -4,9 +4,9 @@
  * report (CLAIM_RULES); it does not know which answer the paper expects.
  */
 import type { OptimizerName } from '../config/trainConfig.js';
-import { listing, pctSummary, points } from './format.js';
+import { listing, pctSummary, points } from '../util/format.js';
 import type { Cell } from './groupRuns.js';
-import type { Summary } from './stats.js';
+import type { Summary } from '../util/stats.js';
 
 export type ClaimId = 'C1' | 'C2' | 'C3';
 export type ClaimVerdict = 'holds' | 'does not hold' | 'inconclusive';

@@ -5,13 +5,13 @@
  */
 import type { RunResult } from '../results/runResult.js';
 import { groupRuns, type Cell, type Grouped } from './groupRuns.js';
-import type { LoadedRun } from './loadResults.js';
+import type { LoadedRun } from './resultSet.js';
 import type { MatchedFit } from './matchedFit.js';
 import { CLAIMS, evaluateClaims, finalScorer, type ClaimId, type ClaimOptions, type ClaimResult, type ClaimScorer, type CellOutcome } from './paperClaims.js';
 import { finalPointPhrase, noRunsReason, PROTOCOL_IDS, PROTOCOL_NAMES, takesPart, type ProtocolId } from './protocols.js';
 import { pointAtStep, type CurvePoint } from './runCurve.js';
-import { num } from './format.js';
-import { summarize } from './stats.js';
+import { num } from '../util/format.js';
+import { summarize } from '../util/stats.js';
 import { targetsOf, targetCells } from './stepsToTarget.js';
 
 export interface ProtocolClaims {

@@ -10,7 +10,7 @@
  */
 import { budgetLimit, describeBudget } from '../config/budget.js';
 import type { TrainConfig } from '../config/trainConfig.js';
-import { listing } from './format.js';
+import { listing } from '../util/format.js';
 
 export type ProtocolId = 'epochs' | 'steps' | 'target' | 'matched-fit';
 

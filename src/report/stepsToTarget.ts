@@ -4,7 +4,7 @@
  * read from how those steps scale with the batch. Pure.
  */
 import type { Cell, Grouped, Series } from './groupRuns.js';
-import { summarize, type Summary } from './stats.js';
+import { summarize, type Summary } from '../util/stats.js';
 
 /** A batch size stays in the scaling regime while its mean steps are within this factor of perfect scaling. */
 export const CRITICAL_FACTOR = 2;

@@ -1,7 +1,7 @@
 /** Time to a target accuracy and data-parallel scaling efficiency, from the runs' own timings. Pure. */
 import type { RunResult } from '../results/runResult.js';
 import type { Cell, Series } from './groupRuns.js';
-import { summarize, type Summary } from './stats.js';
+import { summarize, type Summary } from '../util/stats.js';
 
 export const DEFAULT_TARGET_FRACTION = 0.95;
 

@@ -6,7 +6,7 @@
 import { markdownTable } from 'markdown-table';
 import { higherIsBetter } from '../config/budget.js';
 import type { Candidate, SelectionCell, TuningSelection } from '../results/tuningSelection.js';
-import { cell, code, listing, num } from './format.js';
+import { cell, code, listing, num } from '../util/format.js';
 
 type Values = Candidate['values'];
 

@@ -1,5 +1,6 @@
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
+import { firstLine } from '../util/errors.js';
 
 /** Write to a sibling temp file, then rename: readers never see a half-written file. */
 export function writeTextAtomic(path: string, text: string | Uint8Array): void {
@@ -12,7 +13,7 @@ export function writeTextAtomic(path: string, text: string | Uint8Array): void {
     rmSync(tmp, { force: true });
     // The path and the cause in one line (a bare ENOSPC or EROFS does not say which file was lost).
     const code = (error as NodeJS.ErrnoException).code;
-    const cause = code === 'ENOSPC' ? 'no space left on the device' : code === 'EROFS' ? 'read-only file system' : (error as Error).message.split('\n')[0];
+    const cause = code === 'ENOSPC' ? 'no space left on the device' : code === 'EROFS' ? 'read-only file system' : firstLine(error);
     throw new Error(`cannot write ${path}: ${cause}`, { cause: error });
   }
 }

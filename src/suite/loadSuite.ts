@@ -8,7 +8,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { planRuns } from './expandSuite.js';
 import { tuningMatrix } from './tuning.js';
-import { MAX_DOCUMENT_BYTES, parseJsonText, parseYamlText, type ParseResult } from './parseText.js';
+import { MAX_DOCUMENT_BYTES, parseJsonText, parseYamlText, type ParseResult } from '../util/parseText.js';
 import { schemaProblems } from './schemaErrors.js';
 import { SuiteError } from './suiteError.js';
 import { SuiteSchema, type Suite } from './suiteSchema.js';

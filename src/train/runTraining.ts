@@ -16,6 +16,7 @@ import { ReplicaGroupError, SINGLE_REPLICA, type ReplicaGroup } from '../optim/r
 import type { EpochMetrics, Evaluation, FinalMetrics, RunStatus, TargetOutcome } from '../results/runResult.js';
 import { tf, type Variable } from '../tf.js';
 import { PhaseTimer, type Phase } from '../util/phaseTimer.js';
+import { BadInputError } from '../util/errors.js';
 import { evaluate } from './evaluate.js';
 import { assertReplicasAgree } from './replicaAgreement.js';
 import { TargetTracker } from './targetTracker.js';
@@ -74,12 +75,7 @@ export interface TrainingOutcome {
 /** JSON has no NaN/Infinity: non-finite losses are recorded as null. */
 const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
 
-export class ImpossibleConfigError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'ImpossibleConfigError';
-  }
-}
+export class ImpossibleConfigError extends BadInputError {}
 
 /** Every worker takes an equal share of the global batch. */
 export function assertBatchSplits(batchSize: number, workers: number): void {

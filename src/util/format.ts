@@ -1,4 +1,8 @@
-/** Number and text formatting shared by the Markdown writers: fixed decimals, nothing locale-dependent. */
+/**
+ * The one number formatter (report, leaderboard, check): fixed decimals, nothing locale-dependent, and
+ * one sign convention (ASCII '+' and '-', so numbers can be copied and grepped), plus the small text
+ * helpers of the Markdown writers.
+ */
 import type { Summary } from './stats.js';
 
 /** A fraction in [0, 1] as percent with two decimals: 0.8625 -> "86.25". */
@@ -6,10 +10,29 @@ export function pct(fraction: number): string {
   return (100 * fraction).toFixed(2);
 }
 
+/** A number with its sign always shown: 1.454 -> "+1.45", -0.5 -> "-0.50". */
+export function signed(x: number, digits = 2): string {
+  return `${x >= 0 ? '+' : '-'}${Math.abs(x).toFixed(digits)}`;
+}
+
 /** A difference of fractions in percentage points, signed: 0.0145 -> "+1.45". */
-export function points(delta: number, signed = true): string {
-  const text = (100 * delta).toFixed(2);
-  return signed && delta >= 0 ? `+${text}` : text;
+export function points(delta: number, sign = true): string {
+  return sign ? signed(100 * delta) : (100 * delta).toFixed(2);
+}
+
+/** A value already in percent: 86.25 -> "86.25%" (null: "—"). */
+export function percentText(value: number | null): string {
+  return value === null ? '—' : `${value.toFixed(2)}%`;
+}
+
+/** A difference already in percentage points: -1.5 -> "-1.50 pts" (null: "—"). */
+export function pointsText(value: number | null): string {
+  return value === null ? '—' : `${signed(value)} pts`;
+}
+
+/** A measured time with the precision its size warrants: 123.4, 12.345, 0.0123. */
+export function measured(value: number): string {
+  return value >= 100 ? value.toFixed(1) : value >= 1 ? value.toFixed(3) : value.toPrecision(3);
 }
 
 /** Mean ± sample std of a fraction summary, in percent: "86.25 ± 0.35". */

@@ -1,14 +1,13 @@
 /**
  * `OUT/manifest.json`: what a results directory was meant to hold (the planned run ids of a suite, or
- * of one shard of it). Written atomically by `run` (at the start and after every run) and by `merge`.
+ * of one shard of it). Written atomically by `run` (at the start and after every run) and by `merge`;
+ * read through resultsDirectory.ts.
  */
-import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { assertValid } from '../config/validate.js';
-import { writeJsonAtomic } from '../results/writeJsonAtomic.js';
-
-import { MANIFEST_FILE } from '../results/resultsLayout.js';
+import { MANIFEST_FILE } from './resultsLayout.js';
+import { writeJsonAtomic } from './writeJsonAtomic.js';
 
 export { MANIFEST_FILE };
 
@@ -38,20 +37,6 @@ export type Shard = Static<typeof ShardSchema>;
 
 export function manifestPath(dir: string): string {
   return join(dir, MANIFEST_FILE);
-}
-
-/** The directory's manifest, or null if it has none. Throws (naming the file) if it is malformed. */
-export function readManifest(dir: string): Manifest | null {
-  const path = manifestPath(dir);
-  if (!existsSync(path)) return null;
-  let value: unknown;
-  try {
-    value = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (error) {
-    throw new Error(`${path}: cannot read manifest: ${(error as Error).message.split('\n')[0]}`);
-  }
-  assertValid(ManifestSchema, value, `${path}: invalid manifest`);
-  return value;
 }
 
 export function writeManifest(dir: string, manifest: Manifest): void {

@@ -1,12 +1,18 @@
 /**
- * Suite and config files as text -> values, with syntax errors located by line and column, and the
+ * JSON and YAML documents (suites, configs, results, baselines) as text -> values, with syntax errors located by line and column, and the
  * limits that make a document built to exhaust a parser ordinary bad input: its size, its nesting
  * depth, YAML alias expansion, duplicate keys and numbers that are not finite (JSON's 1e999, YAML's
  * .inf / .nan). V8's JSON.parse messages only sometimes carry a position, and it accepts duplicate keys
  * and any depth, so every JSON document is first scanned by a small strict JSON checker.
  */
 import { parseDocument } from 'yaml';
-import type { SuiteProblem } from './suiteError.js';
+import { firstLine } from './errors.js';
+
+/** What is wrong and where: a JSON pointer ('/optimizers/1/name'; '/' is the root), '' when it has no place. */
+export interface DocumentProblem {
+  readonly path: string;
+  readonly message: string;
+}
 
 /** Suites and configs are hand-written: a megabyte is far beyond any real one. */
 export const MAX_DOCUMENT_BYTES = 1 << 20;
@@ -15,7 +21,7 @@ export const MAX_NESTING = 64;
 /** YAML aliases a document may expand (a "billion laughs" document expands exponentially many). */
 export const MAX_YAML_ALIASES = 100;
 
-export type ParseResult = { ok: true; value: unknown } | { ok: false; problems: SuiteProblem[] };
+export type ParseResult = { ok: true; value: unknown } | { ok: false; problems: DocumentProblem[] };
 
 /** 1-based line and column of a character offset. */
 export function lineColumn(text: string, offset: number): { line: number; column: number } {
@@ -172,14 +178,18 @@ export function locateJsonError(text: string): { offset: number; message: string
   }
 }
 
-const tooLarge = (text: string): SuiteProblem[] =>
-  Buffer.byteLength(text) > MAX_DOCUMENT_BYTES
-    ? [{ path: '', message: `the document is ${Buffer.byteLength(text)} bytes; suite and config files are limited to ${MAX_DOCUMENT_BYTES} bytes (1 MiB)` }]
-    : [];
+const tooLarge = (text: string, maxBytes: number): DocumentProblem[] =>
+  Buffer.byteLength(text) > maxBytes ? [{ path: '', message: `the document is ${Buffer.byteLength(text)} bytes; ${describeLimit(maxBytes)}` }] : [];
+
+/** "suite and config files are limited to 1048576 bytes (1 MiB)" */
+export function describeLimit(maxBytes: number): string {
+  const what = maxBytes === MAX_DOCUMENT_BYTES ? 'suite and config files are' : 'this file is';
+  return `${what} limited to ${maxBytes} bytes (${maxBytes / (1 << 20)} MiB)`;
+}
 
 /** Numbers JSON cannot hold (Infinity, NaN) and nesting beyond the limit, each at its JSON path. */
-export function valueProblems(value: unknown): SuiteProblem[] {
-  const problems: SuiteProblem[] = [];
+export function valueProblems(value: unknown): DocumentProblem[] {
+  const problems: DocumentProblem[] = [];
   const walk = (v: unknown, path: string, depth: number) => {
     if (problems.length >= 10) return;
     if (typeof v === 'number' && !Number.isFinite(v)) problems.push({ path: path || '/', message: `${v} is not a finite number` });
@@ -196,9 +206,9 @@ export function valueProblems(value: unknown): SuiteProblem[] {
   return problems;
 }
 
-export function parseJsonText(text: string): ParseResult {
+export function parseJsonText(text: string, maxBytes = MAX_DOCUMENT_BYTES): ParseResult {
   const body = text.replace(/^\uFEFF/, '');
-  const size = tooLarge(body);
+  const size = tooLarge(body, maxBytes);
   if (size.length > 0) return { ok: false, problems: size };
   // The strict scan runs first: it also finds what JSON.parse accepts silently (duplicate keys, any depth).
   const located = locateJsonError(body);
@@ -207,7 +217,7 @@ export function parseJsonText(text: string): ParseResult {
   try {
     value = JSON.parse(body);
   } catch (error) {
-    return { ok: false, problems: [{ path: '', message: `malformed JSON: ${(error as Error).message.split('\n')[0]}` }] };
+    return { ok: false, problems: [{ path: '', message: `malformed JSON: ${firstLine(error)}` }] };
   }
   const problems = valueProblems(value);
   return problems.length > 0 ? { ok: false, problems } : { ok: true, value };
@@ -216,12 +226,12 @@ export function parseJsonText(text: string): ParseResult {
 /** A parser that recursed past the stack on a deeply nested document says so in one line. */
 function limitMessage(error: unknown): string {
   if (error instanceof RangeError) return `nesting too deep to read (the limit for suite and config files is ${MAX_NESTING} levels)`;
-  const message = (error as Error).message.split('\n')[0];
+  const message = firstLine(error);
   return /alias/i.test(message) ? `YAML aliases expand beyond the limit of ${MAX_YAML_ALIASES} (${message})` : message;
 }
 
 export function parseYamlText(text: string): ParseResult {
-  const size = tooLarge(text);
+  const size = tooLarge(text, MAX_DOCUMENT_BYTES);
   if (size.length > 0) return { ok: false, problems: size };
   let value: unknown;
   try {
@@ -231,7 +241,7 @@ export function parseYamlText(text: string): ParseResult {
         ok: false,
         problems: doc.errors.map((e) => ({
           path: '',
-          message: /call stack/i.test(e.message) ? limitMessage(new RangeError(e.message)) : `malformed YAML at ${at(text, e.pos[0])}: ${e.message.split('\n')[0]}`,
+          message: /call stack/i.test(e.message) ? limitMessage(new RangeError(e.message)) : `malformed YAML at ${at(text, e.pos[0])}: ${firstLine(e)}`,
         })),
       };
     }
