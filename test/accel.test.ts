@@ -15,7 +15,7 @@ import { getKernel } from '@tensorflow/tfjs-core';
 import { blasStatus, disableBlasKernels, enableBlasKernels, nativeBlas } from '../src/accel/index.js';
 import { BlasUnavailableError, symmetricEigen64, symmetricInverse64 } from '../src/accel/linalg64.js';
 import { nativeBlasFound, nativeLoadError } from '../src/accel/native.js';
-import { choleskyInverse, FactorInversionError } from '../src/optim/kfac/choleskyInverse.js';
+import { choleskyInverse, FactorInversionError } from '../src/kernels/choleskyInverse.js';
 import { composedPatches, extractPatches } from '../src/optim/kfac/patches.js';
 import { makeRng } from '../src/util/rng.js';
 import { tf, usePlainCpu } from './helpers/setup.js';

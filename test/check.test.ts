@@ -20,7 +20,7 @@ import { runCheck, type CheckIo, type CheckOptions } from '../src/check/runCheck
 import { median, sampleStdDev } from '../src/util/stats.js';
 import { updateBaseline } from '../src/check/update.js';
 import { checkCommand } from '../src/cli/checkCommand.js';
-import type { ProbeReport } from '../src/probes/probeReport.js';
+import type { ProbeReport } from '../src/results/probeReport.js';
 import { tfjsOrTrainingReachable } from './helpers/importGraph.js';
 import type { RunResult } from '../src/results/runResult.js';
 import type { PlannedRun } from '../src/suite/plannedRun.js';

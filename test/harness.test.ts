@@ -39,7 +39,7 @@ import { judgeAttempt, recordFor, runIdentity, type ResultRead } from '../src/ha
 import { makeRunResult } from './fixtures/harness/makeResult.js';
 import { makeProbeReport } from './fixtures/check/makeResults.js';
 import { readResultsDirectory } from '../src/results/resultsDirectory.js';
-import type { ProbeReport } from '../src/probes/probeReport.js';
+import type { ProbeReport } from '../src/results/probeReport.js';
 import { tfjsOrTrainingReachable } from './helpers/importGraph.js';
 import { runCli } from './helpers/runCli.js';
 

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { createConv2d, createDense } from '../src/models/layers.js';
-import { choleskyInverse, FactorInversionError } from '../src/optim/kfac/choleskyInverse.js';
+import { choleskyInverse, FactorInversionError } from '../src/kernels/choleskyInverse.js';
 import { KfacPreconditioner } from '../src/optim/kfac/kfacPreconditioner.js';
 import { activationFactor, gradientMatrix, splitGradientMatrix } from '../src/optim/kfac/kroneckerFactors.js';
 import { klClipScale } from '../src/optim/kfac/klClip.js';

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { assertValid } from '../src/config/validate.js';
 import { figureOfSamples } from '../src/probes/figure.js';
-import { ProbeReportSchema, type ProbeReport } from '../src/probes/probeReport.js';
+import { ProbeReportSchema, type ProbeReport } from '../src/results/probeReport.js';
 import { runCli } from './helpers/runCli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'ngd-bench-probe-'));

@@ -62,7 +62,9 @@ const CASES: readonly { name: string; spoil: (dir: string) => void; message: Reg
 
 function quietIo(): CheckIo & { err: () => string } {
   let err = '';
-  return { stdout: () => {}, stderr: (text: string) => void (err += text), env: {}, now: () => new Date(0), err: () => err };
+  return { stdout: () => {}, stderr: (text: string) => {
+      err += text;
+    }, env: {}, now: () => new Date(0), err: () => err };
 }
 
 describe('one reader of a results directory', () => {

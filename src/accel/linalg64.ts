@@ -5,7 +5,7 @@
  * addon they throw `BlasUnavailableError` (the optimizer keeps its own pure-JS fallback); a matrix
  * that is not positive definite throws the optimizer's `FactorInversionError`, as the JS path does.
  */
-import { conditionEstimate, FactorInversionError } from '../optim/kfac/choleskyInverse.js';
+import { conditionEstimate, FactorInversionError } from '../kernels/choleskyInverse.js';
 import { nativeBlas, nativeLoadError, type NativeBlas } from './native.js';
 
 export class BlasUnavailableError extends Error {

@@ -9,7 +9,7 @@
  * Only ok runs contribute (a diverged run has no final accuracy). Names are `<suite>/<run name> <what>`;
  * the run id and environment go to `extra`.
  */
-import type { ProbeReport } from '../probes/probeReport.js';
+import type { ProbeReport } from '../results/probeReport.js';
 import { deviceOf, formatFingerprint, type Observation } from './observe.js';
 import { sampleStdDev } from '../util/stats.js';
 

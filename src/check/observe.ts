@@ -3,7 +3,7 @@
  * same shape as a baseline entry, so results and baselines are compared like with like.
  */
 import { createHash } from 'node:crypto';
-import type { ProbeReport } from '../probes/probeReport.js';
+import type { ProbeReport } from '../results/probeReport.js';
 import type { Environment, RunResult } from '../results/runResult.js';
 import { canonicalJson } from '../suite/runId.js';
 import type { BaselineEntry, EnvironmentFingerprint, ProbeStep } from './baselineSchema.js';

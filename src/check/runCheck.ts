@@ -14,8 +14,9 @@ import { TOOL_VERSION } from '../version.js';
 import { defaultBaselinePath, defaultTolerances, readBaseline, writeBaseline } from './baselineFile.js';
 import { benchmarkJsonPaths, toBenchmarkJson } from './benchmarkJson.js';
 import { compare, exitCodeOf, type CheckReport, type Planned } from './compare.js';
-import { BadInputError, firstLine } from '../util/errors.js';
+import { BadInputError, errorLine, firstLine } from '../util/errors.js';
 import { CheckInputError } from './errors.js';
+import { EXIT } from '../util/exitCodes.js';
 import { formatFindingsTable, formatMarkdownSummary, formatUpdate, formatVerdict } from './format.js';
 import { toJUnitXml } from './junit.js';
 import { observe, type Observation } from './observe.js';
@@ -52,7 +53,7 @@ export const processIo: CheckIo = {
   now: () => new Date(),
 };
 
-export const CHECK_EXIT = { ok: 0, regression: 1, badInput: 2 } as const;
+
 
 /** The JSON printed by `check --json`. */
 export interface CheckJson {
@@ -121,7 +122,7 @@ function check(options: CheckOptions, io: CheckIo): number {
     if (options.benchmarkJson !== undefined) writeBenchmarkJson(options.benchmarkJson, dir, observations);
     if (options.json) io.stdout(`${JSON.stringify({ baselineFile, created: baseline === null, changes: update.changes, tolerances: update.tolerances }, null, 2)}\n`);
     else io.stdout(`${formatUpdate(update, baselineFile, baseline === null)}\n`);
-    return CHECK_EXIT.ok;
+    return EXIT.ok;
   }
 
   const report = compare({ suite: dir.suite, results: observations, baseline, tolerances: tolerances ?? defaultTolerances(), planned, baselinePath: baselineFile });
@@ -168,7 +169,7 @@ export function runCheck(options: CheckOptions, io: CheckIo = processIo): number
     return check(options, io);
   } catch (error) {
     if (!(error instanceof BadInputError)) throw error;
-    io.stderr(`ngd-bench: error: ${firstLine(error)}\n`);
-    return CHECK_EXIT.badInput;
+    io.stderr(`${errorLine(firstLine(error))}\n`);
+    return EXIT.badInput;
   }
 }

@@ -9,9 +9,10 @@ import { launchLocalWorld } from '../collective/launchLocalWorld.js';
 import type { TrainConfig } from '../config/trainConfig.js';
 import { failedRunResult } from '../results/failedRunResult.js';
 import { writeJsonAtomic } from '../results/writeJsonAtomic.js';
-import { EXIT } from './exitCodes.js';
+import { EXIT } from '../util/exitCodes.js';
 import { parseProgressLine } from '../harness/progressLine.js';
 import type { TrainFlags } from './trainOptions.js';
+import { errorLine } from '../util/errors.js';
 
 /** Exit codes with which rank 0 has already reported the run itself (result written or error printed). */
 const REPORTED_BY_LEAD = new Set<number>([EXIT.ok, EXIT.runFailed, EXIT.badInput, EXIT.diverged]);
@@ -46,8 +47,8 @@ export async function launchTrainWorkers(config: TrainConfig, flags: TrainFlags,
       }
       if (rank === 0) {
         process.stderr.write(`${line}\n`);
-        if (line.startsWith('ngd-bench: error:')) leadPrintedError = true;
-      } else if (line.startsWith('ngd-bench: error:')) lastOtherError = line;
+        if (line.startsWith(errorLine(''))) leadPrintedError = true;
+      } else if (line.startsWith(errorLine(''))) lastOtherError = line;
       remember(rank === 0 ? line : `[rank ${rank}] ${line}`);
     },
   });
@@ -64,6 +65,6 @@ export async function launchTrainWorkers(config: TrainConfig, flags: TrainFlags,
   if (flags.out) {
     writeJsonAtomic(flags.out, failedRunResult({ config, error, failureKind: 'infrastructure', startedAt, stderrTail: tail.join('\n') }));
   }
-  console.error(`ngd-bench: error: ${error}`);
+  console.error(errorLine(error));
   return EXIT.infrastructure;
 }

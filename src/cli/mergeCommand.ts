@@ -1,7 +1,6 @@
 /** `ngd-bench merge <dir...> --out <dir>`: join the results directories of a suite's shards. */
 import { Command } from 'commander';
-import { formatMergeReport, mergeResults, MergeError } from '../harness/mergeResults.js';
-import { EXIT } from './exitCodes.js';
+import { formatMergeReport, mergeResults } from '../harness/mergeResults.js';
 
 interface MergeFlags {
   out: string;
@@ -29,18 +28,12 @@ Prints "merged N results from M directories (K failed, L missing from planned)".
 Exit codes: 0 merged, 2 bad input (a missing directory, an invalid file, conflicting results).`,
     )
     .action((dirs: string[], flags: MergeFlags) => {
-      try {
-        const report = mergeResults({ dirs, outDir: flags.out });
-        if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
-        else process.stdout.write(`${formatMergeReport(report)}\n`);
-        for (const warning of report.warnings) process.stderr.write(`ngd-bench: warning: ${warning}\n`);
-        if (report.missing.length > 0 && !flags.json) {
-          process.stderr.write(`ngd-bench: missing: ${report.missing.join(', ')}\n`);
-        }
-      } catch (error) {
-        if (!(error instanceof MergeError)) throw error;
-        for (const problem of error.problems) process.stderr.write(`ngd-bench: error: ${problem}\n`);
-        process.exitCode = EXIT.badInput;
+      const report = mergeResults({ dirs, outDir: flags.out });
+      if (flags.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+      else process.stdout.write(`${formatMergeReport(report)}\n`);
+      for (const warning of report.warnings) process.stderr.write(`ngd-bench: warning: ${warning}\n`);
+      if (report.missing.length > 0 && !flags.json) {
+        process.stderr.write(`ngd-bench: missing: ${report.missing.join(', ')}\n`);
       }
     });
 }

@@ -7,7 +7,7 @@ import { probeAllreduce } from '../collective/allreduceProbe.js';
 import { joinWorld } from '../collective/joinWorld.js';
 import { worldFromEnv } from '../collective/worldInfo.js';
 import { ALLREDUCE_WORKER_COMMAND, measureAllreduceAcrossWorkers } from '../probes/allreduceAcrossWorkers.js';
-import { ProbeReportSchema, type ProbeReport } from '../probes/probeReport.js';
+import { ProbeReportSchema, type ProbeReport } from '../results/probeReport.js';
 import { runProbes } from '../probes/runProbes.js';
 import { writeJsonAtomic } from '../results/writeJsonAtomic.js';
 import { loadSuite } from '../suite/loadSuite.js';

@@ -19,9 +19,10 @@ import type { PlannedRun } from '../suite/plannedRun.js';
 import type { Suite } from '../suite/suiteSchema.js';
 import { planFinalRuns, planTuningRuns } from '../suite/tuning.js';
 import { loadSuite } from '../suite/loadSuite.js';
-import { EXIT } from './exitCodes.js';
+import { EXIT } from '../util/exitCodes.js';
+import { withInterruptHandling } from './withInterruptHandling.js';
 import { displayPath, findSuiteFile } from './paths.js';
-import { firstLine } from '../util/errors.js';
+import { BadInputError, firstLine } from '../util/errors.js';
 
 interface ReproduceFlags {
   filter?: string;
@@ -89,28 +90,17 @@ function committedRunsOf(suite: Suite, dir: string): PlannedRun[] {
   return runs;
 }
 
-function badInput(message: string): number {
-  console.error(`ngd-bench: error: ${message}`);
-  return EXIT.badInput;
-}
-
 const testAccuracy = (r: RunResult) => r.final?.testAccuracy ?? null;
 const percent = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(2)}%`);
 
 async function reproduceAction(dir: string, flags: ReproduceFlags): Promise<number> {
-  let committed: Map<string, RunResult>;
-  let planned: PlannedRun[];
-  try {
-    const results = readResultsDirectory(dir);
-    committed = new Map(results.runs.filter((r) => r.result.status !== 'failed').map((r) => [r.result.run.id, r.result]));
-    const suiteFile = flags.suite ?? findSuiteFile(results.suite);
-    if (suiteFile === null) return badInput(`no suite file named '${results.suite}' under suites/; pass --suite FILE`);
-    planned = filterRuns(committedRunsOf(loadSuite(suiteFile), dir), flags.filter, results.suite).filter((run) => committed.has(run.id));
-  } catch (error) {
-    return badInput(firstLine(error));
-  }
+  const results = readResultsDirectory(dir);
+  const committed = new Map(results.runs.filter((r) => r.result.status !== 'failed').map((r) => [r.result.run.id, r.result]));
+  const suiteFile = flags.suite ?? findSuiteFile(results.suite);
+  if (suiteFile === null) throw new BadInputError(`no suite file named '${results.suite}' under suites/; pass --suite FILE`);
+  const planned = filterRuns(committedRunsOf(loadSuite(suiteFile), dir), flags.filter, results.suite).filter((run) => committed.has(run.id));
   if (planned.length === 0) {
-    return badInput(`${dir}: no committed ok or diverged run matches${flags.filter ? ` --filter '${flags.filter}'` : ''} (see \`ngd-bench run SUITE --dry-run\`)`);
+    throw new BadInputError(`${dir}: no committed ok or diverged run matches${flags.filter ? ` --filter '${flags.filter}'` : ''} (see \`ngd-bench run SUITE --dry-run\`)`);
   }
 
   const outDir = flags.out ?? mkdtempSync(join(tmpdir(), 'ngd-bench-reproduce-'));
@@ -118,18 +108,8 @@ async function reproduceAction(dir: string, flags: ReproduceFlags): Promise<numb
   if (!flags.quiet) log.write(`reproducing ${planned.length} run${planned.length === 1 ? '' : 's'} of ${displayPath(dir)} into ${displayPath(outDir)}\n`);
 
   const display = createSuiteDisplay({ stream: log, quiet: flags.quiet });
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    const outcome = await runSuite({ runs: planned, outDir, resume: false, signal: controller.signal, display });
-    if (outcome.interrupted) return EXIT.interrupted;
-  } finally {
-    display.close?.();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const outcome = await withInterruptHandling(display, (signal) => runSuite({ runs: planned, outDir, resume: false, signal, display }));
+  if (outcome.interrupted) return EXIT.interrupted;
 
   const reproduced: ReproducedRun[] = planned.map((run) => {
     const before = committed.get(run.id)!;

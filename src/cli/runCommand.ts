@@ -3,7 +3,7 @@
  * a time, into a results directory; see src/harness/runSuite.ts for what is written and when.
  */
 import { Command } from 'commander';
-import { completedResult, runSuite, SUITE_EXIT, suiteExitCode, type RunOutcome, type SuiteOutcome } from '../harness/runSuite.js';
+import { completedResult, runSuite, suiteExitCode, type RunOutcome, type SuiteOutcome } from '../harness/runSuite.js';
 import { currentSelection, runTunedSuite, tuningDir, type TunedSuiteOutcome } from '../harness/tunedSuite.js';
 import type { TuningSelection } from '../results/tuningSelection.js';
 import { createSuiteDisplay } from '../harness/suiteProgress.js';
@@ -14,10 +14,11 @@ import type { PlannedRun } from '../suite/plannedRun.js';
 import { parseShard, selectShard, type Shard } from '../suite/shard.js';
 import type { Suite } from '../suite/suiteSchema.js';
 import { planFinalRuns, planTuningRuns } from '../suite/tuning.js';
-import { EXIT } from './exitCodes.js';
+import { EXIT } from '../util/exitCodes.js';
 import { assertWritableDirectory } from './outputPath.js';
 import { formatMatrix } from './validateCommand.js';
-import { firstLine } from '../util/errors.js';
+import { BadInputError } from '../util/errors.js';
+import { withInterruptHandling } from './withInterruptHandling.js';
 
 interface RunFlags {
   out?: string;
@@ -79,11 +80,6 @@ export function runCommand(): Command {
     });
 }
 
-function badInput(message: string): number {
-  console.error(`ngd-bench: error: ${message}`);
-  return EXIT.badInput;
-}
-
 interface Plan {
   runs: PlannedRun[];
   suite: string;
@@ -128,13 +124,8 @@ function finalRunsIfTuned(p: Plan, out: string | undefined): { runs: PlannedRun[
 }
 
 async function runAction(file: string, flags: RunFlags): Promise<number> {
-  let p: Plan;
-  try {
-    p = plan(file, flags);
-  } catch (error) {
-    // Everything that can go wrong before a run is launched is the input's fault.
-    return badInput(firstLine(error));
-  }
+  // Everything that can go wrong before a run is launched is the input's fault (a BadInputError).
+  const p = plan(file, flags);
 
   if (flags.dryRun) {
     const runsDir = p.tuned && flags.out ? tuningDir(flags.out) : flags.out;
@@ -154,39 +145,16 @@ async function runAction(file: string, flags: RunFlags): Promise<number> {
     }
     return EXIT.ok;
   }
-  if (!flags.out) return badInput('--out <dir> is required (or use --dry-run)');
-  try {
-    assertWritableDirectory(flags.out);
-  } catch (error) {
-    return badInput((error as Error).message);
-  }
+  if (!flags.out) throw new BadInputError('--out <dir> is required (or use --dry-run)');
+  assertWritableDirectory(flags.out);
 
   const display = createSuiteDisplay({ stream: flags.json ? process.stderr : process.stdout, quiet: flags.quiet });
-  const controller = new AbortController();
-  let signals = 0;
-  const onSignal = (signal: NodeJS.Signals) => {
-    signals++;
-    if (signals === 1) {
-      process.stderr.write(`\nngd-bench: ${signal}: stopping the current run (again to kill at once)...\n`);
-      controller.abort();
-    } else {
-      // The harness's exit handlers kill the child's process group and remove its pending files.
-      display.close?.();
-      process.exit(EXIT.interrupted);
-    }
-  };
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-
+  const outDir = flags.out;
   if (p.tuned) {
-    let tuned: TunedSuiteOutcome;
-    try {
-      tuned = await runTunedSuite({ suite: p.tuned, outDir: flags.out, resume: flags.resume ?? false, signal: controller.signal, display, shard: p.shard, narrowTuning: p.narrowTuning, narrowFinal: p.narrowFinal });
-    } finally {
-      display.close?.();
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-    }
+    const suite = p.tuned;
+    const tuned: TunedSuiteOutcome = await withInterruptHandling(display, (signal) =>
+      runTunedSuite({ suite, outDir, resume: flags.resume ?? false, signal, display, shard: p.shard, narrowTuning: p.narrowTuning, narrowFinal: p.narrowFinal }),
+    );
     const code = tunedExitCode(tuned);
     if (flags.json) process.stdout.write(`${JSON.stringify({ ...tuned, exitCode: code }, null, 2)}\n`);
     else {
@@ -197,22 +165,9 @@ async function runAction(file: string, flags: RunFlags): Promise<number> {
     return code;
   }
 
-  let outcome: SuiteOutcome;
-  try {
-    outcome = await runSuite({
-      runs: p.runs,
-      outDir: flags.out,
-      resume: flags.resume ?? false,
-      signal: controller.signal,
-      display,
-      suite: p.suite,
-      shard: p.shard,
-    });
-  } finally {
-    display.close?.();
-    process.off('SIGINT', onSignal);
-    process.off('SIGTERM', onSignal);
-  }
+  const outcome: SuiteOutcome = await withInterruptHandling(display, (signal) =>
+    runSuite({ runs: p.runs, outDir, resume: flags.resume ?? false, signal, display, suite: p.suite, shard: p.shard }),
+  );
 
   if (flags.json) {
     process.stdout.write(`${JSON.stringify({ ...outcome, exitCode: suiteExitCode(outcome) }, null, 2)}\n`);
@@ -230,9 +185,9 @@ function reportNotOk(runs: readonly RunOutcome[]): void {
 
 /** Tuning runs may diverge (that is what a grid finds out); only a failed one, or a final run not ok, is exit 1. */
 function tunedExitCode(t: TunedSuiteOutcome): number {
-  if (t.tuning.interrupted || t.final?.interrupted) return SUITE_EXIT.interrupted;
-  if (t.tuning.counts.failed > 0) return SUITE_EXIT.runsNotOk;
-  return t.final ? suiteExitCode(t.final) : SUITE_EXIT.ok;
+  if (t.tuning.interrupted || t.final?.interrupted) return EXIT.interrupted;
+  if (t.tuning.counts.failed > 0) return EXIT.runFailed;
+  return t.final ? suiteExitCode(t.final) : EXIT.ok;
 }
 
 /** One line per selection cell: what was chosen, with ties, grid edges, or why nothing was. */

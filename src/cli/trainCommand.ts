@@ -17,7 +17,7 @@ import { RunResultSchema, type RunResult } from '../results/runResult.js';
 import { executeRun, type DistributedContext } from '../train/executeRun.js';
 import { assertBatchSplits, ImpossibleConfigError, type TrainingHooks } from '../train/runTraining.js';
 import { writeWeightsFile } from '../train/weightsFile.js';
-import { EXIT } from './exitCodes.js';
+import { EXIT } from '../util/exitCodes.js';
 import { launchTrainWorkers } from './launchTrainWorkers.js';
 import { assertWritableFile } from './outputPath.js';
 import { progressLineHooks } from './progressLines.js';

@@ -1,55 +1,75 @@
 /**
- * `train` flags and how they map onto the TrainConfig document. Flags override a --config file
- * key by key; anything unset is left to the schema's defaults.
+ * `train` flags: one table (CONFIG_FLAGS) gives each config flag its config path, help, parser and, for
+ * string enums, its choices, read from TrainConfigSchema, so a new enum value or config flag is one
+ * edit. Flags override a --config file key by key; anything unset is left to the schema's defaults.
+ * The budget flags (--epochs, --steps, --target ...) combine into one `budget` and are handled apart.
  */
 import { Option, type Command } from 'commander';
 import { TARGET_METRICS } from '../config/trainConfig.js';
 import { ValidationError } from '../config/validate.js';
+import { choicesAtPath, setPath } from '../suite/configPaths.js';
 import { nearest } from '../util/nearest.js';
-import { parseInteger, parsePositiveInteger, parseIntegerList, parseNumber, parseNumberList, parseNumberOrNone } from './parseFlags.js';
+import { parseInteger, parseIntegerList, parseNumber, parseNumberList, parseNumberOrNone, parsePositiveInteger } from './parseFlags.js';
 
-export interface TrainFlags {
+interface ConfigFlag {
+  /** Commander's flag syntax, e.g. '-m, --model <name>'. */
+  readonly flag: string;
+  /** Dotted TrainConfig path the value goes to. */
+  readonly path: string;
+  readonly help: string;
+  readonly parse?: (value: string) => unknown;
+  /** Commander refuses other values (else the config's validation does, with a nearest-name suggestion). */
+  readonly strictChoices?: boolean;
+  /** The flag's value as the config holds it. */
+  readonly toConfig?: (value: unknown) => unknown;
+}
+
+export const CONFIG_FLAGS: readonly ConfigFlag[] = [
+  { flag: '-m, --model <name>', path: 'model.name', help: 'model' },
+  { flag: '--hidden-widths <list>', path: 'model.hiddenWidths', help: 'mlp hidden widths, e.g. 256,256', parse: parseIntegerList },
+  { flag: '-d, --dataset <name>', path: 'dataset.name', help: 'dataset' },
+  { flag: '--data-dir <dir>', path: 'dataset.dataDir', help: 'directory with the dataset files (else $NGD_BENCH_*_DIR, then /usr/share/datasets/...)' },
+  { flag: '--train-size <n>', path: 'dataset.trainSize', help: 'train on the first N examples of the seeded shuffle', parse: parseInteger },
+  { flag: '--test-size <n>', path: 'dataset.testSize', help: 'evaluate on the first N test examples of the seeded shuffle', parse: parseInteger },
+  { flag: '--validation-size <n>', path: 'dataset.validationSize', help: 'hold out N training examples as a validation split (never trained on)', parse: parseInteger },
+  { flag: '--train-eval-size <n>', path: 'dataset.trainEvalSize', help: 'measure train metrics on N training examples (a seeded train_eval subset)', parse: parseInteger },
+  { flag: '-o, --optimizer <name>', path: 'optimizer.name', help: 'optimizer' },
+  { flag: '--lr <x>', path: 'optimizer.lr', help: 'base learning rate (at --reference-batch-size)', parse: parseNumber },
+  { flag: '--momentum <x>', path: 'optimizer.momentum', help: 'momentum', parse: parseNumber },
+  { flag: '--nesterov', path: 'optimizer.nesterov', help: 'Nesterov momentum' },
+  { flag: '--weight-decay <x>', path: 'optimizer.weightDecay', help: 'weight decay', parse: parseNumber },
+  { flag: '--weight-decay-mode <mode>', path: 'optimizer.weightDecayMode', help: 'how weight decay is applied', strictChoices: true },
+  { flag: '--fisher <kind>', path: 'optimizer.kfac.fisher', help: 'K-FAC Fisher: labels sampled from the model or the true ones', strictChoices: true },
+  { flag: '--damping <x>', path: 'optimizer.kfac.damping', help: 'K-FAC Tikhonov damping', parse: parseNumber },
+  { flag: '--ema-decay <x>', path: 'optimizer.kfac.emaDecay', help: 'K-FAC factor EMA decay', parse: parseNumber },
+  { flag: '--factor-interval <n>', path: 'optimizer.kfac.factorUpdateInterval', help: 'K-FAC steps between factor updates', parse: parseInteger },
+  { flag: '--inverse-interval <n>', path: 'optimizer.kfac.inverseUpdateInterval', help: 'K-FAC steps between inversions', parse: parseInteger },
+  { flag: '--kl-clip <x>', path: 'optimizer.kfac.klClip', help: "K-FAC KL-clipping bound, or 'none'", parse: parseNumberOrNone, toConfig: (v) => (v === 'none' ? null : v) },
+  { flag: '--noise <dist>', path: 'optimizer.smoothing.distribution', help: 'smoothing noise distribution', strictChoices: true },
+  { flag: '--noise-amplitude <a>', path: 'optimizer.smoothing.amplitude', help: 'smoothing amplitude a', parse: parseNumber },
+  { flag: '--noise-relative', path: 'optimizer.smoothing.relative', help: 'scale smoothing noise by |w|' },
+  { flag: '--noise-decay <kind>', path: 'optimizer.smoothing.decay', help: 'smoothing amplitude schedule', strictChoices: true },
+  { flag: '--schedule <kind>', path: 'schedule.kind', help: 'lr schedule', strictChoices: true },
+  { flag: '--warmup-epochs <x>', path: 'schedule.warmupEpochs', help: 'linear lr warmup length in epochs', parse: parseNumber },
+  { flag: '--milestones <list>', path: 'schedule.stepMilestones', help: 'step schedule: epochs at which lr is multiplied by --step-factor', parse: parseNumberList },
+  { flag: '--step-factor <x>', path: 'schedule.stepFactor', help: 'step schedule factor', parse: parseNumber },
+  { flag: '--batch-scaling <rule>', path: 'schedule.batchScaling', help: 'lr scaling with batch size', strictChoices: true },
+  { flag: '--reference-batch-size <n>', path: 'schedule.referenceBatchSize', help: 'batch size the base lr refers to', parse: parseInteger },
+  { flag: '-b, --batch-size <n>', path: 'batchSize', help: 'global mini-batch size', parse: parseInteger },
+  { flag: '--eval-every-steps <n>', path: 'evalEverySteps', help: 'also evaluate every N steps (evaluation time is not training time)', parse: parseInteger },
+  { flag: '-s, --seed <n>', path: 'seed', help: 'seed for init, shuffling, noise and sampling', parse: parseInteger },
+  { flag: '--backend <name>', path: 'backend', help: 'compute backend' },
+  { flag: '--eval-batch-size <n>', path: 'evalBatchSize', help: 'evaluation batch size', parse: parseInteger },
+];
+
+/** The flags as commander parses them: config flags by attribute name, plus the command's own. */
+export interface TrainFlags extends Record<string, unknown> {
   config?: string;
-  model?: string;
-  hiddenWidths?: number[];
-  dataset?: string;
-  dataDir?: string;
-  trainSize?: number;
-  testSize?: number;
-  validationSize?: number;
-  trainEvalSize?: number;
-  optimizer?: string;
-  lr?: number;
-  momentum?: number;
-  nesterov?: boolean;
-  weightDecay?: number;
-  weightDecayMode?: string;
-  fisher?: string;
-  damping?: number;
-  emaDecay?: number;
-  factorInterval?: number;
-  inverseInterval?: number;
-  klClip?: number | 'none';
-  noise?: string;
-  noiseAmplitude?: number;
-  noiseRelative?: boolean;
-  noiseDecay?: string;
-  schedule?: string;
-  warmupEpochs?: number;
-  milestones?: number[];
-  stepFactor?: number;
-  batchScaling?: string;
-  referenceBatchSize?: number;
-  batchSize?: number;
   epochs?: number;
   steps?: number;
   target?: string;
   maxEpochs?: number;
   maxSteps?: number;
-  evalEverySteps?: number;
-  seed?: number;
-  backend?: string;
-  evalBatchSize?: number;
   out?: string;
   json?: boolean;
   quiet?: boolean;
@@ -59,49 +79,23 @@ export interface TrainFlags {
   weightsOut?: string;
 }
 
+function optionOf(entry: ConfigFlag): Option {
+  const choices = choicesAtPath(entry.path);
+  const option = new Option(entry.flag, choices && !entry.strictChoices ? `${entry.help}: ${choices.join(' | ')}` : entry.help);
+  if (choices && entry.strictChoices) option.choices(choices);
+  if (entry.parse) option.argParser(entry.parse);
+  return option;
+}
+
 export function addTrainOptions(cmd: Command): Command {
+  cmd.option('-c, --config <file>', 'JSON config (flags override its keys)');
+  for (const entry of CONFIG_FLAGS) cmd.addOption(optionOf(entry));
   return cmd
-    .option('-c, --config <file>', 'JSON config (flags override its keys)')
-    .option('-m, --model <name>', 'mlp | cnn | resnet20')
-    .option('--hidden-widths <list>', 'mlp hidden widths, e.g. 256,256', parseIntegerList)
-    .option('-d, --dataset <name>', 'fashion-mnist | mnist | cifar10 | synthetic')
-    .option('--data-dir <dir>', 'directory with the dataset files (else $NGD_BENCH_*_DIR, then /usr/share/datasets/...)')
-    .option('--train-size <n>', 'train on the first N examples of the seeded shuffle', parseInteger)
-    .option('--test-size <n>', 'evaluate on the first N test examples of the seeded shuffle', parseInteger)
-    .option('--validation-size <n>', 'hold out N training examples as a validation split (never trained on)', parseInteger)
-    .option('--train-eval-size <n>', 'measure train metrics on N training examples (a seeded train_eval subset)', parseInteger)
-    .option('-o, --optimizer <name>', 'sgd | smoothed-sgd | ngd | smoothed-ngd')
-    .option('--lr <x>', 'base learning rate (at --reference-batch-size)', parseNumber)
-    .option('--momentum <x>', 'momentum', parseNumber)
-    .option('--nesterov', 'Nesterov momentum')
-    .option('--weight-decay <x>', 'weight decay', parseNumber)
-    .addOption(new Option('--weight-decay-mode <mode>', 'how weight decay is applied').choices(['l2', 'decoupled']))
-    .addOption(new Option('--fisher <kind>', 'K-FAC Fisher: labels sampled from the model or the true ones').choices(['mc', 'empirical']))
-    .option('--damping <x>', 'K-FAC Tikhonov damping', parseNumber)
-    .option('--ema-decay <x>', 'K-FAC factor EMA decay', parseNumber)
-    .option('--factor-interval <n>', 'K-FAC steps between factor updates', parseInteger)
-    .option('--inverse-interval <n>', 'K-FAC steps between inversions', parseInteger)
-    .option('--kl-clip <x>', "K-FAC KL-clipping bound, or 'none'", parseNumberOrNone)
-    .addOption(new Option('--noise <dist>', 'smoothing noise distribution').choices(['uniform', 'gaussian']))
-    .option('--noise-amplitude <a>', 'smoothing amplitude a', parseNumber)
-    .option('--noise-relative', 'scale smoothing noise by |w|')
-    .addOption(new Option('--noise-decay <kind>', 'smoothing amplitude schedule').choices(['none', 'linear', 'cosine']))
-    .addOption(new Option('--schedule <kind>', 'lr schedule').choices(['constant', 'step', 'cosine', 'polynomial']))
-    .option('--warmup-epochs <x>', 'linear lr warmup length in epochs', parseNumber)
-    .option('--milestones <list>', 'step schedule: epochs at which lr is multiplied by --step-factor', parseNumberList)
-    .option('--step-factor <x>', 'step schedule factor', parseNumber)
-    .addOption(new Option('--batch-scaling <rule>', 'lr scaling with batch size').choices(['linear', 'sqrt', 'none']))
-    .option('--reference-batch-size <n>', 'batch size the base lr refers to', parseInteger)
-    .option('-b, --batch-size <n>', 'global mini-batch size', parseInteger)
     .option('-e, --epochs <n>', 'budget: epochs (default 1)', parseInteger)
     .option('--steps <n>', 'budget: optimizer steps instead of epochs', parseInteger)
     .option('--target <metric=value>', `budget: stop at a target, e.g. validationAccuracy=0.87 (${TARGET_METRICS.join(', ')}); needs --max-epochs or --max-steps`)
     .option('--max-epochs <n>', 'with --target: stop after N epochs if the target is not met', parseInteger)
     .option('--max-steps <n>', 'with --target: stop after N steps if the target is not met', parseInteger)
-    .option('--eval-every-steps <n>', 'also evaluate every N steps (evaluation time is not training time)', parseInteger)
-    .option('-s, --seed <n>', 'seed for init, shuffling, noise and sampling', parseInteger)
-    .option('--backend <name>', 'auto | tensorflow-gpu | tensorflow | cpu-blas | cpu')
-    .option('--eval-batch-size <n>', 'evaluation batch size', parseInteger)
     .option('--out <file>', 'write the result JSON here (atomically)')
     .option('--json', 'print the result JSON on stdout')
     .option('-q, --quiet', 'no progress output (same as --progress none)')
@@ -143,57 +137,13 @@ function applyBudgetFlags(doc: Json, f: TrainFlags): void {
   }
 }
 
-function setIn(doc: Json, path: string[], value: unknown): void {
-  if (value === undefined) return;
-  let node = doc;
-  for (const key of path.slice(0, -1)) {
-    if (typeof node[key] !== 'object' || node[key] === null || Array.isArray(node[key])) node[key] = {};
-    node = node[key] as Json;
-  }
-  node[path[path.length - 1]] = value;
-}
-
 /** Overlays the flags that were given onto `base` (a parsed --config document, or {}). */
 export function applyTrainFlags(base: Json, f: TrainFlags): Json {
   const doc = structuredClone(base);
-  const map: [string[], unknown][] = [
-    [['model', 'name'], f.model],
-    [['model', 'hiddenWidths'], f.hiddenWidths],
-    [['dataset', 'name'], f.dataset],
-    [['dataset', 'dataDir'], f.dataDir],
-    [['dataset', 'trainSize'], f.trainSize],
-    [['dataset', 'testSize'], f.testSize],
-    [['dataset', 'validationSize'], f.validationSize],
-    [['dataset', 'trainEvalSize'], f.trainEvalSize],
-    [['optimizer', 'name'], f.optimizer],
-    [['optimizer', 'lr'], f.lr],
-    [['optimizer', 'momentum'], f.momentum],
-    [['optimizer', 'nesterov'], f.nesterov],
-    [['optimizer', 'weightDecay'], f.weightDecay],
-    [['optimizer', 'weightDecayMode'], f.weightDecayMode],
-    [['optimizer', 'kfac', 'fisher'], f.fisher],
-    [['optimizer', 'kfac', 'damping'], f.damping],
-    [['optimizer', 'kfac', 'emaDecay'], f.emaDecay],
-    [['optimizer', 'kfac', 'factorUpdateInterval'], f.factorInterval],
-    [['optimizer', 'kfac', 'inverseUpdateInterval'], f.inverseInterval],
-    [['optimizer', 'kfac', 'klClip'], f.klClip === 'none' ? null : f.klClip],
-    [['optimizer', 'smoothing', 'distribution'], f.noise],
-    [['optimizer', 'smoothing', 'amplitude'], f.noiseAmplitude],
-    [['optimizer', 'smoothing', 'relative'], f.noiseRelative],
-    [['optimizer', 'smoothing', 'decay'], f.noiseDecay],
-    [['schedule', 'kind'], f.schedule],
-    [['schedule', 'warmupEpochs'], f.warmupEpochs],
-    [['schedule', 'stepMilestones'], f.milestones],
-    [['schedule', 'stepFactor'], f.stepFactor],
-    [['schedule', 'batchScaling'], f.batchScaling],
-    [['schedule', 'referenceBatchSize'], f.referenceBatchSize],
-    [['batchSize'], f.batchSize],
-    [['evalEverySteps'], f.evalEverySteps],
-    [['seed'], f.seed],
-    [['backend'], f.backend],
-    [['evalBatchSize'], f.evalBatchSize],
-  ];
-  for (const [path, value] of map) setIn(doc, path, value);
+  for (const entry of CONFIG_FLAGS) {
+    const value = f[new Option(entry.flag).attributeName()];
+    if (value !== undefined) setPath(doc, entry.path, entry.toConfig ? entry.toConfig(value) : value);
+  }
   applyBudgetFlags(doc, f);
   return doc;
 }

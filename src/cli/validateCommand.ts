@@ -6,7 +6,7 @@ import { planTuningRuns } from '../suite/tuning.js';
 import type { PlannedRun } from '../suite/plannedRun.js';
 import { formatSweepValue, sweepKeys } from '../suite/runId.js';
 import { SuiteError, type SuiteProblem } from '../suite/suiteError.js';
-import { EXIT } from './exitCodes.js';
+import { EXIT } from '../util/exitCodes.js';
 
 export interface SuiteValidation {
   file: string;

@@ -5,7 +5,7 @@
  * step probe measured twice (the same optimizer label and batch size) keeps its first measurement.
  */
 import { isDeepStrictEqual } from 'node:util';
-import type { ProbeReport } from '../probes/probeReport.js';
+import type { ProbeReport } from '../results/probeReport.js';
 
 export interface ProbeSource {
   readonly file: string;

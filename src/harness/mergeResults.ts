@@ -18,16 +18,12 @@ import { readResultsDirectory, type ResultsDirectory } from '../results/resultsD
 import type { RunResult } from '../results/runResult.js';
 import type { TuningSelection } from '../results/tuningSelection.js';
 import { writeJsonAtomic, writeTextAtomic } from '../results/writeJsonAtomic.js';
-import { BadInputError, firstLine } from '../util/errors.js';
+import { BadInputError, BadInputProblems, firstLine } from '../util/errors.js';
 import { TOOL_VERSION } from '../version.js';
 import { mergeProbeReports, type ProbeSource } from './mergeProbes.js';
 
 /** Every problem found in the inputs (nothing was written): bad input, one line each. */
-export class MergeError extends BadInputError {
-  constructor(readonly problems: readonly string[]) {
-    super(problems.join('\n'));
-  }
-}
+export class MergeError extends BadInputProblems {}
 
 export interface MergeOptions {
   readonly dirs: readonly string[];

@@ -30,18 +30,9 @@ import { parseProgressLine, type ProgressEvent } from './progressLine.js';
 import { StderrTail } from './stderrTail.js';
 import { tryReadRunResult } from '../results/runResultFile.js';
 import { judgeAttempt, recordFor } from './verdict.js';
+import { EXIT } from '../util/exitCodes.js';
 
 export const PENDING_DIR = '.pending';
-
-/** Exit codes of `ngd-bench run`. */
-export const SUITE_EXIT = {
-  ok: 0,
-  /** Some run failed or diverged. */
-  runsNotOk: 1,
-  badInput: 2,
-  /** Ctrl-C / SIGTERM: stopped before every run had an outcome. */
-  interrupted: 130,
-} as const;
 
 export type RunOutcomeStatus = RunStatus | 'interrupted' | 'not-run';
 
@@ -157,8 +148,8 @@ export function countOutcomes(runs: readonly RunOutcome[]): SuiteCounts {
 
 /** 130 if interrupted, else 1 if any planned run (skipped ones included) failed or diverged, else 0. */
 export function suiteExitCode(outcome: SuiteOutcome): number {
-  if (outcome.interrupted) return SUITE_EXIT.interrupted;
-  return outcome.counts.failed + outcome.counts.diverged > 0 ? SUITE_EXIT.runsNotOk : SUITE_EXIT.ok;
+  if (outcome.interrupted) return EXIT.interrupted;
+  return outcome.counts.failed + outcome.counts.diverged > 0 ? EXIT.runFailed : EXIT.ok;
 }
 
 function outcomeFromResult(run: PlannedRun, result: RunResult, file: string, attempts: number, seconds: number, skipped: boolean): RunOutcome {

@@ -6,19 +6,10 @@ import type { ResultRead } from '../results/runResultFile.js';
 import type { RunIdentity, RunResult } from '../results/runResult.js';
 import { failedRunResult } from '../results/failedRunResult.js';
 import type { PlannedRun } from '../suite/plannedRun.js';
+import { EXIT } from '../util/exitCodes.js';
 import type { ChildExit } from './launchChild.js';
 
 export type { ResultRead };
-
-/** Exit codes of the child (`ngd-bench train`). */
-export const CHILD_EXIT = {
-  ok: 0,
-  runFailed: 1,
-  badInput: 2,
-  diverged: 3,
-  /** A worker process died or a peer was lost; a result may or may not have been written. */
-  infrastructure: 4,
-} as const;
 
 export type Verdict =
   /** The suite was interrupted: nothing is recorded for this run. */
@@ -60,14 +51,14 @@ export function judgeAttempt(exit: ChildExit, read: ResultRead, timeoutSeconds: 
     return { kind: 'failed', reason: `killed by ${exit.signal ?? 'an unknown signal'}${quote}`, retryable: true, failureKind: 'infrastructure', childResult: null };
   }
   const code = exit.exitCode;
-  if (code === CHILD_EXIT.infrastructure) {
+  if (code === EXIT.infrastructure) {
     const childResult = read.kind === 'valid' && read.result.status === 'failed' ? read.result : null;
     return { kind: 'failed', reason: `infrastructure failure (exit code 4)${quote}`, retryable: true, failureKind: 'infrastructure', childResult };
   }
-  if (code === CHILD_EXIT.badInput) {
+  if (code === EXIT.badInput) {
     return { kind: 'failed', reason: `exit code 2${lastLine ? quote : ': bad input'}`, retryable: false, failureKind: 'run', childResult: null };
   }
-  if (code === CHILD_EXIT.ok || code === CHILD_EXIT.runFailed || code === CHILD_EXIT.diverged) {
+  if (code === EXIT.ok || code === EXIT.runFailed || code === EXIT.diverged) {
     if (read.kind === 'valid') return { kind: 'recorded', result: read.result };
     const why = read.kind === 'missing' ? 'no result file' : `an invalid result file (${read.problem})`;
     return { kind: 'failed', reason: `exit code ${code} with ${why}${quote}`, retryable: false, failureKind: 'run', childResult: null };

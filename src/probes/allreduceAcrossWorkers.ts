@@ -7,7 +7,7 @@ import { launchLocalWorld } from '../collective/launchLocalWorld.js';
 import { measureLoopbackThroughput } from '../collective/loopbackThroughput.js';
 import type { AllreduceProbeResult } from '../collective/allreduceProbe.js';
 import { figureOfSamples } from './figure.js';
-import type { ProbeReport } from './probeReport.js';
+import type { ProbeReport } from '../results/probeReport.js';
 
 /** The name of the hidden command each worker runs. */
 export const ALLREDUCE_WORKER_COMMAND = 'allreduce-probe-worker';

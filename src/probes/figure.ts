@@ -3,20 +3,11 @@
  * inside a larger call (a step's phases) are replayed into tinybench as `overriddenDuration` samples,
  * so every figure in a probe report comes from the same statistics code.
  */
-import { Type, type Static } from '@sinclair/typebox';
 import { Bench } from 'tinybench';
+import type { Figure } from '../results/probeReport.js';
 
-export const FigureSchema = Type.Object(
-  {
-    meanMs: Type.Number({ minimum: 0 }),
-    medianMs: Type.Number({ minimum: 0 }),
-    p99Ms: Type.Number({ minimum: 0 }),
-    rmePercent: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description: 'relative margin of error of the mean (95%); null with one sample' }),
-    samples: Type.Integer({ minimum: 1 }),
-  },
-  { additionalProperties: false },
-);
-export type Figure = Static<typeof FigureSchema>;
+export type { Figure };
+
 
 interface TinybenchLatency {
   mean: number;

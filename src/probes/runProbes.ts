@@ -12,7 +12,7 @@ import { prepareData } from '../train/prepareData.js';
 import { fastSpdInverse } from '../train/executeRun.js';
 import { stepsPerEpoch } from '../train/runTraining.js';
 import { TOOL_VERSION } from '../version.js';
-import type { ProbeReport, StepPhaseProbe } from './probeReport.js';
+import type { ProbeReport, StepPhaseProbe } from '../results/probeReport.js';
 import { figureOfSamples } from './figure.js';
 import { probeStepPhases } from './stepPhaseProbe.js';
 

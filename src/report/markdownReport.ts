@@ -3,7 +3,7 @@
  * same input always gives the same text (dates come from the results, never from the clock).
  */
 import { markdownTable } from 'markdown-table';
-import type { ProbeReport } from '../probes/probeReport.js';
+import type { ProbeReport } from '../results/probeReport.js';
 import type { RunResult } from '../results/runResult.js';
 import { analyzeResultSet, type Analysis, type AnalysisOptions } from './analyze.js';
 import { reportCharts } from './charts.js';

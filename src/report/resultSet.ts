@@ -3,7 +3,7 @@
  * (its ResultsDirectory is a ResultSet); tests craft sets in memory.
  */
 import type { Manifest } from '../results/manifest.js';
-import type { ProbeReport } from '../probes/probeReport.js';
+import type { ProbeReport } from '../results/probeReport.js';
 import type { RunResult } from '../results/runResult.js';
 import type { TuningSelection } from '../results/tuningSelection.js';
 

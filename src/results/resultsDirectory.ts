@@ -11,7 +11,7 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertValid } from '../config/validate.js';
-import { ProbeReportSchema, type ProbeReport } from '../probes/probeReport.js';
+import { ProbeReportSchema, type ProbeReport } from './probeReport.js';
 import { MAX_RESULT_BYTES, readJsonFile, unreadableReason } from '../util/inputFile.js';
 import { ManifestSchema, type Manifest } from './manifest.js';
 import { isRunResultFileName, MANIFEST_FILE, PROBES_FILE, TUNING_FILE } from './resultsLayout.js';

@@ -48,6 +48,15 @@ export function schemaAtPath(path: string): TSchema {
   return schema;
 }
 
+/** The values a config leaf accepts when it is a string enum (a union of literals), else null. */
+export function choicesAtPath(path: string): readonly string[] | null {
+  const schema = LEAVES.get(path) as Node | undefined;
+  if (!schema) throw new Error(`internal error: '${path}' is not a config path`);
+  const options = Array.isArray(schema.anyOf) ? (schema.anyOf as Node[]) : [schema];
+  const values = options.map((o) => o.const);
+  return values.every((v) => typeof v === 'string') ? (values as string[]) : null;
+}
+
 /** Sets `value` at a dotted path of a plain object, creating intermediate objects. */
 export function setPath(target: Record<string, unknown>, path: string, value: unknown): void {
   const keys = path.split('.');

@@ -14,6 +14,23 @@ export class BadInputError extends Error {
 /** A file or directory given to a command is missing, unreadable, too large or malformed. */
 export class InputFileError extends BadInputError {}
 
+/** Several independent problems found at once (e.g. by merge), each its own line. */
+export class BadInputProblems extends BadInputError {
+  constructor(readonly problems: readonly string[]) {
+    super(problems.join('\n'));
+  }
+}
+
+/** How every command prints an error line on stderr. */
+export function errorLine(message: string): string {
+  return `ngd-bench: error: ${message}`;
+}
+
+/** The lines an error is printed as: each problem of a BadInputProblems, else the message's first line. */
+export function errorLines(error: unknown): string[] {
+  return error instanceof BadInputProblems ? error.problems.map(errorLine) : [errorLine(firstLine(error))];
+}
+
 /** The first line of an error's message (ajv, zlib and parsers can produce several). */
 export function firstLine(error: unknown): string {
   return (error instanceof Error ? error.message : String(error)).split('\n')[0];

@@ -2,7 +2,7 @@
  * The dependency rules as a test can check them: walk relative imports (transitively) from some
  * entry modules and list every tfjs import or training-side module reached.
  */
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -27,4 +27,30 @@ export function tfjsOrTrainingReachable(entries: readonly string[]): { offenders
   };
   for (const f of entries) visit(f, f);
   return { offenders, seen };
+}
+
+/** Every import edge between top-level folders of src/ ('(root)' for src/*.ts), each with one file that makes it. */
+export function folderEdges(): Map<string, Map<string, string>> {
+  const edges = new Map<string, Map<string, string>>();
+  const folderOf = (file: string) => {
+    const rel = relative(srcDir, file);
+    return rel.includes('/') ? rel.split('/')[0] : '(root)';
+  };
+  const walk = (dir: string) => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.ts')) {
+        for (const m of readFileSync(path, 'utf8').matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"]([^'"]+)['"]/g)) {
+          if (!m[1].startsWith('.')) continue;
+          const [from, to] = [folderOf(path), folderOf(resolve(dirname(path), m[1]))];
+          if (from === to) continue;
+          if (!edges.has(from)) edges.set(from, new Map());
+          if (!edges.get(from)!.has(to)) edges.get(from)!.set(to, relative(root, path));
+        }
+      }
+    }
+  };
+  walk(srcDir);
+  return edges;
 }

@@ -1,7 +1,19 @@
 /** The probe report file (`ngd-bench probe`): its TypeBox schema is the source of its types. */
 import { Type, type Static } from '@sinclair/typebox';
-import { EnvironmentSchema } from '../results/runResult.js';
-import { FigureSchema } from './figure.js';
+import { EnvironmentSchema } from './runResult.js';
+
+/** One timed quantity: tinybench's statistics of its samples (src/probes/figure.ts measures it). */
+export const FigureSchema = Type.Object(
+  {
+    meanMs: Type.Number({ minimum: 0 }),
+    medianMs: Type.Number({ minimum: 0 }),
+    p99Ms: Type.Number({ minimum: 0 }),
+    rmePercent: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description: 'relative margin of error of the mean (95%); null with one sample' }),
+    samples: Type.Integer({ minimum: 1 }),
+  },
+  { additionalProperties: false },
+);
+export type Figure = Static<typeof FigureSchema>;
 
 export const StepPhaseProbeSchema = Type.Object(
   {

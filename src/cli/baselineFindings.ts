@@ -3,9 +3,9 @@
  * to its regressions and improvements (missing runs and inconclusive timings stay in `check`'s output).
  */
 import type { ReportFindings } from '../report/findings.js';
-import { defaultTolerances, readBaseline } from './baselineFile.js';
-import { compare, hasRegression } from './compare.js';
-import { observe } from './observe.js';
+import { defaultTolerances, readBaseline } from '../check/baselineFile.js';
+import { compare, hasRegression } from '../check/compare.js';
+import { observe } from '../check/observe.js';
 import { readResultsDirectory } from '../results/resultsDirectory.js';
 
 export function baselineFindings(resultsDir: string, baselineFile: string): ReportFindings {
