@@ -81,21 +81,24 @@ async function main(workers: number): Promise<void> {
   if (!result) throw new Error('rank 0 printed no probe result');
 
   log(
-    markdownTable([
-      ['size', 'calls', 'mean ms', 'p50 ms', 'p99 ms', 'rme %', 'algbw GB/s', 'busbw GB/s', 'busbw / raw TCP', 'busbw / duplex TCP'],
-      ...result.sizes.map((s) => [
-        kib(s.bytes),
-        String(s.samples),
-        ms(s.meanMs),
-        ms(s.p50Ms),
-        ms(s.p99Ms),
-        Number.isNaN(s.rme) ? '-' : s.rme.toFixed(1),
-        gbps(s.algorithmBandwidth),
-        gbps(s.busBandwidth),
-        percent(s.busBandwidth, loopback.bytesPerSecond),
-        percent(s.busBandwidth, duplex.bytesPerSecond),
-      ]),
-    ], { align: ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'] }),
+    markdownTable(
+      [
+        ['size', 'calls', 'mean ms', 'p50 ms', 'p99 ms', 'rme %', 'algbw GB/s', 'busbw GB/s', 'busbw / raw TCP', 'busbw / duplex TCP'],
+        ...result.sizes.map((s) => [
+          kib(s.bytes),
+          String(s.samples),
+          ms(s.meanMs),
+          ms(s.p50Ms),
+          ms(s.p99Ms),
+          Number.isNaN(s.rme) ? '-' : s.rme.toFixed(1),
+          gbps(s.algorithmBandwidth),
+          gbps(s.busBandwidth),
+          percent(s.busBandwidth, loopback.bytesPerSecond),
+          percent(s.busBandwidth, duplex.bytesPerSecond),
+        ]),
+      ],
+      { align: ['r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'] },
+    ),
   );
   const reference = result.sizes.find((s) => s.bytes === REFERENCE_BYTES);
   if (reference) {

@@ -89,8 +89,13 @@ export async function runMatmulBench(options: MatmulBenchOptions = {}): Promise<
       const av = a.dataSync() as Float32Array;
       const bv = b.dataSync() as Float32Array;
       const cv = new Float32Array(size * size);
-      rawSgemm = timing(time(() => blas.sgemm(false, false, size, size, size, 1, av, size, bv, size, 0, cv, size), 3, minReps, budgetMs), flops);
-      log(`raw sgemm          ${size}x${size}: ${rawSgemm.gflops.toFixed(1)} GFLOP/s (${rawSgemm.ms.toFixed(2)} ms, ${rawSgemm.repetitions} runs)`);
+      rawSgemm = timing(
+        time(() => blas.sgemm(false, false, size, size, size, 1, av, size, bv, size, 0, cv, size), 3, minReps, budgetMs),
+        flops,
+      );
+      log(
+        `raw sgemm          ${size}x${size}: ${rawSgemm.gflops.toFixed(1)} GFLOP/s (${rawSgemm.ms.toFixed(2)} ms, ${rawSgemm.repetitions} runs)`,
+      );
     }
 
     let tfjsAccelerated: MatmulTiming | null = null;
@@ -100,7 +105,9 @@ export async function runMatmulBench(options: MatmulBenchOptions = {}): Promise<
     if (status.enabled) {
       library = status.library;
       tfjsAccelerated = timing(time(multiply, 3, minReps, budgetMs), flops);
-      log(`tfjs matMul (BLAS) ${size}x${size}: ${tfjsAccelerated.gflops.toFixed(1)} GFLOP/s (${tfjsAccelerated.ms.toFixed(2)} ms, ${tfjsAccelerated.repetitions} runs)`);
+      log(
+        `tfjs matMul (BLAS) ${size}x${size}: ${tfjsAccelerated.gflops.toFixed(1)} GFLOP/s (${tfjsAccelerated.ms.toFixed(2)} ms, ${tfjsAccelerated.repetitions} runs)`,
+      );
     } else {
       unavailable = status.reason;
       log(`tfjs matMul (BLAS): unavailable: ${status.reason}`);
@@ -108,14 +115,23 @@ export async function runMatmulBench(options: MatmulBenchOptions = {}): Promise<
 
     disableBlasKernels();
     const tfjsPlain = timing(time(multiply, 1, plainReps, 0, plainReps), flops);
-    log(`tfjs matMul (plain) ${size}x${size}: ${tfjsPlain.gflops.toFixed(2)} GFLOP/s (${tfjsPlain.ms.toFixed(0)} ms, ${tfjsPlain.repetitions} runs)`);
+    log(
+      `tfjs matMul (plain) ${size}x${size}: ${tfjsPlain.gflops.toFixed(2)} GFLOP/s (${tfjsPlain.ms.toFixed(0)} ms, ${tfjsPlain.repetitions} runs)`,
+    );
 
     const speedup = tfjsAccelerated ? tfjsAccelerated.gflops / tfjsPlain.gflops : null;
     const fastPathEfficiency = tfjsAccelerated && rawSgemm ? tfjsAccelerated.gflops / rawSgemm.gflops : null;
     if (speedup !== null) log(`speedup accelerated / plain: ${speedup.toFixed(0)}x`);
     if (fastPathEfficiency !== null) log(`tfjs fast path / raw sgemm: ${(100 * fastPathEfficiency).toFixed(0)}% (target >= 70%)`);
     return {
-      size, flopsPerMultiply: flops, library, rawSgemm, tfjsPlain, tfjsAccelerated, speedup, fastPathEfficiency,
+      size,
+      flopsPerMultiply: flops,
+      library,
+      rawSgemm,
+      tfjsPlain,
+      tfjsAccelerated,
+      speedup,
+      fastPathEfficiency,
       ...(unavailable ? { unavailable } : {}),
     };
   } finally {

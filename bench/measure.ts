@@ -9,7 +9,11 @@ export interface Measurement {
   rme: number;
 }
 
-export async function measure(name: string, fn: () => void | Promise<void>, options: { iterations: number; warmupIterations: number }): Promise<Measurement> {
+export async function measure(
+  name: string,
+  fn: () => void | Promise<void>,
+  options: { iterations: number; warmupIterations: number },
+): Promise<Measurement> {
   const bench = new Bench({
     name,
     iterations: options.iterations,

@@ -10,7 +10,9 @@ export interface TorchRow {
   samples: number;
 }
 
-export type TorchResult = { available: true; torch: string; threads: number; blas: string; rows: TorchRow[] } | { available: false; reason: string };
+export type TorchResult =
+  | { available: true; torch: string; threads: number; blas: string; rows: TorchRow[] }
+  | { available: false; reason: string };
 
 const script = fileURLToPath(new URL('./torch_step.py', import.meta.url));
 // Debian's python3-torch lives with the system interpreter, which a pyenv shim may hide.

@@ -39,7 +39,9 @@ const ratio = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
 
 const backend = await selectBackend('cpu-blas');
 const environment = describeEnvironment(backend);
-log(`# ngd-bench CPU benchmark\n\n${environment.cpuModel}, ${environment.cpuCores} cores; ${environment.accelerator}; tfjs ${environment.tfjsCoreVersion}\n`);
+log(
+  `# ngd-bench CPU benchmark\n\n${environment.cpuModel}, ${environment.cpuCores} cores; ${environment.accelerator}; tfjs ${environment.tfjsCoreVersion}\n`,
+);
 
 // 1. matmul
 log('## Matrix multiply 1024x1024\n');
@@ -47,19 +49,30 @@ const matmul = await runMatmulBench({ size: 1024 });
 log(
   markdownTable([
     ['path', 'GFLOP/s', 'ms'],
-    ['raw OpenBLAS sgemm (limit)', matmul.rawSgemm ? matmul.rawSgemm.gflops.toFixed(1) : '-', matmul.rawSgemm ? ms(matmul.rawSgemm.ms) : '-'],
-    ['tfjs matMul, BLAS kernels', matmul.tfjsAccelerated ? matmul.tfjsAccelerated.gflops.toFixed(1) : '-', matmul.tfjsAccelerated ? ms(matmul.tfjsAccelerated.ms) : '-'],
+    [
+      'raw OpenBLAS sgemm (limit)',
+      matmul.rawSgemm ? matmul.rawSgemm.gflops.toFixed(1) : '-',
+      matmul.rawSgemm ? ms(matmul.rawSgemm.ms) : '-',
+    ],
+    [
+      'tfjs matMul, BLAS kernels',
+      matmul.tfjsAccelerated ? matmul.tfjsAccelerated.gflops.toFixed(1) : '-',
+      matmul.tfjsAccelerated ? ms(matmul.tfjsAccelerated.ms) : '-',
+    ],
     ['tfjs matMul, plain kernels', matmul.tfjsPlain.gflops.toFixed(2), ms(matmul.tfjsPlain.ms)],
   ]),
 );
-log(`\nBLAS path: ${((matmul.fastPathEfficiency ?? 0) * 100).toFixed(0)}% of raw sgemm; ${ratio(matmul.speedup ?? 0)}x the plain kernel.\n`);
+log(
+  `\nBLAS path: ${((matmul.fastPathEfficiency ?? 0) * 100).toFixed(0)}% of raw sgemm; ${ratio(matmul.speedup ?? 0)}x the plain kernel.\n`,
+);
 
 // 2. training steps
 const MODELS: StepModel[] = ['mlp', 'cnn'];
 const BATCHES = [128, 1024];
 const OPTIMIZERS: OptimizerName[] = ['sgd', 'ngd', 'smoothed-ngd'];
 /** Plain rows that take minutes per step (measured: CNN sgd at 128 is ~1-4 min). */
-const slowPlain = (c: Omit<StepCase, 'kernels'>) => (c.model === 'cnn' && (c.batchSize > 128 || c.optimizer !== 'sgd')) || (c.optimizer !== 'sgd' && c.batchSize > 128);
+const slowPlain = (c: Omit<StepCase, 'kernels'>) =>
+  (c.model === 'cnn' && (c.batchSize > 128 || c.optimizer !== 'sgd')) || (c.optimizer !== 'sgd' && c.batchSize > 128);
 const steps: StepTiming[] = [];
 const skipped: string[] = [];
 log('## Training step (28x28x1 input, 10 classes)\n');
@@ -80,16 +93,24 @@ for (const model of MODELS) {
 }
 // The same K-FAC step with statistics gathered every 10 steps too (amortized like the inverses).
 process.stderr.write('  timing mlp ngd b1024 blas, factors every 10 steps...\n');
-const ngdSparse = await timeTrainingStep({ model: 'mlp', optimizer: 'ngd', batchSize: 1024, kernels: 'blas', factorUpdateInterval: 10 }, symmetricInverse64);
+const ngdSparse = await timeTrainingStep(
+  { model: 'mlp', optimizer: 'ngd', batchSize: 1024, kernels: 'blas', factorUpdateInterval: 10 },
+  symmetricInverse64,
+);
 enableBlasKernels();
 
 // 3. PyTorch
-const torch: TorchResult = runTorchSteps(MODELS.flatMap((model) => BATCHES.map((batchSize) => ({ model, batchSize, iterations: model === 'cnn' ? 5 : 20 }))));
-const torchMs = (model: string, batchSize: number) => (torch.available ? torch.rows.find((r) => r.model === model && r.batchSize === batchSize)?.meanMs : undefined);
+const torch: TorchResult = runTorchSteps(
+  MODELS.flatMap((model) => BATCHES.map((batchSize) => ({ model, batchSize, iterations: model === 'cnn' ? 5 : 20 }))),
+);
+const torchMs = (model: string, batchSize: number) =>
+  torch.available ? torch.rows.find((r) => r.model === model && r.batchSize === batchSize)?.meanMs : undefined;
 
 const find = (model: string, optimizer: string, batchSize: number, kernels: string) =>
   steps.find((s) => s.model === model && s.optimizer === optimizer && s.batchSize === batchSize && s.kernels === kernels);
-const rows: string[][] = [['model', 'batch', 'optimizer', 'BLAS ms/step', 'plain ms/step', 'speed-up', 'vs sgd (BLAS)', 'PyTorch ms/step', 'ours / PyTorch']];
+const rows: string[][] = [
+  ['model', 'batch', 'optimizer', 'BLAS ms/step', 'plain ms/step', 'speed-up', 'vs sgd (BLAS)', 'PyTorch ms/step', 'ours / PyTorch'],
+];
 for (const model of MODELS) {
   for (const batchSize of BATCHES) {
     for (const optimizer of OPTIMIZERS) {
@@ -115,14 +136,23 @@ log(markdownTable(rows, { align: ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r'] }
 log(`\nK-FAC rows: factors every step (MC Fisher), inverses every 10 steps, mean over 10 steps after one warm-up.`);
 log(`With factors (and inverses) every 10 steps, mlp ngd at batch 1024 takes ${ms(ngdSparse.meanMs)} ms/step.`);
 if (skipped.length) log(`Plain rows skipped (minutes per step; run with --full): ${skipped.join(', ')}.`);
-log(torch.available ? `PyTorch ${torch.torch}, ${torch.threads} threads, BLAS ${torch.blas}: same models, momentum SGD; it has no K-FAC, so no NGD rows.` : `PyTorch rows skipped: ${torch.reason}.`);
+log(
+  torch.available
+    ? `PyTorch ${torch.torch}, ${torch.threads} threads, BLAS ${torch.blas}: same models, momentum SGD; it has no K-FAC, so no NGD rows.`
+    : `PyTorch rows skipped: ${torch.reason}.`,
+);
 log('\nPer-phase ms/step (BLAS kernels):\n');
 log(
   markdownTable([
     ['model', 'batch', 'optimizer', 'fwd+bwd', 'curvature', 'inversion', 'precondition', 'update'],
     ...steps
       .filter((s) => s.kernels === 'blas')
-      .map((s) => [s.model, String(s.batchSize), s.optimizer, ...['forwardBackward', 'curvature', 'inversion', 'preconditioning', 'update'].map((p) => ms(1000 * (s.phasesPerStep[p] ?? 0)))]),
+      .map((s) => [
+        s.model,
+        String(s.batchSize),
+        s.optimizer,
+        ...['forwardBackward', 'curvature', 'inversion', 'preconditioning', 'update'].map((p) => ms(1000 * (s.phasesPerStep[p] ?? 0))),
+      ]),
   ]),
 );
 
@@ -131,32 +161,66 @@ const epoch: { batchSize: number; trainSeconds: number; testAccuracy: number }[]
 if (!opts.skipEpoch) {
   log('\n## One epoch of mlp + sgd on Fashion-MNIST (60,000 images)\n');
   for (const batchSize of BATCHES) {
-    const result = await executeRun(resolveTrainConfig({ model: { name: 'mlp' }, optimizer: { name: 'sgd', lr: 0.05 }, batchSize, epochs: 1, backend: 'cpu-blas' }));
+    const result = await executeRun(
+      resolveTrainConfig({ model: { name: 'mlp' }, optimizer: { name: 'sgd', lr: 0.05 }, batchSize, epochs: 1, backend: 'cpu-blas' }),
+    );
     epoch.push({ batchSize, trainSeconds: result.timing.trainSeconds, testAccuracy: result.final?.testAccuracy ?? NaN });
   }
-  log(markdownTable([['batch', 'train seconds (excl. evaluation)', 'test accuracy'], ...epoch.map((e) => [String(e.batchSize), e.trainSeconds.toFixed(2), `${(100 * e.testAccuracy).toFixed(2)}%`])]));
+  log(
+    markdownTable([
+      ['batch', 'train seconds (excl. evaluation)', 'test accuracy'],
+      ...epoch.map((e) => [String(e.batchSize), e.trainSeconds.toFixed(2), `${(100 * e.testAccuracy).toFixed(2)}%`]),
+    ]),
+  );
 }
 
 // Targets from the CPU-speed issue, checked on this run's numbers.
-const t = (name: string, ok: boolean | undefined, detail: string) => log(`- ${ok === undefined ? 'n/a ' : ok ? 'MET ' : 'MISS'} ${name}: ${detail}`);
+const t = (name: string, ok: boolean | undefined, detail: string) =>
+  log(`- ${ok === undefined ? 'n/a ' : ok ? 'MET ' : 'MISS'} ${name}: ${detail}`);
 log('\n## Targets\n');
-t('BLAS matmul >= 70% of raw sgemm', matmul.fastPathEfficiency !== null ? matmul.fastPathEfficiency >= 0.7 : undefined, `${((matmul.fastPathEfficiency ?? 0) * 100).toFixed(0)}%`);
-for (const [model, batch] of [['mlp', 1024], ['cnn', 128]] as const) {
+t(
+  'BLAS matmul >= 70% of raw sgemm',
+  matmul.fastPathEfficiency !== null ? matmul.fastPathEfficiency >= 0.7 : undefined,
+  `${((matmul.fastPathEfficiency ?? 0) * 100).toFixed(0)}%`,
+);
+for (const [model, batch] of [
+  ['mlp', 1024],
+  ['cnn', 128],
+] as const) {
   const f = find(model, 'sgd', batch, 'blas');
   const p = find(model, 'sgd', batch, 'plain');
-  t(`${model} + sgd step at batch ${batch} >= 30x plain`, f && p ? p.meanMs / f.meanMs >= 30 : undefined, f && p ? `${ratio(p.meanMs / f.meanMs)}x` : 'not measured');
+  t(
+    `${model} + sgd step at batch ${batch} >= 30x plain`,
+    f && p ? p.meanMs / f.meanMs >= 30 : undefined,
+    f && p ? `${ratio(p.meanMs / f.meanMs)}x` : 'not measured',
+  );
 }
 const ngd = find('mlp', 'ngd', 1024, 'blas');
 const sgd = find('mlp', 'sgd', 1024, 'blas');
-t('mlp ngd step <= 2x sgd step at batch 1024 (factors every step)', ngd && sgd ? ngd.meanMs <= 2 * sgd.meanMs : undefined, ngd && sgd ? `${(ngd.meanMs / sgd.meanMs).toFixed(2)}x` : '-');
-t('mlp ngd step <= 2x sgd step at batch 1024 (factors every 10 steps)', sgd ? ngdSparse.meanMs <= 2 * sgd.meanMs : undefined, sgd ? `${(ngdSparse.meanMs / sgd.meanMs).toFixed(2)}x` : '-');
+t(
+  'mlp ngd step <= 2x sgd step at batch 1024 (factors every step)',
+  ngd && sgd ? ngd.meanMs <= 2 * sgd.meanMs : undefined,
+  ngd && sgd ? `${(ngd.meanMs / sgd.meanMs).toFixed(2)}x` : '-',
+);
+t(
+  'mlp ngd step <= 2x sgd step at batch 1024 (factors every 10 steps)',
+  sgd ? ngdSparse.meanMs <= 2 * sgd.meanMs : undefined,
+  sgd ? `${(ngdSparse.meanMs / sgd.meanMs).toFixed(2)}x` : '-',
+);
 const e128 = epoch.find((e) => e.batchSize === 128);
-t('full mlp + sgd epoch < 5 s', e128 ? e128.trainSeconds < 5 : undefined, e128 ? `${e128.trainSeconds.toFixed(2)} s at batch 128` : 'skipped');
+t(
+  'full mlp + sgd epoch < 5 s',
+  e128 ? e128.trainSeconds < 5 : undefined,
+  e128 ? `${e128.trainSeconds.toFixed(2)} s at batch 128` : 'skipped',
+);
 if (torch.available) {
   const worst = Math.max(...MODELS.flatMap((m) => BATCHES.map((b) => (find(m, 'sgd', b, 'blas')?.meanMs ?? NaN) / (torchMs(m, b) ?? NaN))));
   t('every sgd step within 1.5x of PyTorch', worst <= 1.5, `worst ${worst.toFixed(2)}x`);
 }
 
 mkdirSync(dirname(opts.out), { recursive: true });
-writeFileSync(opts.out, `${JSON.stringify({ date: new Date().toISOString(), environment, blas: blasStatus(), matmul, steps, ngdFactorsEvery10: ngdSparse, skippedPlain: skipped, torch, epoch }, null, 2)}\n`);
+writeFileSync(
+  opts.out,
+  `${JSON.stringify({ date: new Date().toISOString(), environment, blas: blasStatus(), matmul, steps, ngdFactorsEvery10: ngdSparse, skippedPlain: skipped, torch, epoch }, null, 2)}\n`,
+);
 log(`\nJSON: ${opts.out}`);

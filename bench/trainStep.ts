@@ -62,12 +62,16 @@ export async function timeTrainingStep(c: StepCase, spdInverse?: (a: Float64Arra
   let step = 0;
   let timer = new PhaseTimer();
   try {
-    const m = await measure(`${c.model}/${c.optimizer}/b${c.batchSize}/${c.kernels}/f${c.factorUpdateInterval ?? 1}`, async () => {
-      // The warm-up step (step 0: first factors and inversion) is excluded from the phase totals.
-      if (step === warmupIterations && warmupIterations > 0) timer = new PhaseTimer();
-      await optimizer.step({ x, y }, { step, lr: 0.01, progress: 0, timer });
-      step++;
-    }, { iterations, warmupIterations });
+    const m = await measure(
+      `${c.model}/${c.optimizer}/b${c.batchSize}/${c.kernels}/f${c.factorUpdateInterval ?? 1}`,
+      async () => {
+        // The warm-up step (step 0: first factors and inversion) is excluded from the phase totals.
+        if (step === warmupIterations && warmupIterations > 0) timer = new PhaseTimer();
+        await optimizer.step({ x, y }, { step, lr: 0.01, progress: 0, timer });
+        step++;
+      },
+      { iterations, warmupIterations },
+    );
     const measured = Math.max(step - warmupIterations, 1);
     const phasesPerStep = Object.fromEntries(Object.entries(timer.snapshot()).map(([k, v]) => [k, v / measured]));
     return { ...c, ...m, phasesPerStep };

@@ -12,7 +12,9 @@ const KNOWN_RUNNER_LABELS = ['ubuntu-24.04', 'gpu'];
 const dir = process.argv[2] ?? '.github/workflows';
 const lint = await createLinter();
 let problems = 0;
-for (const file of readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort()) {
+for (const file of readdirSync(dir)
+  .filter((f) => /\.ya?ml$/.test(f))
+  .sort()) {
   const path = join(dir, file);
   const findings = lint(readFileSync(path, 'utf8'), path).filter(
     (f) => !(f.kind === 'runner-label' && KNOWN_RUNNER_LABELS.some((label) => f.message.startsWith(`label "${label}" is unknown`))),

@@ -23,9 +23,15 @@ export function buildProgram(): Command {
     .addHelpText('after', exitCodeHelp())
     .exitOverride();
   for (const command of [
-    trainCommand(), validateCommand(), runCommand(), mergeCommand(), probeCommand(), checkCommand(),
+    trainCommand(),
+    validateCommand(),
+    runCommand(),
+    mergeCommand(),
+    probeCommand(),
+    checkCommand(),
     reportCommand({ compareToBaseline: (set, baselineFile) => baselineFindings(set.dir, baselineFile) }),
-    leaderboardCommand(), reproduceCommand(),
+    leaderboardCommand(),
+    reproduceCommand(),
   ]) {
     program.addCommand(command.exitOverride());
   }

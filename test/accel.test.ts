@@ -39,7 +39,10 @@ function enable(): void {
 }
 
 /** Runs `f` on the plain kernels and on ours; returns both outputs' data (and shapes). */
-function plainAndAccelerated(f: () => T): { ref: { shape: number[]; data: Float32Array | Int32Array | Uint8Array }; got: { shape: number[]; data: Float32Array | Int32Array | Uint8Array } } {
+function plainAndAccelerated(f: () => T): {
+  ref: { shape: number[]; data: Float32Array | Int32Array | Uint8Array };
+  got: { shape: number[]; data: Float32Array | Int32Array | Uint8Array };
+} {
   const run = () => {
     const t = tf.tidy(f);
     const out = { shape: t.shape.slice(), data: t.dataSync().slice() as Float32Array };
@@ -70,7 +73,8 @@ function assertClose(label: string, got: ArrayLike<number>, ref: ArrayLike<numbe
     if (Number.isNaN(r) && Number.isNaN(g)) continue;
     const s = typeof scale === 'number' ? scale : Math.abs(scale[i]);
     const tol = RTOL * s + ATOL;
-    if (!(Math.abs(g - r) <= tol)) assert.fail(`${label}: element ${i}: got ${g}, plain tfjs ${r} (|diff| ${Math.abs(g - r)} > tol ${tol})`);
+    if (!(Math.abs(g - r) <= tol))
+      assert.fail(`${label}: element ${i}: got ${g}, plain tfjs ${r} (|diff| ${Math.abs(g - r)} > tol ${tol})`);
   }
 }
 
@@ -94,7 +98,22 @@ describe('accel: status and registry', { skip }, () => {
     const first = enableBlasKernels();
     assert.ok(first.enabled, JSON.stringify(first));
     assert.match(first.library, /^openblas \d+\.\d+/);
-    for (const k of ['BatchMatMul', '_FusedMatMul', 'Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter', 'FusedConv2D', 'MaxPool', 'MaxPoolGrad', 'Add', 'Sub', 'Multiply', 'Relu', 'Step', 'Sum']) {
+    for (const k of [
+      'BatchMatMul',
+      '_FusedMatMul',
+      'Conv2D',
+      'Conv2DBackpropInput',
+      'Conv2DBackpropFilter',
+      'FusedConv2D',
+      'MaxPool',
+      'MaxPoolGrad',
+      'Add',
+      'Sub',
+      'Multiply',
+      'Relu',
+      'Step',
+      'Sum',
+    ]) {
       assert.ok(first.kernels.includes(k), `kernel ${k} replaced`);
     }
     assert.notEqual(getKernel('BatchMatMul', 'cpu').kernelFunc, original);
@@ -112,14 +131,31 @@ describe('accel: status and registry', { skip }, () => {
     const a = new Float32Array(12);
     assert.throws(() => blas.sgemm(false, false, 4, 4, 3, 1, a, 3, new Float32Array(12), 4, 0, new Float32Array(15), 4), RangeError);
     assert.throws(() => blas.sgemm(false, false, 4, 4, 3, 1, a, 3, new Float32Array(11), 4, 0, new Float32Array(16), 4), RangeError);
-    assert.throws(() => blas.sgemm(false, false, 4, 4, 3, 1, new Float64Array(12) as never, 3, new Float32Array(12), 4, 0, new Float32Array(16), 4), TypeError);
+    assert.throws(
+      () => blas.sgemm(false, false, 4, 4, 3, 1, new Float64Array(12) as never, 3, new Float32Array(12), 4, 0, new Float32Array(16), 4),
+      TypeError,
+    );
     assert.throws(() => blas.sgemm(false, false, 4, 4, 3, 1, a, 2, new Float32Array(12), 4, 0, new Float32Array(16), 4), RangeError);
     assert.throws(() => blas.im2col(a, 1, 2, 2, 3, 1, 1, 1, 1, 1, 1, 0, 0, 2, 2, new Float32Array(11)), RangeError);
     assert.throws(() => blas.im2col(a, 2 ** 30, 2 ** 30, 2 ** 30, 2 ** 30, 1, 1, 1, 1, 1, 1, 0, 0, 2 ** 30, 2 ** 30, a), RangeError); // no overflow
     assert.throws(() => blas.sgemm(false, false, 1, 1, 1, 1, a, 1, a, 1, 0, a, 1, 2 ** 52, 2 ** 40, 0, 1), RangeError);
     assert.throws(() => blas.spdInverse(new Float64Array(3), 2), RangeError);
     const c = new Float32Array(16);
-    blas.sgemm(false, false, 4, 4, 3, 1, Float32Array.from({ length: 12 }, (_, i) => i), 3, Float32Array.from({ length: 12 }, (_, i) => i % 5), 4, 0, c, 4);
+    blas.sgemm(
+      false,
+      false,
+      4,
+      4,
+      3,
+      1,
+      Float32Array.from({ length: 12 }, (_, i) => i),
+      3,
+      Float32Array.from({ length: 12 }, (_, i) => i % 5),
+      4,
+      0,
+      c,
+      4,
+    );
     assert.equal(c[0], 0 * 0 + 1 * 4 + 2 * 3); // row 0 of A = [0,1,2], column 0 of B = [0,4,3]
   });
 });
@@ -150,12 +186,22 @@ describe('accel: BatchMatMul', { skip }, () => {
       [[4], [1]],
       [[5], []],
       [[], [5]],
-      [[2, 1], [1, 3]],
-      [[2, 1, 4], [3, 1]],
+      [
+        [2, 1],
+        [1, 3],
+      ],
+      [
+        [2, 1, 4],
+        [3, 1],
+      ],
     ];
     let seed = 100;
     for (const [ba, bb] of cases) {
-      for (const [ta, tb] of [[false, false], [true, true], [false, true]] as const) {
+      for (const [ta, tb] of [
+        [false, false],
+        [true, true],
+        [false, true],
+      ] as const) {
         const [m, k, n] = [pick(sizes), pick(sizes), pick(sizes)];
         const a = rand([...ba, ...(ta ? [k, m] : [m, k])], seed++);
         const b = rand([...bb, ...(tb ? [n, k] : [k, n])], seed++);
@@ -176,7 +222,14 @@ describe('accel: BatchMatMul', { skip }, () => {
   it('handles empty dimensions and leaves non-float32 inputs to the original kernel', () => {
     checkBilinear('k = 0', [tf.zeros([3, 0]), tf.zeros([0, 4])], (x, y) => tf.matMul(x, y));
     checkBilinear('m = 0', [tf.zeros([0, 3]), rand([3, 4], 7)], (x, y) => tf.matMul(x, y));
-    const ai = tf.tensor2d([[1, 2], [3, 4]], undefined, 'int32');
+    const ai = tf.tensor2d(
+      [
+        [1, 2],
+        [3, 4],
+      ],
+      undefined,
+      'int32',
+    );
     const { ref, got } = plainAndAccelerated(() => tf.matMul(ai, ai));
     assert.deepEqual(Array.from(got.data), Array.from(ref.data));
   });
@@ -216,7 +269,8 @@ describe('accel: _FusedMatMul', { skip }, () => {
     const a = rand([3, 9, 5], 300);
     const b = rand([3, 7, 9], 301);
     const bias = rand([7], 302);
-    const run = (x: T, y: T, z: T) => tf.fused.matMul({ a: x as tf.Tensor3D, b: y as tf.Tensor3D, transposeA: true, transposeB: true, bias: z, activation: 'relu' });
+    const run = (x: T, y: T, z: T) =>
+      tf.fused.matMul({ a: x as tf.Tensor3D, b: y as tf.Tensor3D, transposeA: true, transposeB: true, bias: z, activation: 'relu' });
     const { ref, got } = plainAndAccelerated(() => run(a, b, bias));
     const scale = plain(() => tf.add(tf.matMul(tf.abs(a), tf.abs(b), true, true), tf.abs(bias)));
     assertClose('fused batched transposed', got.data, ref.data, scale);
@@ -224,9 +278,17 @@ describe('accel: _FusedMatMul', { skip }, () => {
 });
 
 interface ConvCase {
-  n: number; h: number; w: number; c: number; f: number; fw?: number; o: number;
-  stride: number; pad: 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
-  dilation: number; rounding?: 'floor' | 'round' | 'ceil';
+  n: number;
+  h: number;
+  w: number;
+  c: number;
+  f: number;
+  fw?: number;
+  o: number;
+  stride: number;
+  pad: 'same' | 'valid' | number | [[number, number], [number, number], [number, number], [number, number]];
+  dilation: number;
+  rounding?: 'floor' | 'round' | 'ceil';
 }
 
 function convCases(): ConvCase[] {
@@ -237,7 +299,23 @@ function convCases(): ConvCase[] {
     { n: 2, h: 14, w: 14, c: 32, f: 5, o: 64, stride: 1, pad: 'same', dilation: 1 }, // and its second
     { n: 3, h: 8, w: 8, c: 4, f: 1, o: 6, stride: 1, pad: 'valid', dilation: 1 }, // pointwise fast path
     { n: 1, h: 1, w: 1, c: 3, f: 1, o: 1, stride: 1, pad: 'same', dilation: 1 },
-    { n: 2, h: 9, w: 7, c: 3, f: 3, fw: 2, o: 5, stride: 2, pad: [[0, 0], [1, 2], [0, 1], [0, 0]], dilation: 1 },
+    {
+      n: 2,
+      h: 9,
+      w: 7,
+      c: 3,
+      f: 3,
+      fw: 2,
+      o: 5,
+      stride: 2,
+      pad: [
+        [0, 0],
+        [1, 2],
+        [0, 1],
+        [0, 0],
+      ],
+      dilation: 1,
+    },
     { n: 2, h: 10, w: 11, c: 2, f: 3, o: 4, stride: 2, pad: 1, dilation: 1, rounding: 'ceil' },
   ];
   for (let i = 0; i < 22; i++) {
@@ -247,7 +325,17 @@ function convCases(): ConvCase[] {
     const eff = (f - 1) * dilation + 1;
     const h = Math.max(eff, pick([1, 3, 5, 8, 17]));
     const w = Math.max(eff, pick([1, 3, 6, 9, 17]));
-    cases.push({ n: pick([1, 2, 3]), h, w, c: pick([1, 3, 4, 8]), f, o: pick([1, 3, 7, 16]), stride, pad: pick(['same', 'valid'] as const), dilation });
+    cases.push({
+      n: pick([1, 2, 3]),
+      h,
+      w,
+      c: pick([1, 3, 4, 8]),
+      f,
+      o: pick([1, 3, 7, 16]),
+      stride,
+      pad: pick(['same', 'valid'] as const),
+      dilation,
+    });
   }
   return cases;
 }
@@ -265,7 +353,8 @@ describe('accel: Conv2D, FusedConv2D and their gradients', { skip }, () => {
       const x = rand([cc.n, cc.h, cc.w, cc.c], seed++);
       const w = rand([cc.f, cc.fw ?? cc.f, cc.c, cc.o], seed++);
       checkBilinear(`conv2d ${describeCase(cc)}`, [x, w], (a, b) =>
-        tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, cc.stride, cc.pad, 'NHWC', cc.dilation, cc.rounding));
+        tf.conv2d(a as tf.Tensor4D, b as tf.Tensor4D, cc.stride, cc.pad, 'NHWC', cc.dilation, cc.rounding),
+      );
     }
   });
 
@@ -278,10 +367,16 @@ describe('accel: Conv2D, FusedConv2D and their gradients', { skip }, () => {
       const outShape = tf.conv2d(x as tf.Tensor4D, w as tf.Tensor4D, cc.stride, cc.pad, 'NHWC', 1, cc.rounding).shape;
       const dy = rand(outShape, seed++);
       const attrs = { strides: cc.stride, pad: cc.pad, dataFormat: 'NHWC', dimRoundingMode: cc.rounding, dilations: 1 };
-      checkBilinear(`backprop input ${describeCase(cc)}`, [dy, w], (g, f) =>
-        tf.engine().runKernel('Conv2DBackpropInput', { dy: g, filter: f }, { ...attrs, inputShape: x.shape } as never) as T);
-      checkBilinear(`backprop filter ${describeCase(cc)}`, [x, dy], (a, g) =>
-        tf.engine().runKernel('Conv2DBackpropFilter', { x: a, dy: g }, { ...attrs, filterShape } as never) as T);
+      checkBilinear(
+        `backprop input ${describeCase(cc)}`,
+        [dy, w],
+        (g, f) => tf.engine().runKernel('Conv2DBackpropInput', { dy: g, filter: f }, { ...attrs, inputShape: x.shape } as never) as T,
+      );
+      checkBilinear(
+        `backprop filter ${describeCase(cc)}`,
+        [x, dy],
+        (a, g) => tf.engine().runKernel('Conv2DBackpropFilter', { x: a, dy: g }, { ...attrs, filterShape } as never) as T,
+      );
     }
   });
 
@@ -293,13 +388,27 @@ describe('accel: Conv2D, FusedConv2D and their gradients', { skip }, () => {
       const w = rand([cc.f, cc.fw ?? cc.f, cc.c, cc.o], seed++);
       const bias = rand([cc.o], seed++);
       const preluActivationWeights = activation === 'prelu' ? tf.abs(rand([cc.o], seed++)) : undefined;
-      const op = (a: T, b: T, z: T) => tf.fused.conv2d({
-        x: a as tf.Tensor4D, filter: b as tf.Tensor4D, strides: cc.stride, pad: cc.pad, dilations: cc.dilation,
-        dimRoundingMode: cc.rounding, bias: z, activation, preluActivationWeights, leakyreluAlpha: 0.3,
-      });
+      const op = (a: T, b: T, z: T) =>
+        tf.fused.conv2d({
+          x: a as tf.Tensor4D,
+          filter: b as tf.Tensor4D,
+          strides: cc.stride,
+          pad: cc.pad,
+          dilations: cc.dilation,
+          dimRoundingMode: cc.rounding,
+          bias: z,
+          activation,
+          preluActivationWeights,
+          leakyreluAlpha: 0.3,
+        });
       const { ref, got } = plainAndAccelerated(() => op(x, w, bias));
       assert.deepEqual(got.shape, ref.shape);
-      const scale = plain(() => tf.add(tf.conv2d(tf.abs(x) as tf.Tensor4D, tf.abs(w) as tf.Tensor4D, cc.stride, cc.pad, 'NHWC', cc.dilation, cc.rounding), tf.abs(bias)));
+      const scale = plain(() =>
+        tf.add(
+          tf.conv2d(tf.abs(x) as tf.Tensor4D, tf.abs(w) as tf.Tensor4D, cc.stride, cc.pad, 'NHWC', cc.dilation, cc.rounding),
+          tf.abs(bias),
+        ),
+      );
       assertClose(`fused conv ${activation} ${describeCase(cc)}`, got.data, ref.data, scale);
     }
   });
@@ -335,7 +444,9 @@ describe('accel: K-FAC patch extraction (custom kernel)', { skip }, () => {
 describe('accel: MaxPool and MaxPoolGrad', { skip }, () => {
   it('match plain tfjs exactly, including ties (first maximum wins) and NaN', () => {
     let seed = 800;
-    const configs: Array<[[number, number, number, number], number | [number, number], number | [number, number], 'same' | 'valid' | number]> = [
+    const configs: Array<
+      [[number, number, number, number], number | [number, number], number | [number, number], 'same' | 'valid' | number]
+    > = [
       [[4, 28, 28, 32], 2, 2, 'valid'],
       [[2, 14, 14, 64], 2, 2, 'valid'],
       [[2, 7, 9, 3], 3, 2, 'same'],
@@ -346,7 +457,10 @@ describe('accel: MaxPool and MaxPoolGrad', { skip }, () => {
     ];
     for (const [shape, filterSize, strides, pad] of configs) {
       // Quantized values make ties common; a few NaNs test that NaN never wins.
-      const values = tf.round(tf.mul(rand(shape as number[], seed++), 2)).dataSync().slice();
+      const values = tf
+        .round(tf.mul(rand(shape as number[], seed++), 2))
+        .dataSync()
+        .slice();
       for (let i = 0; i < values.length; i += 97) values[i] = NaN;
       const x = tf.tensor(values, shape) as tf.Tensor4D;
       const label = `maxPool ${JSON.stringify([shape, filterSize, strides, pad])}`;
@@ -378,15 +492,30 @@ describe('accel: elementwise kernels and Sum', { skip }, () => {
 
   it('Add, Sub, Multiply match bit for bit: same shape, bias broadcasts, scalars, and fallbacks', () => {
     const shapes: Array<[number[], number[]]> = [
-      [[4, 5, 6, 7], [4, 5, 6, 7]],
+      [
+        [4, 5, 6, 7],
+        [4, 5, 6, 7],
+      ],
       [[4, 5, 6, 7], [7]],
       [[7], [4, 5, 6, 7]],
-      [[4, 5, 6, 7], [1, 1, 6, 7]],
-      [[1, 1, 7], [3, 7]],
+      [
+        [4, 5, 6, 7],
+        [1, 1, 6, 7],
+      ],
+      [
+        [1, 1, 7],
+        [3, 7],
+      ],
       [[3, 7], []],
       [[], [3, 7]],
-      [[2, 1], [1, 3]], // general broadcast: the original kernel
-      [[4, 1, 7], [4, 5, 7]], // broadcast in the middle: the original kernel
+      [
+        [2, 1],
+        [1, 3],
+      ], // general broadcast: the original kernel
+      [
+        [4, 1, 7],
+        [4, 5, 7],
+      ], // broadcast in the middle: the original kernel
       [[0, 3], [3]],
     ];
     let seed = 1000;
@@ -411,13 +540,37 @@ describe('accel: elementwise kernels and Sum', { skip }, () => {
 
   it('Sum over leading/trailing/all/negative axes, keepDims, and fallbacks matches bit for bit', () => {
     const x = special([6, 5, 4, 3], 1200);
-    const axesList: Array<number | number[] | undefined> = [[0, 1, 2], 0, [0, 1], 3, -1, [2, 3], [1, 2, 3], undefined, [1], [0, 2], [3, 0, 1, 2]];
+    const axesList: Array<number | number[] | undefined> = [
+      [0, 1, 2],
+      0,
+      [0, 1],
+      3,
+      -1,
+      [2, 3],
+      [1, 2, 3],
+      undefined,
+      [1],
+      [0, 2],
+      [3, 0, 1, 2],
+    ];
     for (const axis of axesList) {
       for (const keepDims of [false, true]) {
         checkExact(`sum ${JSON.stringify(axis)} keepDims=${keepDims}`, () => tf.sum(x, axis, keepDims));
       }
     }
-    checkExact('sum int32', () => tf.sum(tf.tensor2d([[1, 2], [3, 4]], undefined, 'int32'), 0));
+    checkExact('sum int32', () =>
+      tf.sum(
+        tf.tensor2d(
+          [
+            [1, 2],
+            [3, 4],
+          ],
+          undefined,
+          'int32',
+        ),
+        0,
+      ),
+    );
     checkExact('sum empty', () => tf.sum(tf.zeros([0, 3]), 0));
   });
 });
@@ -453,13 +606,12 @@ describe('accel: gradients through the accelerated kernels', { skip }, () => {
           return tf.tidy(() => loss(perturbed[0], perturbed[1], perturbed[2], perturbed[3]).dataSync()[0]);
         };
         const numeric = (at(eps) - at(-eps)) / (2 * eps);
-        assert.ok(Math.abs(numeric - g[i]) <= 2e-3 + 2e-2 * Math.abs(g[i]),
-          `param ${p} index ${i}: analytic ${g[i]}, numeric ${numeric}`);
+        assert.ok(Math.abs(numeric - g[i]) <= 2e-3 + 2e-2 * Math.abs(g[i]), `param ${p} index ${i}: analytic ${g[i]}, numeric ${numeric}`);
       }
     }
   });
 
-  it('gradients of the CNN-like step (conv, relu, max-pool, dense) equal the plain kernels\' gradients', () => {
+  it("gradients of the CNN-like step (conv, relu, max-pool, dense) equal the plain kernels' gradients", () => {
     const x = rand([4, 12, 12, 1], 950);
     const w1 = tf.mul(rand([5, 5, 1, 8], 951), 0.3);
     const b1 = tf.mul(rand([8], 952), 0.1);
@@ -474,7 +626,10 @@ describe('accel: gradients through the accelerated kernels', { skip }, () => {
       const logits = tf.matMul(tf.reshape(h, [4, -1]), d);
       return tf.losses.softmaxCrossEntropy(labels, logits) as tf.Scalar;
     };
-    const grads = () => tf.grads(f)([w1, b1, w2, w3]).map((g) => g.dataSync().slice());
+    const grads = () =>
+      tf
+        .grads(f)([w1, b1, w2, w3])
+        .map((g) => g.dataSync().slice());
     disableBlasKernels();
     const ref = grads();
     enable();
@@ -525,9 +680,18 @@ describe('accel: float64 LAPACK helpers', { skip }, () => {
     const a = new Float64Array([4, 99, 2, 3]); // upper entry ignored: [[4, 2], [2, 3]]
     const inv = symmetricInverse64(a, 2);
     const det = 4 * 3 - 2 * 2;
-    assert.deepEqual(Array.from(inv, (v) => Math.round(v * det * 1e9) / 1e9), [3, -2, -2, 4]);
-    assert.throws(() => symmetricInverse64(new Float64Array([1, 2, 2, 1]), 2), (e: unknown) => e instanceof FactorInversionError && /condition number/.test((e as Error).message));
-    assert.throws(() => symmetricInverse64(new Float64Array([1, 0, NaN, 1]), 2), (e: unknown) => e instanceof FactorInversionError && /NaN/.test((e as Error).message));
+    assert.deepEqual(
+      Array.from(inv, (v) => Math.round(v * det * 1e9) / 1e9),
+      [3, -2, -2, 4],
+    );
+    assert.throws(
+      () => symmetricInverse64(new Float64Array([1, 2, 2, 1]), 2),
+      (e: unknown) => e instanceof FactorInversionError && /condition number/.test((e as Error).message),
+    );
+    assert.throws(
+      () => symmetricInverse64(new Float64Array([1, 0, NaN, 1]), 2),
+      (e: unknown) => e instanceof FactorInversionError && /NaN/.test((e as Error).message),
+    );
     assert.throws(() => symmetricInverse64(new Float64Array(3), 2), RangeError);
     assert.ok(!(new BlasUnavailableError('x') instanceof FactorInversionError));
   });

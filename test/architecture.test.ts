@@ -57,10 +57,13 @@ describe('architecture: import direction between folders of src/', () => {
   });
 
   it('the table itself keeps the sides apart and util at the bottom', () => {
-    for (const side of TRAINING_SIDE) for (const command of [...COMMAND_SIDE, 'cli']) assert.ok(!ALLOWED[side].includes(command), `${side} must not import ${command}`);
-    for (const command of ['harness', 'check', 'report', 'results', 'config']) for (const side of TRAINING_SIDE) assert.ok(!ALLOWED[command].includes(side), `${command} must not import ${side}`);
+    for (const side of TRAINING_SIDE)
+      for (const command of [...COMMAND_SIDE, 'cli']) assert.ok(!ALLOWED[side].includes(command), `${side} must not import ${command}`);
+    for (const command of ['harness', 'check', 'report', 'results', 'config'])
+      for (const side of TRAINING_SIDE) assert.ok(!ALLOWED[command].includes(side), `${command} must not import ${side}`);
     assert.deepEqual(ALLOWED.util, []);
-    for (const [from, targets] of Object.entries(ALLOWED)) assert.ok(!targets.includes('cli') || from === '(root)', `${from} must not import cli`);
+    for (const [from, targets] of Object.entries(ALLOWED))
+      assert.ok(!targets.includes('cli') || from === '(root)', `${from} must not import cli`);
   });
 
   it('every folder of src/ is in the table', () => {

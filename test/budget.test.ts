@@ -33,10 +33,28 @@ const base = (over: Record<string, unknown> = {}) => ({
 
 describe('budget resolution', () => {
   it('epochs, steps and target budgets in steps; {epochs} is stored as top-level epochs', () => {
-    assert.deepEqual(resolveBudget(resolveTrainConfig({ epochs: 3 }), 10), { kind: 'epochs', maxSteps: 30, maxEpochs: 3, target: null, stopAtTarget: false });
-    assert.deepEqual(resolveBudget(resolveTrainConfig({ budget: { steps: 25 } }), 10), { kind: 'steps', maxSteps: 25, maxEpochs: 3, target: null, stopAtTarget: false });
+    assert.deepEqual(resolveBudget(resolveTrainConfig({ epochs: 3 }), 10), {
+      kind: 'epochs',
+      maxSteps: 30,
+      maxEpochs: 3,
+      target: null,
+      stopAtTarget: false,
+    });
+    assert.deepEqual(resolveBudget(resolveTrainConfig({ budget: { steps: 25 } }), 10), {
+      kind: 'steps',
+      maxSteps: 25,
+      maxEpochs: 3,
+      target: null,
+      stopAtTarget: false,
+    });
     const target = resolveTrainConfig({ budget: { target: { metric: 'trainLoss', value: 0.5 }, max: { epochs: 2 } } });
-    assert.deepEqual(resolveBudget(target, 10), { kind: 'target', maxSteps: 20, maxEpochs: 2, target: { metric: 'trainLoss', value: 0.5 }, stopAtTarget: true });
+    assert.deepEqual(resolveBudget(target, 10), {
+      kind: 'target',
+      maxSteps: 20,
+      maxEpochs: 2,
+      target: { metric: 'trainLoss', value: 0.5 },
+      stopAtTarget: true,
+    });
     const asBudget = resolveTrainConfig({ budget: { epochs: 4 } });
     assert.equal(asBudget.epochs, 4);
     assert.equal(asBudget.budget, undefined);
@@ -71,9 +89,18 @@ describe('budget resolution', () => {
     };
     assert.match(problems({ epochs: 2, budget: { steps: 3 } }), /^\/budget: give either "epochs" or "budget"/);
     assert.match(problems({ budget: {} }), /\/budget/);
-    assert.match(problems({ budget: { target: { metric: 'trainLoss', value: 1 }, max: { steps: 0 } } }), /\/budget\/max\/steps: must be >= 1/);
-    assert.match(problems({ budget: { target: { metric: 'validationAccuracy', value: 0.9 }, max: { steps: 5 } } }), /^\/budget\/target\/metric: .*validation split.*validationSize/);
-    assert.match(problems({ dataset: { validationSize: 10 }, budget: { target: { metric: 'validationAccuracy', value: 90 }, max: { steps: 5 } } }), /^\/budget\/target\/value: an accuracy target is a fraction/);
+    assert.match(
+      problems({ budget: { target: { metric: 'trainLoss', value: 1 }, max: { steps: 0 } } }),
+      /\/budget\/max\/steps: must be >= 1/,
+    );
+    assert.match(
+      problems({ budget: { target: { metric: 'validationAccuracy', value: 0.9 }, max: { steps: 5 } } }),
+      /^\/budget\/target\/metric: .*validation split.*validationSize/,
+    );
+    assert.match(
+      problems({ dataset: { validationSize: 10 }, budget: { target: { metric: 'validationAccuracy', value: 90 }, max: { steps: 5 } } }),
+      /^\/budget\/target\/value: an accuracy target is a fraction/,
+    );
   });
 });
 
@@ -88,7 +115,10 @@ describe('the validation split', () => {
     assert.equal(held.length, 100);
     assert.equal(kept.length, 200);
     assert.equal(new Set([...held, ...kept]).size, 300);
-    assert.deepEqual(kept, [...kept].sort((a, b) => a - b));
+    assert.deepEqual(
+      kept,
+      [...kept].sort((a, b) => a - b),
+    );
     assert.deepEqual([...holdOut(data.train, 100, 42, data.inputShape).heldOut.images], held, 'same seed, same examples');
     assert.throws(() => holdOut(data.train, 300, 42, data.inputShape), /cannot hold out 300 of the 300/);
   });
@@ -149,7 +179,9 @@ describe('target runs', () => {
   });
 
   it('a target never met leaves stepsToTarget null, keeps the best value seen, and stops at the maximum', async () => {
-    const run = await executeRun(resolveTrainConfig(base({ budget: { target: { metric: 'trainLoss', value: 1e-9 }, max: { steps: 30 } }, evalEverySteps: 5 })));
+    const run = await executeRun(
+      resolveTrainConfig(base({ budget: { target: { metric: 'trainLoss', value: 1e-9 }, max: { steps: 30 } }, evalEverySteps: 5 })),
+    );
     assert.equal(run.status, 'ok');
     assert.equal(run.stopReason, 'budget');
     assert.equal(run.timing.steps, 30);
@@ -172,7 +204,10 @@ describe('target runs', () => {
     assert.deepEqual(result.config.budget, { target: { metric: 'validationAccuracy', value: 0.2 }, max: { steps: 40 } });
     for (const [flags, message] of [
       [['--target', 'validationAccuracy=0.2'], /--target needs a bound/],
-      [['--target', 'validationAcuracy=0.2', '--max-steps', '5'], /unknown metric 'validationAcuracy' \(did you mean 'validationAccuracy'\?\)/],
+      [
+        ['--target', 'validationAcuracy=0.2', '--max-steps', '5'],
+        /unknown metric 'validationAcuracy' \(did you mean 'validationAccuracy'\?\)/,
+      ],
       [['--steps', '5', '--epochs', '2'], /--epochs and --steps are different budgets/],
       [['--max-steps', '5'], /bound a --target budget/],
     ] as const) {

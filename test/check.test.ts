@@ -59,10 +59,21 @@ function results(runs: readonly PlannedRun[], options: ResultOptions = {}, per: 
 const observeAll = (rs: readonly RunResult[], probes: ProbeReport | null = null): Observation[] => rs.map((r) => observe(r, probes));
 
 function baselineFrom(rs: readonly RunResult[], probes: ProbeReport | null = null, tolerances: Tolerances = TOLERANCES): Baseline {
-  return updateBaseline({ suite: SUITE_NAME, previous: null, results: observeAll(rs, probes), tolerances, now: '2025-01-02T00:00:00.000Z', toolVersion: 'test' }).baseline;
+  return updateBaseline({
+    suite: SUITE_NAME,
+    previous: null,
+    results: observeAll(rs, probes),
+    tolerances,
+    now: '2025-01-02T00:00:00.000Z',
+    toolVersion: 'test',
+  }).baseline;
 }
 
-function check(current: readonly RunResult[], baseline: Baseline | null, options: { probes?: ProbeReport; planned?: Planned | null; tolerances?: Tolerances } = {}): CheckReport {
+function check(
+  current: readonly RunResult[],
+  baseline: Baseline | null,
+  options: { probes?: ProbeReport; planned?: Planned | null; tolerances?: Tolerances } = {},
+): CheckReport {
   return compare({
     suite: SUITE_NAME,
     results: observeAll(current, options.probes ?? null),
@@ -105,7 +116,11 @@ describe('check: statistics and keys', () => {
     assert.deepEqual(observe(gpu).environment, { backend: 'tensorflow-gpu', device: '2x NVIDIA A100', workers: 1 });
     const cpuOnGpuMachine = makeResult(run('sgd', 0), { environment: { gpus: ['NVIDIA A100'] } });
     assert.equal(observe(cpuOnGpuMachine).environment.device, CPU_ENV.cpuModel);
-    assert.deepEqual(observe(makeResult(run('sgd', 0), { status: 'failed', environment: null })).environment, { backend: 'unknown', device: 'unknown', workers: 1 });
+    assert.deepEqual(observe(makeResult(run('sgd', 0), { status: 'failed', environment: null })).environment, {
+      backend: 'unknown',
+      device: 'unknown',
+      workers: 1,
+    });
   });
 });
 
@@ -139,7 +154,13 @@ describe('check: accuracy', () => {
   it('a seed group is judged by its mean, with the threshold widened by the baseline seed spread', () => {
     const sgd = [0, 1, 2].map((s) => run('sgd', s));
     // Baseline seeds 88, 90, 92 %: sd 2 pts, x2 -> 4 pts allowed (more than accuracyDropPoints = 1).
-    const baseline = baselineFrom(results(sgd, {}, { [sgd[0].name]: { testAccuracy: 0.88 }, [sgd[1].name]: { testAccuracy: 0.9 }, [sgd[2].name]: { testAccuracy: 0.92 } }));
+    const baseline = baselineFrom(
+      results(
+        sgd,
+        {},
+        { [sgd[0].name]: { testAccuracy: 0.88 }, [sgd[1].name]: { testAccuracy: 0.9 }, [sgd[2].name]: { testAccuracy: 0.92 } },
+      ),
+    );
     const shifted = (pts: number) =>
       results(sgd, {}, Object.fromEntries(sgd.map((r, i) => [r.name, { testAccuracy: [0.88, 0.9, 0.92][i] + pts / 100 }])));
 
@@ -169,7 +190,10 @@ describe('check: accuracy', () => {
   it('a run that diverged or failed where the baseline was ok is a regression; ok where it diverged is an improvement', () => {
     const [a, b, c] = [run('sgd', 0), run('ngd', 0), run('ngd', 1)];
     const baseline = baselineFrom([makeResult(a), makeResult(b), makeResult(c, { status: 'diverged' })]);
-    const report = check([makeResult(a, { status: 'diverged' }), makeResult(b, { status: 'failed', environment: null }), makeResult(c)], baseline);
+    const report = check(
+      [makeResult(a, { status: 'diverged' }), makeResult(b, { status: 'failed', environment: null }), makeResult(c)],
+      baseline,
+    );
 
     const diverged = accuracyOf(report, a.id);
     assert.equal(diverged.metric, 'status');
@@ -246,7 +270,10 @@ describe('check: time', () => {
     assert.equal(exitCodeOf(report), 1);
     assert.equal(report.summary.missingBaselineEntries, 0, 'an entry from another machine still counts for accuracy');
 
-    const fine = check(results(single, { testAccuracy: 0.9, epochSeconds: [5, 5, 5], environment: { cpuModel: 'Other CPU 9000' } }), baseline);
+    const fine = check(
+      results(single, { testAccuracy: 0.9, epochSeconds: [5, 5, 5], environment: { cpuModel: 'Other CPU 9000' } }),
+      baseline,
+    );
     assert.equal(exitCodeOf(fine), 0);
     assert.match(formatVerdict(fine), /PASS .*1 time check skipped/);
   });
@@ -254,7 +281,12 @@ describe('check: time', () => {
   it('probe step medians are compared instead of epoch seconds when both sides have them', () => {
     const both = [run('sgd', 0), run('ngd', 0)];
     const baseline = baselineFrom(results(both), makeProbeReport({ sgd: 10, ngd: 20 }));
-    assert.deepEqual(baseline.entries.find((e) => e.optimizerLabel === 'ngd')?.probeStep, { medianMs: 20, meanMs: 20, rmePercent: 1, samples: 10 });
+    assert.deepEqual(baseline.entries.find((e) => e.optimizerLabel === 'ngd')?.probeStep, {
+      medianMs: 20,
+      meanMs: 20,
+      rmePercent: 1,
+      samples: 10,
+    });
     const report = check(results(both), baseline, { probes: makeProbeReport({ sgd: 10.5, ngd: 30 }) });
     const ngd = timeOf(report, run('ngd', 0).id);
     assert.equal(ngd.metric, 'probeStepMs');
@@ -307,18 +339,36 @@ describe('check: coverage', () => {
     const [a, b, c] = [run('sgd', 0), run('sgd', 1), run('ngd', 0)];
     const baseline = baselineFrom([makeResult(a), makeResult(b), makeResult(c)]);
     const shard = check([makeResult(a)], baseline, { planned: { runIds: [a.id, c.id], partial: true } });
-    assert.deepEqual(shard.findings.filter((f) => f.metric === 'result').map((f) => f.subject), [c.id]);
+    assert.deepEqual(
+      shard.findings.filter((f) => f.metric === 'result').map((f) => f.subject),
+      [c.id],
+    );
     assert.equal(shard.summary.outOfShard, 1);
     const whole = check([makeResult(a)], baseline, { planned: { runIds: [a.id], partial: false } });
-    assert.deepEqual(whole.findings.filter((f) => f.metric === 'result').map((f) => f.subject).sort(), [b.id, c.id].sort());
+    assert.deepEqual(
+      whole.findings
+        .filter((f) => f.metric === 'result')
+        .map((f) => f.subject)
+        .sort(),
+      [b.id, c.id].sort(),
+    );
   });
 
   it('no baseline file: reported, every run unchecked, exit 1 unless allowed', () => {
-    const report = compare({ suite: SUITE_NAME, results: observeAll(results([run('sgd', 0)])), baseline: null, tolerances: TOLERANCES, baselinePath: 'baselines/x.json' });
+    const report = compare({
+      suite: SUITE_NAME,
+      results: observeAll(results([run('sgd', 0)])),
+      baseline: null,
+      tolerances: TOLERANCES,
+      baselinePath: 'baselines/x.json',
+    });
     assert.equal(report.summary.baselineFileMissing, true);
     assert.equal(exitCodeOf(report), 1);
     assert.equal(exitCodeOf(report, { allowMissing: true }), 0);
-    assert.equal(formatVerdict(report, { baselinePath: 'baselines/x.json' }), 'check check-test: FAIL — no baseline file baselines/x.json (1 run unchecked)');
+    assert.equal(
+      formatVerdict(report, { baselinePath: 'baselines/x.json' }),
+      'check check-test: FAIL — no baseline file baselines/x.json (1 run unchecked)',
+    );
   });
 });
 
@@ -327,14 +377,31 @@ describe('check: outputs', () => {
     const [a, b, c] = [run('sgd', 0), run('ngd', 0), run('ngd', 1)];
     const baseline = baselineFrom([makeResult(a), makeResult(b), makeResult(c)]);
     const report = check(
-      [makeResult(a, { testAccuracy: 0.8 }), makeResult(b, { epochSeconds: [2, 2, 2] }), makeResult(c, { environment: { cpuModel: 'A <"weird"> & CPU\u0001' } })],
+      [
+        makeResult(a, { testAccuracy: 0.8 }),
+        makeResult(b, { epochSeconds: [2, 2, 2] }),
+        makeResult(c, { environment: { cpuModel: 'A <"weird"> & CPU\u0001' } }),
+      ],
       baseline,
     );
     const xml = toJUnitXml(report);
     assert.equal(XMLValidator.validate(xml), true);
-    const parsed = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '', isArray: (name) => ['testsuite', 'testcase'].includes(name) }).parse(xml);
-    const suites = parsed.testsuites.testsuite as Array<{ name: string; tests: string; failures: string; skipped: string; testcase: Array<Record<string, unknown>> }>;
-    assert.deepEqual(suites.map((s) => s.name), ['ngd-bench.check-test.accuracy', 'ngd-bench.check-test.time']);
+    const parsed = new XMLParser({
+      ignoreAttributes: false,
+      attributeNamePrefix: '',
+      isArray: (name) => ['testsuite', 'testcase'].includes(name),
+    }).parse(xml);
+    const suites = parsed.testsuites.testsuite as Array<{
+      name: string;
+      tests: string;
+      failures: string;
+      skipped: string;
+      testcase: Array<Record<string, unknown>>;
+    }>;
+    assert.deepEqual(
+      suites.map((s) => s.name),
+      ['ngd-bench.check-test.accuracy', 'ngd-bench.check-test.time'],
+    );
     const cases = suites.flatMap((s) => s.testcase);
     assert.equal(cases.length, 6);
     assert.equal(cases.filter((tc) => 'failure' in tc).length, 2, 'one accuracy regression, one slowdown');
@@ -347,16 +414,25 @@ describe('check: outputs', () => {
   });
 
   it('benchmark JSON: test accuracy and samples/s (bigger is better), epoch seconds and probe steps (smaller is better)', () => {
-    const rs = [makeResult(run('sgd', 0), { testAccuracy: 0.9, epochSeconds: [1, 1.2, 1.1] }), makeResult(run('ngd', 0), { status: 'diverged' })];
+    const rs = [
+      makeResult(run('sgd', 0), { testAccuracy: 0.9, epochSeconds: [1, 1.2, 1.1] }),
+      makeResult(run('ngd', 0), { status: 'diverged' }),
+    ];
     const json = toBenchmarkJson(SUITE_NAME, observeAll(rs), makeProbeReport({ sgd: 12.5 }));
-    assert.deepEqual(json.customBiggerIsBetter.map((e) => [e.name, e.unit, e.value]), [
-      ['check-test/sgd-b64-w1-s0 test accuracy', '%', 90],
-      ['check-test/sgd-b64-w1-s0 samples/s', 'samples/s', json.customBiggerIsBetter[1].value],
-    ]);
-    assert.deepEqual(json.customSmallerIsBetter.map((e) => [e.name, e.unit, e.value]), [
-      ['check-test/sgd-b64-w1-s0 epoch time', 's/epoch', 1.1],
-      ['check-test/sgd-b64 step time (probe)', 'ms', 12.5],
-    ]);
+    assert.deepEqual(
+      json.customBiggerIsBetter.map((e) => [e.name, e.unit, e.value]),
+      [
+        ['check-test/sgd-b64-w1-s0 test accuracy', '%', 90],
+        ['check-test/sgd-b64-w1-s0 samples/s', 'samples/s', json.customBiggerIsBetter[1].value],
+      ],
+    );
+    assert.deepEqual(
+      json.customSmallerIsBetter.map((e) => [e.name, e.unit, e.value]),
+      [
+        ['check-test/sgd-b64-w1-s0 epoch time', 's/epoch', 1.1],
+        ['check-test/sgd-b64 step time (probe)', 'ms', 12.5],
+      ],
+    );
     assert.match(json.customSmallerIsBetter[0].range!, /^± 0\.1$/);
     assert.match(json.customSmallerIsBetter[0].extra!, /median of 3 epochs/);
     assert.deepEqual(benchmarkJsonPaths('out/bench.json'), { bigger: 'out/bench.bigger.json', smaller: 'out/bench.smaller.json' });
@@ -408,8 +484,16 @@ describe('ngd-bench check (command)', () => {
 
     const created = cli({ resultsDir: dir, baseline: baselineFile, suite: suiteFile, update: true });
     assert.equal(created.code, 0, created.err);
-    assert.match(created.out, new RegExp(`^baseline ${baselineFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: created \\(6 added, 0 changed, 0 unchanged, 0 removed; 6 entries\\)`));
-    assert.match(created.out, /\+ sgd-b64-w1-s0-[0-9a-f]{10} \[cpu-blas on Fixture CPU 3000 @ 3\.00GHz, 1 worker\]: ok 90\.00%, 1\.000 s\/epoch/);
+    assert.match(
+      created.out,
+      new RegExp(
+        `^baseline ${baselineFile.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: created \\(6 added, 0 changed, 0 unchanged, 0 removed; 6 entries\\)`,
+      ),
+    );
+    assert.match(
+      created.out,
+      /\+ sgd-b64-w1-s0-[0-9a-f]{10} \[cpu-blas on Fixture CPU 3000 @ 3\.00GHz, 1 worker\]: ok 90\.00%, 1\.000 s\/epoch/,
+    );
     assert.match(created.out, /tolerances: accuracy ±1\.0 pts, time ×1\.25/);
     const baseline = readBaseline(baselineFile)!;
     assert.equal(baseline.suite, SUITE_NAME);
@@ -446,8 +530,14 @@ describe('ngd-bench check (command)', () => {
     const baselineFile = join(base, 'baseline.json');
     const suiteFile = writeSuiteFile(base);
     const one = [run('sgd', 0), run('ngd', 0)];
-    assert.equal(cli({ resultsDir: writeResultsDir(join(base, 'before'), results(one)), baseline: baselineFile, suite: suiteFile, update: true }).code, 0);
-    const dir = writeResultsDir(join(base, 'after'), results(one, {}, { [one[0].name]: { testAccuracy: 0.87 }, [one[1].name]: { epochSeconds: [2, 2, 2] } }));
+    assert.equal(
+      cli({ resultsDir: writeResultsDir(join(base, 'before'), results(one)), baseline: baselineFile, suite: suiteFile, update: true }).code,
+      0,
+    );
+    const dir = writeResultsDir(
+      join(base, 'after'),
+      results(one, {}, { [one[0].name]: { testAccuracy: 0.87 }, [one[1].name]: { epochSeconds: [2, 2, 2] } }),
+    );
 
     const r = cli({ resultsDir: dir, baseline: baselineFile });
     assert.equal(r.code, 1);
@@ -456,7 +546,10 @@ describe('ngd-bench check (command)', () => {
     assert.equal(blank, '');
     assert.match(header, /^\| run +\| check +\| outcome +\| +baseline \| +result \| +delta \| +threshold \| note +\|$/);
     assert.match(r.out, /\| sgd-b64-w1-s0 +\| accuracy +\| regression +\| +90\.00% \| +87\.00% \| +-3\.00 pts \| +±1\.00 pts \|/);
-    assert.match(r.out, /\| ngd-b64-w1-s0 +\| time +\| slowdown +\| +1\.000 s \(n=3\) \| +2\.000 s \(n=3\) \| +×2\.00, samples\/s ×0\.50 \| +×1\.25, n≥3 \|/);
+    assert.match(
+      r.out,
+      /\| ngd-b64-w1-s0 +\| time +\| slowdown +\| +1\.000 s \(n=3\) \| +2\.000 s \(n=3\) \| +×2\.00, samples\/s ×0\.50 \| +×1\.25, n≥3 \|/,
+    );
 
     const j = cli({ resultsDir: dir, baseline: baselineFile, json: true });
     assert.equal(j.code, 1);
@@ -519,7 +612,10 @@ describe('ngd-bench check (command)', () => {
     const value = JSON.parse(readFileSync(victim, 'utf8'));
     value.status = 'exploded';
     writeFileSync(victim, JSON.stringify(value));
-    oneLine(cli({ resultsDir: badResult, baseline: baselineFile }), new RegExp(`error: ${victim.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: invalid result file: /status`));
+    oneLine(
+      cli({ resultsDir: badResult, baseline: baselineFile }),
+      new RegExp(`error: ${victim.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: invalid result file: /status`),
+    );
 
     const malformed = writeResultsDir(join(base, 'malformed'), []);
     writeFileSync(join(malformed, 'x.json'), '{ nope');
@@ -537,16 +633,25 @@ describe('ngd-bench check (command)', () => {
 
     const otherSuite = join(base, 'other.json');
     writeFileSync(otherSuite, JSON.stringify({ ...readBaseline(baselineFile), suite: 'other' }));
-    oneLine(cli({ resultsDir: dir, baseline: otherSuite }), /other\.json: baseline of suite 'other', but the results are of suite 'check-test'/);
+    oneLine(
+      cli({ resultsDir: dir, baseline: otherSuite }),
+      /other\.json: baseline of suite 'other', but the results are of suite 'check-test'/,
+    );
 
     oneLine(cli({ resultsDir: dir, baseline: baselineFile, suite: join(base, 'nope.yaml') }), /nope\.yaml: no such file/);
     const renamed = writeSuiteFile(join(base, 'renamed'), { name: 'renamed-suite' });
-    oneLine(cli({ resultsDir: dir, baseline: baselineFile, suite: renamed }), /check-test\.json: suite 'renamed-suite', but the results are of suite 'check-test'/);
+    oneLine(
+      cli({ resultsDir: dir, baseline: baselineFile, suite: renamed }),
+      /check-test\.json: suite 'renamed-suite', but the results are of suite 'check-test'/,
+    );
     const empty = freshDir('empty');
     mkdirSync(empty);
     oneLine(cli({ resultsDir: empty, baseline: baselineFile }), /no manifest\.json and no result files/);
     oneLine(cli({ resultsDir: dir, baseline: join(base, 'new.json'), update: true }), /new\.json does not exist yet: give --suite FILE/);
-    oneLine(cli({ resultsDir: dir, baseline: baselineFile, update: true, junit: join(base, 'j.xml') }), /--junit cannot be combined with --update/);
+    oneLine(
+      cli({ resultsDir: dir, baseline: baselineFile, update: true, junit: join(base, 'j.xml') }),
+      /--junit cannot be combined with --update/,
+    );
   });
 
   it('--junit, --benchmark-json and $GITHUB_STEP_SUMMARY', () => {
@@ -554,7 +659,10 @@ describe('ngd-bench check (command)', () => {
     const baselineFile = join(base, 'b.json');
     const suiteFile = writeSuiteFile(base);
     const two = [run('sgd', 0), run('ngd', 0)];
-    assert.equal(cli({ resultsDir: writeResultsDir(join(base, 'before'), results(two)), baseline: baselineFile, suite: suiteFile, update: true }).code, 0);
+    assert.equal(
+      cli({ resultsDir: writeResultsDir(join(base, 'before'), results(two)), baseline: baselineFile, suite: suiteFile, update: true }).code,
+      0,
+    );
     const dir = writeResultsDir(join(base, 'after'), results(two, {}, { [two[0].name]: { testAccuracy: 0.8 } }));
     const summary = join(base, 'summary.md');
     writeFileSync(summary, '# earlier step\n');
@@ -570,7 +678,13 @@ describe('ngd-bench check (command)', () => {
 
     const bigger = JSON.parse(readFileSync(join(base, 'reports', 'bench.bigger.json'), 'utf8'));
     const smaller = JSON.parse(readFileSync(join(base, 'reports', 'bench.smaller.json'), 'utf8'));
-    assert.deepEqual(bigger.filter((e: { unit: string }) => e.unit === '%').map((e: { value: number }) => e.value).sort(), [80, 90]);
+    assert.deepEqual(
+      bigger
+        .filter((e: { unit: string }) => e.unit === '%')
+        .map((e: { value: number }) => e.value)
+        .sort(),
+      [80, 90],
+    );
     assert.equal(smaller.length, 2);
     assert.ok(smaller.every((e: { unit: string; value: number }) => e.unit === 's/epoch' && e.value === 1));
     assert.ok(!existsSync(bench), 'FILE itself is not written: the action needs one tool per file');
@@ -596,7 +710,9 @@ describe('ngd-bench check (command)', () => {
     const saved = process.exitCode;
     try {
       const c1 = capture();
-      await checkCommand(c1.io).exitOverride().parseAsync([dir, '--baseline', baselineFile, '--suite', suiteFile, '--update'], { from: 'user' });
+      await checkCommand(c1.io)
+        .exitOverride()
+        .parseAsync([dir, '--baseline', baselineFile, '--suite', suiteFile, '--update'], { from: 'user' });
       assert.equal(process.exitCode, 0);
       assert.match(c1.out(), /created \(1 added/);
 
@@ -606,7 +722,9 @@ describe('ngd-bench check (command)', () => {
       assert.equal(JSON.parse(c2.out()).verdict, 'pass');
 
       const c3 = capture();
-      await checkCommand(c3.io).exitOverride().parseAsync([join(base, 'nothing'), '--baseline', baselineFile], { from: 'user' });
+      await checkCommand(c3.io)
+        .exitOverride()
+        .parseAsync([join(base, 'nothing'), '--baseline', baselineFile], { from: 'user' });
       assert.equal(process.exitCode, 2);
       assert.match(c3.err(), /no such directory/);
 
@@ -627,7 +745,9 @@ describe('src/check imports', () => {
   it('src/check and the check command do not load tfjs, training, optimizers, models, kernels, backends or data (transitively)', () => {
     const srcDir = join(root, 'src');
     const checkDir = join(srcDir, 'check');
-    const entries = readdirSync(checkDir).filter((n) => n.endsWith('.ts')).map((n) => join(checkDir, n));
+    const entries = readdirSync(checkDir)
+      .filter((n) => n.endsWith('.ts'))
+      .map((n) => join(checkDir, n));
     const { offenders, seen } = tfjsOrTrainingReachable([...entries, join(srcDir, 'cli', 'checkCommand.ts')]);
     assert.deepEqual(offenders, []);
     assert.ok(seen.size > entries.length, 'the walk followed imports');

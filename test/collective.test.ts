@@ -77,7 +77,13 @@ describe('worldFromEnv', () => {
   });
 
   it('reads Open MPI, deriving the token from the job when NGD_BENCH_TOKEN is unset', () => {
-    const env = { OMPI_COMM_WORLD_RANK: '2', OMPI_COMM_WORLD_SIZE: '4', MASTER_ADDR: 'node1', MASTER_PORT: '4000', PMIX_NAMESPACE: 'prterun-node1-123@1' };
+    const env = {
+      OMPI_COMM_WORLD_RANK: '2',
+      OMPI_COMM_WORLD_SIZE: '4',
+      MASTER_ADDR: 'node1',
+      MASTER_PORT: '4000',
+      PMIX_NAMESPACE: 'prterun-node1-123@1',
+    };
     const world = worldFromEnv(env);
     assert.equal(world.launcher, 'mpirun');
     assert.deepEqual([world.rank, world.worldSize, world.masterAddr, world.masterPort], [2, 4, 'node1', 4000]);
@@ -88,13 +94,19 @@ describe('worldFromEnv', () => {
   it('reads Slurm, with the job and step as the fallback token', () => {
     const world = worldFromEnv({ SLURM_PROCID: '0', SLURM_NTASKS: '2', MASTER_PORT: '5000', SLURM_JOB_ID: '777', SLURM_STEP_ID: '3' });
     assert.equal(world.launcher, 'slurm');
-    assert.deepEqual([world.rank, world.worldSize, world.masterAddr, world.masterPort, world.token], [0, 2, '127.0.0.1', 5000, 'slurm:777:3']);
+    assert.deepEqual(
+      [world.rank, world.worldSize, world.masterAddr, world.masterPort, world.token],
+      [0, 2, '127.0.0.1', 5000, 'slurm:777:3'],
+    );
   });
 
   it('reads torchrun; NGD_BENCH_MASTER_* win over MASTER_* (torchrun keeps MASTER_PORT for itself)', () => {
     const env = { RANK: '1', WORLD_SIZE: '2', MASTER_ADDR: 'a', MASTER_PORT: '29500', TORCHELASTIC_RUN_ID: 'run-9' };
     const world = worldFromEnv(env);
-    assert.deepEqual([world.launcher, world.rank, world.worldSize, world.masterAddr, world.masterPort, world.token], ['torchrun', 1, 2, 'a', 29500, 'torchrun:run-9']);
+    assert.deepEqual(
+      [world.launcher, world.rank, world.worldSize, world.masterAddr, world.masterPort, world.token],
+      ['torchrun', 1, 2, 'a', 29500, 'torchrun:run-9'],
+    );
     const ours = worldFromEnv({ ...env, NGD_BENCH_MASTER_ADDR: 'b', NGD_BENCH_MASTER_PORT: '29600' });
     assert.deepEqual([ours.masterAddr, ours.masterPort], ['b', 29600]);
   });
@@ -105,16 +117,40 @@ describe('worldFromEnv', () => {
   });
 
   const bad: [string, Record<string, string>, RegExp][] = [
-    ['rank >= size', { NGD_BENCH_RANK: '2', NGD_BENCH_WORLD_SIZE: '2', NGD_BENCH_MASTER_PORT: '1', NGD_BENCH_TOKEN: 't' }, /NGD_BENCH_RANK=2 must be below NGD_BENCH_WORLD_SIZE=2/],
-    ['a non-integer rank', { RANK: '1.5', WORLD_SIZE: '2', MASTER_PORT: '1', TORCHELASTIC_RUN_ID: 'x' }, /RANK="1.5" is not a non-negative integer/],
+    [
+      'rank >= size',
+      { NGD_BENCH_RANK: '2', NGD_BENCH_WORLD_SIZE: '2', NGD_BENCH_MASTER_PORT: '1', NGD_BENCH_TOKEN: 't' },
+      /NGD_BENCH_RANK=2 must be below NGD_BENCH_WORLD_SIZE=2/,
+    ],
+    [
+      'a non-integer rank',
+      { RANK: '1.5', WORLD_SIZE: '2', MASTER_PORT: '1', TORCHELASTIC_RUN_ID: 'x' },
+      /RANK="1.5" is not a non-negative integer/,
+    ],
     ['a negative size', { SLURM_PROCID: '0', SLURM_NTASKS: '-1' }, /SLURM_NTASKS="-1" is not a non-negative integer/],
     ['a size of 0', { SLURM_PROCID: '0', SLURM_NTASKS: '0' }, /SLURM_NTASKS=0 must be at least 1/],
     ['a missing size', { OMPI_COMM_WORLD_RANK: '0' }, /OMPI_COMM_WORLD_SIZE is not set/],
     ['a missing port', { RANK: '0', WORLD_SIZE: '2', TORCHELASTIC_RUN_ID: 'x' }, /NGD_BENCH_MASTER_PORT or MASTER_PORT is not set/],
-    ['port 0', { NGD_BENCH_RANK: '0', NGD_BENCH_WORLD_SIZE: '2', NGD_BENCH_MASTER_PORT: '0', NGD_BENCH_TOKEN: 't' }, /NGD_BENCH_MASTER_PORT=0 is not a TCP port/],
-    ['a port above 65535', { RANK: '0', WORLD_SIZE: '2', MASTER_PORT: '70000', TORCHELASTIC_RUN_ID: 'x' }, /MASTER_PORT=70000 is not a TCP port/],
-    ['no token and no job id', { RANK: '0', WORLD_SIZE: '2', MASTER_PORT: '4000' }, /NGD_BENCH_TOKEN is not set and no job id \(TORCHELASTIC_RUN_ID\)/],
-    ['our launcher without a token', { NGD_BENCH_RANK: '0', NGD_BENCH_WORLD_SIZE: '2', NGD_BENCH_MASTER_PORT: '4000' }, /NGD_BENCH_TOKEN is not set/],
+    [
+      'port 0',
+      { NGD_BENCH_RANK: '0', NGD_BENCH_WORLD_SIZE: '2', NGD_BENCH_MASTER_PORT: '0', NGD_BENCH_TOKEN: 't' },
+      /NGD_BENCH_MASTER_PORT=0 is not a TCP port/,
+    ],
+    [
+      'a port above 65535',
+      { RANK: '0', WORLD_SIZE: '2', MASTER_PORT: '70000', TORCHELASTIC_RUN_ID: 'x' },
+      /MASTER_PORT=70000 is not a TCP port/,
+    ],
+    [
+      'no token and no job id',
+      { RANK: '0', WORLD_SIZE: '2', MASTER_PORT: '4000' },
+      /NGD_BENCH_TOKEN is not set and no job id \(TORCHELASTIC_RUN_ID\)/,
+    ],
+    [
+      'our launcher without a token',
+      { NGD_BENCH_RANK: '0', NGD_BENCH_WORLD_SIZE: '2', NGD_BENCH_MASTER_PORT: '4000' },
+      /NGD_BENCH_TOKEN is not set/,
+    ],
   ];
   for (const [what, env, message] of bad) {
     it(`refuses ${what} with a one-line WorldConfigError naming the variable`, () => {
@@ -162,14 +198,23 @@ describe('frames', () => {
     dataFrame(7, Float32Array.from([1.5, -2, 3.25])),
     ...encodeJsonFrame(FRAME_TYPE.bye, {}),
     dataFrame(8, new Float32Array(0)),
-    dataFrame(9, Float32Array.from({ length: 1000 }, (_, i) => i / 7)),
+    dataFrame(
+      9,
+      Float32Array.from({ length: 1000 }, (_, i) => i / 7),
+    ),
   ]);
 
   it('decode the same frames however the stream is split', () => {
     const whole = decodeAll(stream, stream.length);
     assert.deepEqual(
       whole.map((f) => [f.type, f.tag, f.payloadBytes]),
-      [[FRAME_TYPE.hello, 0, 22], [FRAME_TYPE.data, 7, 12], [FRAME_TYPE.bye, 0, 2], [FRAME_TYPE.data, 8, 0], [FRAME_TYPE.data, 9, 4000]],
+      [
+        [FRAME_TYPE.hello, 0, 22],
+        [FRAME_TYPE.data, 7, 12],
+        [FRAME_TYPE.bye, 0, 2],
+        [FRAME_TYPE.data, 8, 0],
+        [FRAME_TYPE.data, 9, 4000],
+      ],
     );
     assert.deepEqual(JSON.parse(whole[0].payload.toString()), { token: 't', rank: 1 });
     for (const pieceBytes of [1, 3, 16, 17, 1000]) assert.deepEqual(decodeAll(stream, pieceBytes), whole, `pieces of ${pieceBytes}`);
@@ -177,21 +222,53 @@ describe('frames', () => {
 
   it('reject a header claiming more than the limit at once, before any payload arrives', () => {
     const header = encodeFrameHeader({ type: FRAME_TYPE.data, dtype: DTYPE.float32, tag: 0, payloadBytes: 0xfffffffc });
-    const decoder = new FrameDecoder(64 * 1024 * 1024, { frame() {}, dataStart: () => assert.fail('no frame may start'), dataBytes() {}, dataEnd() {} });
-    assert.throws(() => decoder.push(header), (error: unknown) => error instanceof FrameError && /frame too large: claims 4294967292 bytes, limit 67108864/.test(error.message));
+    const decoder = new FrameDecoder(64 * 1024 * 1024, {
+      frame() {},
+      dataStart: () => assert.fail('no frame may start'),
+      dataBytes() {},
+      dataEnd() {},
+    });
+    assert.throws(
+      () => decoder.push(header),
+      (error: unknown) => error instanceof FrameError && /frame too large: claims 4294967292 bytes, limit 67108864/.test(error.message),
+    );
     assert.throws(() => decoder.push(Buffer.alloc(4)), FrameError, 'a broken decoder stays broken');
   });
 
   const malformed: [string, Buffer, RegExp][] = [
     ['garbage', Buffer.from('GET / HTTP/1.1\r\nHost: x\r\n\r\n'), /bad magic/],
-    ['another version', withByte(encodeFrameHeader({ type: FRAME_TYPE.bye, dtype: DTYPE.none, tag: 0, payloadBytes: 0 }), 4, 9), /unsupported protocol version 9/],
-    ['an unknown type', withByte(encodeFrameHeader({ type: FRAME_TYPE.bye, dtype: DTYPE.none, tag: 0, payloadBytes: 0 }), 5, 99), /unknown frame type 99/],
-    ['a data frame without dtype', encodeFrameHeader({ type: FRAME_TYPE.data, dtype: DTYPE.none, tag: 0, payloadBytes: 4 }), /does not fit frame type/],
-    ['a ragged float64 payload', encodeFrameHeader({ type: FRAME_TYPE.data, dtype: DTYPE.float64, tag: 0, payloadBytes: 12 }), /not a whole number/],
-    ['a nonzero reserved byte', withByte(encodeFrameHeader({ type: FRAME_TYPE.bye, dtype: DTYPE.none, tag: 0, payloadBytes: 0 }), 7, 1), /reserved/],
+    [
+      'another version',
+      withByte(encodeFrameHeader({ type: FRAME_TYPE.bye, dtype: DTYPE.none, tag: 0, payloadBytes: 0 }), 4, 9),
+      /unsupported protocol version 9/,
+    ],
+    [
+      'an unknown type',
+      withByte(encodeFrameHeader({ type: FRAME_TYPE.bye, dtype: DTYPE.none, tag: 0, payloadBytes: 0 }), 5, 99),
+      /unknown frame type 99/,
+    ],
+    [
+      'a data frame without dtype',
+      encodeFrameHeader({ type: FRAME_TYPE.data, dtype: DTYPE.none, tag: 0, payloadBytes: 4 }),
+      /does not fit frame type/,
+    ],
+    [
+      'a ragged float64 payload',
+      encodeFrameHeader({ type: FRAME_TYPE.data, dtype: DTYPE.float64, tag: 0, payloadBytes: 12 }),
+      /not a whole number/,
+    ],
+    [
+      'a nonzero reserved byte',
+      withByte(encodeFrameHeader({ type: FRAME_TYPE.bye, dtype: DTYPE.none, tag: 0, payloadBytes: 0 }), 7, 1),
+      /reserved/,
+    ],
   ];
   for (const [what, bytes, message] of malformed) {
-    it(`reject ${what}`, () => assert.throws(() => decodeAll(bytes, bytes.length), (error: unknown) => error instanceof FrameError && message.test(error.message)));
+    it(`reject ${what}`, () =>
+      assert.throws(
+        () => decodeAll(bytes, bytes.length),
+        (error: unknown) => error instanceof FrameError && message.test(error.message),
+      ));
   }
 });
 
@@ -205,7 +282,13 @@ function withByte(bytes: Buffer, index: number, value: number): Buffer {
 
 describe('ring schedule', () => {
   it('cuts any length into N contiguous segments differing by at most one element', () => {
-    for (const [length, n] of [[0, 3], [2, 3], [7, 3], [1000, 4], [5, 5]]) {
+    for (const [length, n] of [
+      [0, 3],
+      [2, 3],
+      [7, 3],
+      [1000, 4],
+      [5, 5],
+    ]) {
       const spans = segmentSpans(length, n);
       assert.equal(spans.length, n);
       assert.equal(spans[0].start, 0);
@@ -283,14 +366,25 @@ async function inProcessWorld(worldSize: number): Promise<InProcessWorld> {
   return {
     port,
     token,
-    world: (rank, overrides = {}) => ({ rank, worldSize, masterAddr: '127.0.0.1', masterPort: port, bindAddr: '127.0.0.1', token, launcher: 'ngd-bench', ...overrides }),
+    world: (rank, overrides = {}) => ({
+      rank,
+      worldSize,
+      masterAddr: '127.0.0.1',
+      masterPort: port,
+      bindAddr: '127.0.0.1',
+      token,
+      launcher: 'ngd-bench',
+      ...overrides,
+    }),
   };
 }
 
 /** Joins all ranks of a fresh world in this process. */
 async function joinAll(worldSize: number, options: JoinOptions = {}): Promise<Collective[]> {
   const { world } = await inProcessWorld(worldSize);
-  return Promise.all(Array.from({ length: worldSize }, (_, rank) => joinWorld(world(rank), { timeoutMs: 10_000, warn: () => {}, ...options })));
+  return Promise.all(
+    Array.from({ length: worldSize }, (_, rank) => joinWorld(world(rank), { timeoutMs: 10_000, warn: () => {}, ...options })),
+  );
 }
 
 async function closeAll(collectives: readonly Collective[]): Promise<void> {
@@ -320,7 +414,15 @@ function rawExchange(port: number, bytes: Buffer): Promise<{ closed: true; recei
 
 describe('joinWorld in one process', () => {
   it('opens nothing in a world of one, where every collective is the identity', async () => {
-    const collective = await joinWorld({ rank: 0, worldSize: 1, masterAddr: '127.0.0.1', masterPort: 0, bindAddr: '127.0.0.1', token: '', launcher: 'single' });
+    const collective = await joinWorld({
+      rank: 0,
+      worldSize: 1,
+      masterAddr: '127.0.0.1',
+      masterPort: 0,
+      bindAddr: '127.0.0.1',
+      token: '',
+      launcher: 'single',
+    });
     const data = Float32Array.from([1, 2, 3]);
     assert.equal(await collective.allreduceMean(data), data);
     assert.deepEqual([...data], [1, 2, 3]);
@@ -339,7 +441,14 @@ describe('joinWorld in one process', () => {
       }
       const means = await Promise.all(collectives.map((c, rank) => c.allreduceMean(Float32Array.from([rank, 2 * rank, 7]))));
       for (const mean of means) assert.deepEqual([...mean], [1, 2, 7]);
-      const broadcast = await Promise.all(collectives.map((c, rank) => c.broadcast(Float32Array.from({ length: 50 }, () => rank), 2)));
+      const broadcast = await Promise.all(
+        collectives.map((c, rank) =>
+          c.broadcast(
+            Float32Array.from({ length: 50 }, () => rank),
+            2,
+          ),
+        ),
+      );
       for (const values of broadcast) assert.ok(values.every((v) => v === 2));
       await Promise.all(collectives.map((c) => c.barrier()));
       for (const c of collectives) {
@@ -361,7 +470,10 @@ describe('joinWorld in one process', () => {
     const duplicate = joinWorld(world(1), { timeoutMs: 10_000, warn: () => {} });
     const collectives = [await lead, await duplicate];
     try {
-      assert.ok(warnings.some((line) => /refused connection from 127\.0\.0\.1:\d+: wrong token/.test(line)), warnings.join('\n'));
+      assert.ok(
+        warnings.some((line) => /refused connection from 127\.0\.0\.1:\d+: wrong token/.test(line)),
+        warnings.join('\n'),
+      );
       const data = await Promise.all(collectives.map((c) => c.allreduceSum(Float32Array.from([1, 2]))));
       assert.deepEqual([...data[1]], [2, 4]);
     } finally {
@@ -394,8 +506,16 @@ describe('joinWorld in one process', () => {
     assert.ok(process.memoryUsage().arrayBuffers - before < 64 * 1024 * 1024, 'the claimed 4 GiB were never allocated');
     const garbage = await rawExchange(port, Buffer.from('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n'));
     assert.equal(garbage.closed, true);
-    assert.ok(warnings.some((line) => /dropped connection from .*malformed frame: frame too large: claims 4294967295 bytes, limit 65536/.test(line)), warnings.join('\n'));
-    assert.ok(warnings.some((line) => /dropped connection from .*malformed frame: bad magic/.test(line)), warnings.join('\n'));
+    assert.ok(
+      warnings.some((line) =>
+        /dropped connection from .*malformed frame: frame too large: claims 4294967295 bytes, limit 65536/.test(line),
+      ),
+      warnings.join('\n'),
+    );
+    assert.ok(
+      warnings.some((line) => /dropped connection from .*malformed frame: bad magic/.test(line)),
+      warnings.join('\n'),
+    );
     const collectives = await Promise.all([lead, joinWorld(world(1), { timeoutMs: 10_000, warn: () => {} })]);
     await closeAll(collectives);
   });
@@ -417,7 +537,10 @@ describe('joinWorld in one process', () => {
     const { world } = await inProcessWorld(3);
     const lead = joinWorld(world(0), { timeoutMs: 1_200, warn: () => {} });
     const second = await rejection(joinWorld(world(1), { timeoutMs: 500, warn: () => {} }));
-    assert.match(second.message, /^rendezvous timed out after 0\.5 s: joined rank 0 at 127\.0\.0\.1:\d+, but not every rank joined in time$/);
+    assert.match(
+      second.message,
+      /^rendezvous timed out after 0\.5 s: joined rank 0 at 127\.0\.0\.1:\d+, but not every rank joined in time$/,
+    );
     await rejection(lead);
   });
 
@@ -428,7 +551,17 @@ describe('joinWorld in one process', () => {
   });
 
   it('refuses masterPort 0 for a world of several ranks', async () => {
-    const error = await rejection(joinWorld({ rank: 0, worldSize: 2, masterAddr: '127.0.0.1', masterPort: 0, bindAddr: '127.0.0.1', token: 't', launcher: 'ngd-bench' }));
+    const error = await rejection(
+      joinWorld({
+        rank: 0,
+        worldSize: 2,
+        masterAddr: '127.0.0.1',
+        masterPort: 0,
+        bindAddr: '127.0.0.1',
+        token: 't',
+        launcher: 'ngd-bench',
+      }),
+    );
     assert.ok(error instanceof WorldConfigError);
   });
 
@@ -456,10 +589,19 @@ describe('joinWorld in one process', () => {
         rejection(collectives[0].allreduceSum(new Float32Array(10))),
         rejection(collectives[1].allreduceSum(new Float32Array(12))),
       ]);
-      assert.ok(errors.some((e) => e instanceof CollectiveMismatchError && /sent a chunk of \d+ bytes where \d+ were expected/.test(e.message)), errors.join('\n'));
+      assert.ok(
+        errors.some((e) => e instanceof CollectiveMismatchError && /sent a chunk of \d+ bytes where \d+ were expected/.test(e.message)),
+        errors.join('\n'),
+      );
       const types = await joinAll(2);
-      const typeErrors = await Promise.all([rejection(types[0].allreduceSum(new Float32Array(4))), rejection(types[1].allreduceSum(new Float64Array(4)))]);
-      assert.ok(typeErrors.some((e) => e instanceof CollectiveMismatchError && /32-bit/.test(e.message)), typeErrors.join('\n'));
+      const typeErrors = await Promise.all([
+        rejection(types[0].allreduceSum(new Float32Array(4))),
+        rejection(types[1].allreduceSum(new Float64Array(4))),
+      ]);
+      assert.ok(
+        typeErrors.some((e) => e instanceof CollectiveMismatchError && /32-bit/.test(e.message)),
+        typeErrors.join('\n'),
+      );
       await closeAll(types);
     } finally {
       await closeAll(collectives);
@@ -482,10 +624,18 @@ describe('joinWorld in one process', () => {
   it('measures allreduce latency and bandwidth with the same number of calls on every rank', async () => {
     const collectives = await joinAll(2);
     try {
-      const results = await Promise.all(collectives.map((c) => probeAllreduce(c, { sizesBytes: [4096, 10_000], iterations: 5, warmupIterations: 1 })));
+      const results = await Promise.all(
+        collectives.map((c) => probeAllreduce(c, { sizesBytes: [4096, 10_000], iterations: 5, warmupIterations: 1 })),
+      );
       for (const result of results) {
         assert.equal(result.worldSize, 2);
-        assert.deepEqual(result.sizes.map((s) => [s.bytes, s.elements, s.samples]), [[4096, 1024, 5], [10_000, 2500, 5]]);
+        assert.deepEqual(
+          result.sizes.map((s) => [s.bytes, s.elements, s.samples]),
+          [
+            [4096, 1024, 5],
+            [10_000, 2500, 5],
+          ],
+        );
         for (const size of result.sizes) {
           assert.ok(size.p50Ms > 0 && size.p99Ms >= size.p50Ms && size.meanMs > 0);
           assert.ok(Math.abs(size.busBandwidth - size.algorithmBandwidth) < 1e-6 * size.algorithmBandwidth, 'equal at N = 2');
@@ -526,7 +676,10 @@ describe('probe statistics', () => {
 // ---------------------------------------------------------------------------------------------------
 
 /** Runs the allreduce fixture on `workers` processes; returns each rank's JSON lines. */
-async function runAllreduceWorld(workers: number, spec: object): Promise<{ outcome: LocalWorldOutcome; lines: Record<string, unknown>[]; stderr: string[] }> {
+async function runAllreduceWorld(
+  workers: number,
+  spec: object,
+): Promise<{ outcome: LocalWorldOutcome; lines: Record<string, unknown>[]; stderr: string[] }> {
   const lines: Record<string, unknown>[] = [];
   const stderr: string[] = [];
   const outcome = await launchLocalWorld({
@@ -645,13 +798,24 @@ describe('launchLocalWorld', () => {
   };
 
   it('gives every worker its rank, the world, a fresh token and a thread budget', async () => {
-    const { outcome, stdout } = launch('ok', { threadsPerWorker: 2, pinGpus: true, env: { EXTRA_FOR_TEST: 'yes', CUDA_VISIBLE_DEVICES: '4,5,6,7' } });
+    const { outcome, stdout } = launch('ok', {
+      threadsPerWorker: 2,
+      pinGpus: true,
+      env: { EXTRA_FOR_TEST: 'yes', CUDA_VISIBLE_DEVICES: '4,5,6,7' },
+    });
     const result = await outcome;
     assert.ok(result.ok);
     assert.deepEqual(result.exitCodes, [0, 0, 0]);
     const byRank = [...stdout].sort((a, b) => (a.rank as number) - (b.rank as number));
-    assert.deepEqual(byRank.map((w) => w.rank), [0, 1, 2]);
-    assert.deepEqual(byRank.map((w) => w.cudaDevices), ['4', '5', '6'], 'one GPU each, from the visible ones');
+    assert.deepEqual(
+      byRank.map((w) => w.rank),
+      [0, 1, 2],
+    );
+    assert.deepEqual(
+      byRank.map((w) => w.cudaDevices),
+      ['4', '5', '6'],
+      'one GPU each, from the visible ones',
+    );
     for (const worker of byRank) {
       assert.equal(worker.worldSize, '3');
       assert.equal(worker.tokenLength, 64);
@@ -663,7 +827,10 @@ describe('launchLocalWorld', () => {
   });
 
   it('refuses to pin more workers than visible GPUs', async () => {
-    await assert.rejects(launch('ok', { pinGpus: true, env: { CUDA_VISIBLE_DEVICES: '0,1' } }).outcome, /pinGpus: 3 workers, but CUDA_VISIBLE_DEVICES lists 2 device/);
+    await assert.rejects(
+      launch('ok', { pinGpus: true, env: { CUDA_VISIBLE_DEVICES: '0,1' } }).outcome,
+      /pinGpus: 3 workers, but CUDA_VISIBLE_DEVICES lists 2 device/,
+    );
   });
 
   it('stops the others when one exits non-zero, and quotes its last stderr line', async () => {

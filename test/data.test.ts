@@ -22,7 +22,15 @@ import {
 import { FormatProblem } from '../src/data/datasetError.js';
 import { howToRepair } from '../src/data/sources.js';
 import { shuffledIndices } from '../src/util/rng.js';
-import { cifarBatch, fakeBytes, idxBytes, mnistSplit, writeCifarDir, writeMnistDir, CIFAR_RECORD } from './fixtures/data/writeDatasetFiles.js';
+import {
+  cifarBatch,
+  fakeBytes,
+  idxBytes,
+  mnistSplit,
+  writeCifarDir,
+  writeMnistDir,
+  CIFAR_RECORD,
+} from './fixtures/data/writeDatasetFiles.js';
 
 const REAL_FASHION_MNIST = '/usr/share/datasets/fashion-mnist';
 const NO_ENV = {};
@@ -88,7 +96,12 @@ describe('IDX reader', () => {
     ['truncated data', () => idxBytes([4, 2, 3], images).subarray(0, 30), 'truncated: 30 bytes, expected 40', 'images'],
     ['trailing bytes', () => new Uint8Array([...idxBytes([4], labels), 0, 0]), '2 trailing bytes', 'labels'],
     ['declared count larger than data', () => idxBytes([5], labels), 'truncated', 'labels'],
-    ['label out of range', () => idxBytes([4], new Uint8Array([0, 1, 10, 2])), 'label 10 at index 2 is out of range (expected 0..9)', 'labels'],
+    [
+      'label out of range',
+      () => idxBytes([4], new Uint8Array([0, 1, 10, 2])),
+      'label 10 at index 2 is out of range (expected 0..9)',
+      'labels',
+    ],
     ['zero dimension', () => idxBytes([0, 2, 3], new Uint8Array(0)), 'include a zero', 'images'],
     ['corrupt gzip', () => gzipSync(idxBytes([4], labels)).subarray(0, 12), 'corrupt gzip stream', 'labels'],
   ];
@@ -137,10 +150,25 @@ describe('MNIST-like loader', () => {
   const corruptions: Corruption[] = [
     ['bad magic', 'train-images-idx3-ubyte', (p) => overwrite(p, 0, [0, 0, 0, 0]), 'bad magic number 0x00000000'],
     ['truncated images', 't10k-images-idx3-ubyte', (p) => writeFileSync(p, readFileSync(p).subarray(0, 100)), 'truncated'],
-    ['trailing bytes', 'train-labels-idx1-ubyte', (p) => writeFileSync(p, Buffer.concat([readFileSync(p), Buffer.from([1])])), '1 trailing bytes'],
+    [
+      'trailing bytes',
+      'train-labels-idx1-ubyte',
+      (p) => writeFileSync(p, Buffer.concat([readFileSync(p), Buffer.from([1])])),
+      '1 trailing bytes',
+    ],
     ['label out of range', 't10k-labels-idx1-ubyte', (p) => overwrite(p, 8 + 3, [42]), 'label 42 at index 3'],
-    ['count mismatch', 'train-labels-idx1-ubyte', (p) => writeFileSync(p, idxBytes([29], train.labels.subarray(0, 29))), 'holds 29 labels but'],
-    ['wrong image size', 't10k-images-idx3-ubyte', (p) => writeFileSync(p, idxBytes([12, 14, 56], test.pixels)), 'images are 14x56, expected 28x28'],
+    [
+      'count mismatch',
+      'train-labels-idx1-ubyte',
+      (p) => writeFileSync(p, idxBytes([29], train.labels.subarray(0, 29))),
+      'holds 29 labels but',
+    ],
+    [
+      'wrong image size',
+      't10k-images-idx3-ubyte',
+      (p) => writeFileSync(p, idxBytes([12, 14, 56], test.pixels)),
+      'images are 14x56, expected 28x28',
+    ],
   ];
   for (const [what, file, mutate, fragment] of corruptions) {
     it(`names the file on ${what}`, async () => {
@@ -155,7 +183,12 @@ describe('MNIST-like loader', () => {
     const dir = freshDir('mnist-missing');
     writeMnistDir(dir, train, test, { gzip: true });
     unlinkSync(join(dir, 't10k-labels-idx1-ubyte.gz'));
-    await expectDatasetError(() => loadMnistLike('mnist', dir), join(dir, 't10k-labels-idx1-ubyte.gz'), 'file not found', 't10k-labels-idx1-ubyte)');
+    await expectDatasetError(
+      () => loadMnistLike('mnist', dir),
+      join(dir, 't10k-labels-idx1-ubyte.gz'),
+      'file not found',
+      't10k-labels-idx1-ubyte)',
+    );
   });
 
   it('suggests reinstalling the Debian package for a bad file in the Debian directory', async () => {
@@ -165,7 +198,10 @@ describe('MNIST-like loader', () => {
     const err = await expectDatasetError(() => loadMnistLike('fashion-mnist', dir), 'fashion-mnist: ', 'bad magic number');
     assert.ok(err.message.includes('restore it from'), err.message);
     // Same problem in the package's own directory: the message is exactly the documented form.
-    assert.equal(howToRepair('fashion-mnist', `${REAL_FASHION_MNIST}/`), 'reinstall with: apt-get install --reinstall dataset-fashion-mnist');
+    assert.equal(
+      howToRepair('fashion-mnist', `${REAL_FASHION_MNIST}/`),
+      'reinstall with: apt-get install --reinstall dataset-fashion-mnist',
+    );
   });
 });
 
@@ -193,17 +229,25 @@ describe('CIFAR-10 loader', () => {
     const channelStats = [0, 1, 2].map((c) => {
       const values: number[] = [];
       for (const f of trainFiles) {
-        for (let r = 0; r < RECORDS; r++) values.push(...f.subarray(r * CIFAR_RECORD + 1 + c * 1024, r * CIFAR_RECORD + 1 + (c + 1) * 1024));
+        for (let r = 0; r < RECORDS; r++)
+          values.push(...f.subarray(r * CIFAR_RECORD + 1 + c * 1024, r * CIFAR_RECORD + 1 + (c + 1) * 1024));
       }
       return meanStd(Uint8Array.from(values), 1 / 255);
     });
     const testFile = files.get('test_batch.bin')!;
-    for (const [n, y, x, c] of [[0, 0, 0, 0], [1, 5, 7, 2], [2, 31, 31, 1]]) {
+    for (const [n, y, x, c] of [
+      [0, 0, 0, 0],
+      [1, 5, 7, 2],
+      [2, 31, 31, 1],
+    ]) {
       const raw = testFile[n * CIFAR_RECORD + 1 + c * 1024 + y * 32 + x];
       const expected = (raw / 255 - channelStats[c].mean) / channelStats[c].std;
       assertClose(ds.test.images[((n * 32 + y) * 32 + x) * 3 + c], expected, 1e-5, `test pixel ${[n, y, x, c]}`);
     }
-    assert.deepEqual(Array.from(ds.test.labels), [0, 1, 2].map((r) => testFile[r * CIFAR_RECORD]));
+    assert.deepEqual(
+      Array.from(ds.test.labels),
+      [0, 1, 2].map((r) => testFile[r * CIFAR_RECORD]),
+    );
     assert.equal(ds.train.labels[RECORDS], files.get('data_batch_2.bin')![0]);
     for (let c = 0; c < 3; c++) {
       const channel = ds.train.images.filter((_, i) => i % 3 === c);
@@ -222,7 +266,12 @@ describe('CIFAR-10 loader', () => {
   it('requires exactly 10000 records per file by default', async () => {
     const dir = freshDir('cifar-short');
     writeCifarDir(dir, RECORDS);
-    await expectDatasetError(() => loadCifar10(dir), 'cifar10: ', join(dir, 'data_batch_1.bin'), `${RECORDS * 3073} bytes, expected 30730000 (10000 records of 3073 bytes)`);
+    await expectDatasetError(
+      () => loadCifar10(dir),
+      'cifar10: ',
+      join(dir, 'data_batch_1.bin'),
+      `${RECORDS * 3073} bytes, expected 30730000 (10000 records of 3073 bytes)`,
+    );
   });
 
   it('rejects a truncated batch and a label >= 10, naming the file', async () => {
@@ -261,7 +310,11 @@ describe('locating data directories', () => {
 
   it('treats a non-existent explicit directory as an error, not a fall-through', async () => {
     const missing = join(scratch, 'nope');
-    await expectDatasetError(() => locateDataDir('mnist', { dataDir: missing, env: NO_ENV }), missing, 'given by --data-dir does not exist');
+    await expectDatasetError(
+      () => locateDataDir('mnist', { dataDir: missing, env: NO_ENV }),
+      missing,
+      'given by --data-dir does not exist',
+    );
     await expectDatasetError(() => locateDataDir('cifar10', { env: { NGD_BENCH_CIFAR10_DIR: missing } }), missing, 'NGD_BENCH_CIFAR10_DIR');
   });
 
@@ -275,8 +328,19 @@ describe('locating data directories', () => {
       'apt-get install dataset-fashion-mnist',
       '--data-dir',
     );
-    await expectDatasetError(() => locateDataDir('mnist', { env: NO_ENV, defaultDir: null }), 'mnist: ', 'train-images-idx3-ubyte.gz', '--data-dir DIR', 'NGD_BENCH_MNIST_DIR=DIR');
-    await expectDatasetError(() => loadDataset('cifar10', { seed: 1, env: NO_ENV }), 'cifar10: ', 'data_batch_1.bin', 'NGD_BENCH_CIFAR10_DIR');
+    await expectDatasetError(
+      () => locateDataDir('mnist', { env: NO_ENV, defaultDir: null }),
+      'mnist: ',
+      'train-images-idx3-ubyte.gz',
+      '--data-dir DIR',
+      'NGD_BENCH_MNIST_DIR=DIR',
+    );
+    await expectDatasetError(
+      () => loadDataset('cifar10', { seed: 1, env: NO_ENV }),
+      'cifar10: ',
+      'data_batch_1.bin',
+      'NGD_BENCH_CIFAR10_DIR',
+    );
   });
 
   it('loads a dataset found through the generic env var', async () => {
@@ -290,9 +354,17 @@ describe('locating data directories', () => {
 
 describe('loadDataset', () => {
   it('suggests the nearest valid name for an unknown one', async () => {
-    await expectDatasetError(() => loadDataset('fashon-mnist', { seed: 1 }), "unknown dataset 'fashon-mnist'", "did you mean 'fashion-mnist'?", 'cifar10');
+    await expectDatasetError(
+      () => loadDataset('fashon-mnist', { seed: 1 }),
+      "unknown dataset 'fashon-mnist'",
+      "did you mean 'fashion-mnist'?",
+      'cifar10',
+    );
     await expectDatasetError(() => loadDataset('CIFAR-10', { seed: 1 }), "did you mean 'cifar10'?");
-    const err = await expectDatasetError(() => loadDataset('imagenet', { seed: 1 }), 'valid names: fashion-mnist, mnist, cifar10, synthetic');
+    const err = await expectDatasetError(
+      () => loadDataset('imagenet', { seed: 1 }),
+      'valid names: fashion-mnist, mnist, cifar10, synthetic',
+    );
     assert.ok(!err.message.includes('did you mean'));
   });
 
@@ -322,7 +394,10 @@ describe('loadDataset', () => {
     assert.equal(ds.test.images.length, 10000 * 784);
     for (const split of [ds.train, ds.test]) {
       const seen = new Set(split.labels);
-      assert.deepEqual([...seen].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+      assert.deepEqual(
+        [...seen].sort((a, b) => a - b),
+        [0, 1, 2, 3, 4, 5, 6, 7, 8, 9],
+      );
     }
     const train = meanStd(ds.train.images);
     assertClose(train.mean, 0, 1e-4, 'train mean');
@@ -344,7 +419,10 @@ describe('synthetic dataset', () => {
     assert.equal(ds.train.images.length, 2048 * 64);
     const counts = new Array(10).fill(0);
     for (const l of ds.train.labels) counts[l]++;
-    assert.ok(counts.every((c) => c === 204 || c === 205), String(counts));
+    assert.ok(
+      counts.every((c) => c === 204 || c === 205),
+      String(counts),
+    );
     assert.ok(Math.abs(meanStd(ds.train.images).std - 1) < 0.2);
     const custom = makeSyntheticDataset({ seed: 1, trainCount: 10, testCount: 3, inputShape: [4, 4, 3], numClasses: 3 });
     assert.equal(custom.train.images.length, 10 * 48);
@@ -409,7 +487,10 @@ describe('subsets and batches', () => {
   it('shuffles deterministically per seed', () => {
     assert.deepEqual(shuffledIndices(100, 1), shuffledIndices(100, 1));
     assert.notDeepEqual(shuffledIndices(100, 1), shuffledIndices(100, 2));
-    assert.deepEqual([...shuffledIndices(100, 1)].sort((a, b) => a - b), [...Array(100).keys()]);
+    assert.deepEqual(
+      [...shuffledIndices(100, 1)].sort((a, b) => a - b),
+      [...Array(100).keys()],
+    );
   });
 
   it('subsetByShuffle takes the first N of the seeded shuffle, copying whole rows', () => {

@@ -19,11 +19,35 @@ const dir = mkdtempSync(join(tmpdir(), 'ngd-bench-dp-'));
 /** 256 synthetic examples at global batch 64: 4 steps per epoch; 128 more held out as the validation split. */
 const tinyRun = (optimizer: string, tag: string, extra: string[] = []) => [
   'train',
-  '--dataset', 'synthetic', '--train-size', '256', '--test-size', '64', '--validation-size', '128',
-  '--model', 'mlp', '--hidden-widths', '16',
-  '--optimizer', optimizer, '--lr', '0.05', '--batch-size', '64', '--epochs', '2',
-  '--backend', 'cpu', '--seed', '3', '--quiet',
-  '--out', join(dir, `${tag}.json`), '--weights-out', join(dir, `${tag}.weights.json`),
+  '--dataset',
+  'synthetic',
+  '--train-size',
+  '256',
+  '--test-size',
+  '64',
+  '--validation-size',
+  '128',
+  '--model',
+  'mlp',
+  '--hidden-widths',
+  '16',
+  '--optimizer',
+  optimizer,
+  '--lr',
+  '0.05',
+  '--batch-size',
+  '64',
+  '--epochs',
+  '2',
+  '--backend',
+  'cpu',
+  '--seed',
+  '3',
+  '--quiet',
+  '--out',
+  join(dir, `${tag}.json`),
+  '--weights-out',
+  join(dir, `${tag}.weights.json`),
   ...extra,
 ];
 
@@ -31,7 +55,10 @@ const tinyRun = (optimizer: string, tag: string, extra: string[] = []) => [
 function maxRelativeDifference(tagA: string, tagB: string): number {
   const a = readWeightsFile(join(dir, `${tagA}.weights.json`));
   const b = readWeightsFile(join(dir, `${tagB}.weights.json`));
-  assert.deepEqual(b.map((p) => p.shape), a.map((p) => p.shape));
+  assert.deepEqual(
+    b.map((p) => p.shape),
+    a.map((p) => p.shape),
+  );
   let worst = 0;
   a.forEach((p, i) => {
     const scale = Math.max(...p.values.map(Math.abs));
@@ -82,8 +109,20 @@ describe('data parallelism: 2 workers at global batch B equal 1 worker at B', ()
 
   it('bad input found by the workers (a missing dataset) is one line and exit 2, nothing written', () => {
     const r = runCli([
-      'train', '--dataset', 'fashion-mnist', '--data-dir', join(dir, 'no-such-dir'), '--batch-size', '64', '--workers', '2',
-      '--backend', 'cpu', '--quiet', '--out', join(dir, 'no-data.json'),
+      'train',
+      '--dataset',
+      'fashion-mnist',
+      '--data-dir',
+      join(dir, 'no-such-dir'),
+      '--batch-size',
+      '64',
+      '--workers',
+      '2',
+      '--backend',
+      'cpu',
+      '--quiet',
+      '--out',
+      join(dir, 'no-data.json'),
     ]);
     assert.equal(r.code, 2, r.stderr);
     assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
@@ -126,7 +165,9 @@ function workersOf(pid: number): { pid: number; rank: number }[] {
   for (const p of parents.keys()) {
     if (!isDescendant(p)) continue;
     try {
-      const rank = readFileSync(`/proc/${p}/environ`, 'utf8').split('\0').find((v) => v.startsWith('NGD_BENCH_RANK='));
+      const rank = readFileSync(`/proc/${p}/environ`, 'utf8')
+        .split('\0')
+        .find((v) => v.startsWith('NGD_BENCH_RANK='));
       if (rank) found.push({ pid: p, rank: Number(rank.split('=')[1]) });
     } catch {
       // ended meanwhile
@@ -136,7 +177,11 @@ function workersOf(pid: number): { pid: number; rank: number }[] {
 }
 
 /** Waits until `pid` has `count` worker descendants, lets them train a while, and sends rank 1 `signal` (default SIGKILL). */
-async function killRank1(pid: number, count = 2, signal: NodeJS.Signals = 'SIGKILL'): Promise<{ workers: { pid: number; rank: number }[]; killedAt: number }> {
+async function killRank1(
+  pid: number,
+  count = 2,
+  signal: NodeJS.Signals = 'SIGKILL',
+): Promise<{ workers: { pid: number; rank: number }[]; killedAt: number }> {
   let workers: { pid: number; rank: number }[] = [];
   for (let i = 0; i < 600 && workers.length < count; i++) {
     await new Promise((r) => setTimeout(r, 100));
@@ -160,8 +205,29 @@ const alive = (pid: number) => {
 /** A 2-worker sgd run long enough to be interrupted, launched from source; its stderr is collected. */
 function startLongTwoWorkerRun(out: string) {
   const args = [
-    '--import', 'tsx', 'src/cli.ts', 'train', '--dataset', 'synthetic', '--train-size', '2048', '--model', 'mlp',
-    '--optimizer', 'sgd', '--batch-size', '16', '--epochs', '50', '--backend', 'cpu', '--workers', '2', '--quiet', '--out', out,
+    '--import',
+    'tsx',
+    'src/cli.ts',
+    'train',
+    '--dataset',
+    'synthetic',
+    '--train-size',
+    '2048',
+    '--model',
+    'mlp',
+    '--optimizer',
+    'sgd',
+    '--batch-size',
+    '16',
+    '--epochs',
+    '50',
+    '--backend',
+    'cpu',
+    '--workers',
+    '2',
+    '--quiet',
+    '--out',
+    out,
   ];
   const launcher = spawn(process.execPath, args, { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
@@ -223,14 +289,19 @@ describe('faults', () => {
         run: { retries: 0 },
       }),
     );
-    const harness = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run', suiteFile, '--out', outDir], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+    const harness = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', 'run', suiteFile, '--out', outDir], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let output = '';
     harness.stdout.on('data', (d) => (output += d));
     harness.stderr.on('data', (d) => (output += d));
     const exited = new Promise<number | null>((resolve) => harness.on('exit', (code) => resolve(code)));
     const { workers } = await killRank1(harness.pid!);
     assert.equal(await exited, 1, output); // 1: a run failed
-    const results = readdirSync(outDir).filter((f) => f.endsWith('.json') && f !== 'manifest.json').map((f) => readRunResult(join(outDir, f)));
+    const results = readdirSync(outDir)
+      .filter((f) => f.endsWith('.json') && f !== 'manifest.json')
+      .map((f) => readRunResult(join(outDir, f)));
     const killed = results.find((r) => r.config.epochs === 50)!;
     const next = results.find((r) => r.config.epochs === 1)!;
     assert.equal(killed.status, 'failed');
@@ -261,7 +332,14 @@ describe('external launchers: each process is one rank, the world comes from the
         new Promise<{ code: number | null; stderr: string }>((resolve) => {
           const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli.ts', ...tinyRun('ngd', 'torchrun', ['--verify-replicas'])], {
             cwd: root,
-            env: { ...process.env, RANK: String(rank), WORLD_SIZE: '2', MASTER_ADDR: '127.0.0.1', MASTER_PORT: String(port), NGD_BENCH_TOKEN: 'test-token' },
+            env: {
+              ...process.env,
+              RANK: String(rank),
+              WORLD_SIZE: '2',
+              MASTER_ADDR: '127.0.0.1',
+              MASTER_PORT: String(port),
+              NGD_BENCH_TOKEN: 'test-token',
+            },
             stdio: ['ignore', 'ignore', 'pipe'],
           });
           let stderr = '';
@@ -279,13 +357,30 @@ describe('external launchers: each process is one rank, the world comes from the
   });
 
   const mpirun = ['/usr/bin/mpirun', '/usr/local/bin/mpirun'].find(existsSync);
-  it('mpirun -n 2 (Open MPI): ranks from OMPI_COMM_WORLD_RANK / SIZE', { skip: mpirun ? false : 'Open MPI not installed (scripts/setup-debian.sh installs it)' }, async () => {
+  it('mpirun -n 2 (Open MPI): ranks from OMPI_COMM_WORLD_RANK / SIZE', {
+    skip: mpirun ? false : 'Open MPI not installed (scripts/setup-debian.sh installs it)',
+  }, async () => {
     const port = await freePort();
-    const args = ['--allow-run-as-root', '--oversubscribe', '-n', '2', '-x', 'MASTER_ADDR=127.0.0.1', '-x', `MASTER_PORT=${port}`, '-x', 'NGD_BENCH_TOKEN=mpi-token'];
-    const child = spawn(mpirun!, [...args, process.execPath, '--import', 'tsx', 'src/cli.ts', ...tinyRun('sgd', 'mpirun', ['--verify-replicas'])], {
-      cwd: root,
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
+    const args = [
+      '--allow-run-as-root',
+      '--oversubscribe',
+      '-n',
+      '2',
+      '-x',
+      'MASTER_ADDR=127.0.0.1',
+      '-x',
+      `MASTER_PORT=${port}`,
+      '-x',
+      'NGD_BENCH_TOKEN=mpi-token',
+    ];
+    const child = spawn(
+      mpirun!,
+      [...args, process.execPath, '--import', 'tsx', 'src/cli.ts', ...tinyRun('sgd', 'mpirun', ['--verify-replicas'])],
+      {
+        cwd: root,
+        stdio: ['ignore', 'ignore', 'pipe'],
+      },
+    );
     let stderr = '';
     child.stderr.on('data', (d) => (stderr += d));
     const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));

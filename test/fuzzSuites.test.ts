@@ -107,7 +107,8 @@ describe('fuzzing the suite reader', () => {
 
   it('YAML built against the parser: alias bombs, deep nesting, tags, duplicate keys', () => {
     let bomb = 'a: &a [x, x, x, x, x, x, x, x, x]\n';
-    for (const [n, p] of ['ba', 'cb', 'dc', 'ed', 'fe', 'gf', 'hg', 'ih']) bomb += `${n}: &${n} [*${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}]\n`;
+    for (const [n, p] of ['ba', 'cb', 'dc', 'ed', 'fe', 'gf', 'hg', 'ih'])
+      bomb += `${n}: &${n} [*${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}]\n`;
     const cases = [
       bomb,
       `name: x\na: ${'['.repeat(20_000)}${']'.repeat(20_000)}\n`,

@@ -15,7 +15,11 @@ import { runCli } from './helpers/runCli.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'ngd-bench-gpu-flow-'));
-const env = { ...process.env, NGD_BENCH_CLI: `${process.execPath} --import tsx ${join(root, 'src/cli.ts')}`, NGD_BENCH_BASELINE: join(tmp, 'baseline.json') };
+const env = {
+  ...process.env,
+  NGD_BENCH_CLI: `${process.execPath} --import tsx ${join(root, 'src/cli.ts')}`,
+  NGD_BENCH_BASELINE: join(tmp, 'baseline.json'),
+};
 
 function step(script: string, args: string[]) {
   const r = spawnSync('bash', [join(root, 'scripts/gpu-bench', script), ...args], { cwd: root, env, encoding: 'utf8', timeout: 600_000 });
@@ -33,7 +37,10 @@ describe('the gpu-bench workflow steps, on CPU', () => {
         dataset: { name: 'synthetic', trainSize: 512, testSize: 128 },
         epochs: 1,
         backend: 'cpu',
-        optimizers: [{ name: 'sgd', lr: 0.05 }, { name: 'ngd', lr: 0.01 }],
+        optimizers: [
+          { name: 'sgd', lr: 0.05 },
+          { name: 'ngd', lr: 0.01 },
+        ],
         batchSizes: [64, 128],
         seeds: [0],
         tolerances: { accuracyDropPoints: 5, timeRatio: 100, minTimingSamples: 3 },

@@ -156,13 +156,25 @@ const exit = (over: Partial<ChildExit>): ChildExit => ({
 describe('harness pieces', () => {
   it('parses progress lines; anything else is free text', () => {
     assert.deepEqual(parseProgressLine('{"event":"step","epoch":1,"epochs":10,"step":5,"totalSteps":580,"loss":0.51}'), {
-      event: 'step', epoch: 1, epochs: 10, step: 5, totalSteps: 580, loss: 0.51,
+      event: 'step',
+      epoch: 1,
+      epochs: 10,
+      step: 5,
+      totalSteps: 580,
+      loss: 0.51,
     });
     const epoch = parseProgressLine('{"event":"epoch","epoch":2,"epochs":10,"testAccuracy":0.8,"trainAccuracy":0.82,"seconds":3.1}');
     assert.equal(epoch?.event, 'epoch');
     assert.equal(progressFraction(epoch!), 0.2);
     assert.equal(parseProgressLine('{"event":"step","epoch":1,"epochs":1,"step":2,"totalSteps":4,"loss":null}')?.event, 'step');
-    for (const text of ['warning: slow', '{"event":"step"', '{"event":"other","epoch":1,"epochs":1}', '{"event":"step","epoch":1}', '[1,2]', '']) {
+    for (const text of [
+      'warning: slow',
+      '{"event":"step"',
+      '{"event":"other","epoch":1,"epochs":1}',
+      '{"event":"step","epoch":1}',
+      '[1,2]',
+      '',
+    ]) {
       assert.equal(parseProgressLine(text), null, text);
     }
   });
@@ -177,7 +189,16 @@ describe('harness pieces', () => {
     for (let i = 0; i < 20; i++) big.push('x'.repeat(1000));
     assert.ok(Buffer.byteLength(big.text()) <= 8 * 1024);
     assert.equal(
-      lastMeaningfulLine(['file:///x.ts:3', "throw new Error('boom')", '^', '', 'Error: boom', '    at main (file:///x.ts:3:7)', '', 'Node.js v20.20.2']),
+      lastMeaningfulLine([
+        'file:///x.ts:3',
+        "throw new Error('boom')",
+        '^',
+        '',
+        'Error: boom',
+        '    at main (file:///x.ts:3:7)',
+        '',
+        'Node.js v20.20.2',
+      ]),
       'Error: boom',
     );
     const moduleNotFound = [
@@ -192,8 +213,14 @@ describe('harness pieces', () => {
       '',
       'Node.js v20.20.2',
     ];
-    assert.equal(lastMeaningfulLine(moduleNotFound), "Error [ERR_MODULE_NOT_FOUND]: Cannot find module '/x/joinWorld.js' imported from /x/trainCommand.ts");
-    assert.equal(lastMeaningfulLine(['ngd-bench: error: config c.json: /epochs: must be >= 1']), 'ngd-bench: error: config c.json: /epochs: must be >= 1');
+    assert.equal(
+      lastMeaningfulLine(moduleNotFound),
+      "Error [ERR_MODULE_NOT_FOUND]: Cannot find module '/x/joinWorld.js' imported from /x/trainCommand.ts",
+    );
+    assert.equal(
+      lastMeaningfulLine(['ngd-bench: error: config c.json: /epochs: must be >= 1']),
+      'ngd-bench: error: config c.json: /epochs: must be >= 1',
+    );
     assert.equal(lastMeaningfulLine(['starting', 'peer lost: worker 1 exited', '}']), 'peer lost: worker 1 exited');
     assert.equal(lastMeaningfulLine(['', '  ']), null);
   });
@@ -233,10 +260,16 @@ describe('harness pieces', () => {
     assert.ok(killed.kind === 'failed' && killed.reason.startsWith('killed by SIGKILL'));
     // Exit 4 after writing a failed result: retried, and on the last attempt the child's own result is kept.
     const run = planned('x', 0);
-    const lost = verdict({ exitCode: 4 }, { kind: 'valid', result: makeRunResult(config, 'failed', { error: 'rank 1 lost', failureKind: 'infrastructure' }) });
+    const lost = verdict(
+      { exitCode: 4 },
+      { kind: 'valid', result: makeRunResult(config, 'failed', { error: 'rank 1 lost', failureKind: 'infrastructure' }) },
+    );
     assert.ok(lost.kind === 'failed' && lost.retryable && lost.childResult?.error === 'rank 1 lost');
     const kept = recordFor(run, lost, 3, 'peer lost', new Date(), new Date());
-    assert.deepEqual([kept.error, kept.failureKind, kept.stderrTail, kept.run?.attempts], ['rank 1 lost', 'infrastructure', 'peer lost', 3]);
+    assert.deepEqual(
+      [kept.error, kept.failureKind, kept.stderrTail, kept.run?.attempts],
+      ['rank 1 lost', 'infrastructure', 'peer lost', 3],
+    );
     const invalid = verdict({ exitCode: 0 }, { kind: 'invalid', problem: 'bad' });
     assert.ok(invalid.kind === 'failed' && /exit code 0 with an invalid result file/.test(invalid.reason) && !invalid.retryable);
   });
@@ -254,7 +287,11 @@ describe('harness pieces', () => {
 
   it('src/harness does not load tfjs, training, optimizers or models (transitively)', () => {
     const harnessDir = join(root, 'src', 'harness');
-    const { offenders, seen } = tfjsOrTrainingReachable(readdirSync(harnessDir).filter((n) => n.endsWith('.ts')).map((n) => join(harnessDir, n)));
+    const { offenders, seen } = tfjsOrTrainingReachable(
+      readdirSync(harnessDir)
+        .filter((n) => n.endsWith('.ts'))
+        .map((n) => join(harnessDir, n)),
+    );
     assert.deepEqual(offenders, []);
     assert.ok(seen.size > 5);
   });
@@ -265,11 +302,21 @@ describe('runSuite with fixture children', () => {
     const out = freshDir('outcomes');
     const names = ['ok', 'diverged', 'failed', 'crash', 'bad-input', 'ok-again'];
     const runs = names.map((n, i) => planned(n, i));
-    const { childCommand, launches } = fakeChildren({ ok: 'ok', diverged: 'diverged', failed: 'failed', crash: 'crash', 'bad-input': 'bad-input', 'ok-again': 'ok' });
+    const { childCommand, launches } = fakeChildren({
+      ok: 'ok',
+      diverged: 'diverged',
+      failed: 'failed',
+      crash: 'crash',
+      'bad-input': 'bad-input',
+      'ok-again': 'ok',
+    });
     const outcome = await suite({ runs, outDir: out, childCommand });
 
     assert.deepEqual(launches, names);
-    assert.deepEqual(outcome.runs.map((r) => r.status), ['ok', 'diverged', 'failed', 'failed', 'failed', 'ok']);
+    assert.deepEqual(
+      outcome.runs.map((r) => r.status),
+      ['ok', 'diverged', 'failed', 'failed', 'failed', 'ok'],
+    );
     assert.deepEqual(
       { ok: outcome.counts.ok, diverged: outcome.counts.diverged, failed: outcome.counts.failed },
       { ok: 2, diverged: 1, failed: 3 },
@@ -303,7 +350,10 @@ describe('runSuite with fixture children', () => {
     assert.ok(!results.diverged.stderrTail!.includes('"event"'));
 
     const manifest = readManifest(out)!;
-    assert.deepEqual(manifest.runIds, runs.map((r) => r.id));
+    assert.deepEqual(
+      manifest.runIds,
+      runs.map((r) => r.id),
+    );
     assert.equal(manifest.suite, 'harness-test');
     assert.equal(manifest.shard, null);
     assertClean(out);
@@ -376,7 +426,10 @@ describe('runSuite with fixture children', () => {
     const outcome = await suite({ runs: [hang, next], outDir: out, childCommand });
     assert.ok(Date.now() - started < 20_000);
     assert.deepEqual(launches, ['hang', 'next']);
-    assert.deepEqual(outcome.runs.map((r) => r.status), ['failed', 'ok']);
+    assert.deepEqual(
+      outcome.runs.map((r) => r.status),
+      ['failed', 'ok'],
+    );
     const result = readRunResult(resultFilePath(out, hang.id));
     assert.equal(result.error, 'timed out after 3 s');
     assert.equal(result.run?.attempts, 1);
@@ -403,14 +456,25 @@ describe('runSuite with fixture children', () => {
     const recorder = new Recorder((e) => display.handle(e));
     await suite({ runs: [run], outDir: out, childCommand, display: recorder });
 
-    const progress = recorder.events.filter((e) => e.type === 'run-progress').map((e) => (e.type === 'run-progress' ? e.progress.event : ''));
+    const progress = recorder.events
+      .filter((e) => e.type === 'run-progress')
+      .map((e) => (e.type === 'run-progress' ? e.progress.event : ''));
     assert.deepEqual(progress, ['step', 'epoch', 'step', 'epoch']);
     const lines = text.trimEnd().split('\n');
     assert.match(lines[0], /^suite harness-test: 1 run -> /);
     assert.ok(lines.includes('[1/1] ngd-b1024-w1-s0: started'), text);
-    assert.ok(lines.some((l) => l.startsWith('[1/1] ngd-b1024-w1-s0: epoch 1/2 test 80.0% train 82.0%')), text);
-    assert.ok(lines.some((l) => /^\[1\/1\] ngd-b1024-w1-s0 ok in \d+ s \(test 85\.1%\)$/.test(l)), text);
-    assert.ok(lines.some((l) => /^suite harness-test: 1 runs: 1 ok in /.test(l)), text);
+    assert.ok(
+      lines.some((l) => l.startsWith('[1/1] ngd-b1024-w1-s0: epoch 1/2 test 80.0% train 82.0%')),
+      text,
+    );
+    assert.ok(
+      lines.some((l) => /^\[1\/1\] ngd-b1024-w1-s0 ok in \d+ s \(test 85\.1%\)$/.test(l)),
+      text,
+    );
+    assert.ok(
+      lines.some((l) => /^suite harness-test: 1 runs: 1 ok in /.test(l)),
+      text,
+    );
     assert.ok(!text.includes('\x1b['), 'no terminal escapes in plain output');
   });
 
@@ -421,14 +485,33 @@ describe('runSuite with fixture children', () => {
     const display = createSuiteDisplay({ stream });
     assert.ok(display instanceof TtySuiteDisplay);
     const [a, b] = [planned('a', 0), planned('b', 1)];
-    const done = { id: a.id, name: 'a', status: 'ok' as const, skipped: false, attempts: 1, seconds: 4, resultFile: 'x', testAccuracy: 0.9 };
+    const done = {
+      id: a.id,
+      name: 'a',
+      status: 'ok' as const,
+      skipped: false,
+      attempts: 1,
+      seconds: 4,
+      resultFile: 'x',
+      testAccuracy: 0.9,
+    };
     display.handle({ type: 'suite-started', suite: 's', total: 2, outDir: 'o', resume: false });
     display.handle({ type: 'run-started', index: 0, total: 2, run: a, attempt: 1, maxAttempts: 1 });
-    display.handle({ type: 'run-progress', index: 0, total: 2, run: a, progress: { event: 'step', epoch: 1, epochs: 2, step: 3, totalSteps: 8, loss: 0.4 } });
+    display.handle({
+      type: 'run-progress',
+      index: 0,
+      total: 2,
+      run: a,
+      progress: { event: 'step', epoch: 1, epochs: 2, step: 3, totalSteps: 8, loss: 0.4 },
+    });
     display.handle({ type: 'run-finished', index: 0, total: 2, run: a, outcome: done });
     display.handle({ type: 'run-started', index: 1, total: 2, run: b, attempt: 1, maxAttempts: 1 });
     const outcome: SuiteOutcome = {
-      suite: 's', outDir: 'o', shard: null, interrupted: false, seconds: 9,
+      suite: 's',
+      outDir: 'o',
+      shard: null,
+      interrupted: false,
+      seconds: 9,
       counts: { planned: 2, ok: 2, diverged: 0, failed: 0, skipped: 0, interrupted: 0, notRun: 0 },
       runs: [done, { ...done, id: b.id, name: 'b' }],
     };
@@ -455,7 +538,10 @@ describe('interruption and --resume', () => {
     const interrupted = await suite({ runs, outDir: out, childCommand: first.childCommand, signal: controller.signal, display: recorder });
     assert.deepEqual(first.launches, ['r1', 'r2', 'r3']);
     assert.equal(interrupted.interrupted, true);
-    assert.deepEqual(interrupted.runs.map((r) => r.status), ['ok', 'ok', 'interrupted', 'not-run']);
+    assert.deepEqual(
+      interrupted.runs.map((r) => r.status),
+      ['ok', 'ok', 'interrupted', 'not-run'],
+    );
     assert.equal(suiteExitCode(interrupted), 130);
     assert.deepEqual(dirListing(out), [`${runs[0].id}.json`, `${runs[1].id}.json`, 'manifest.json'].sort());
     assertClean(out);
@@ -466,7 +552,15 @@ describe('interruption and --resume', () => {
     const second = fakeChildren({ r1: 'ok', r2: 'ok', r3: 'ok', r4: 'ok' });
     const resumed = await suite({ runs, outDir: out, childCommand: second.childCommand, resume: true });
     assert.deepEqual(second.launches, ['r3', 'r4']);
-    assert.deepEqual(resumed.runs.map((r) => [r.status, r.skipped]), [['ok', true], ['ok', true], ['ok', false], ['ok', false]]);
+    assert.deepEqual(
+      resumed.runs.map((r) => [r.status, r.skipped]),
+      [
+        ['ok', true],
+        ['ok', true],
+        ['ok', false],
+        ['ok', false],
+      ],
+    );
     assert.equal(suiteExitCode(resumed), 0);
 
     // The same as running the suite in one go.
@@ -501,7 +595,10 @@ describe('interruption and --resume', () => {
     const { childCommand, launches } = fakeChildren({ r1: 'ok', r2: 'ok', r3: 'ok', r4: 'ok' });
     const outcome = await suite({ runs, outDir: out, childCommand, resume: true });
     assert.deepEqual(launches, ['r1', 'r2']);
-    assert.deepEqual(outcome.runs.map((r) => r.status), ['ok', 'ok', 'diverged', 'ok']);
+    assert.deepEqual(
+      outcome.runs.map((r) => r.status),
+      ['ok', 'ok', 'diverged', 'ok'],
+    );
     assert.equal(suiteExitCode(outcome), 1, 'a diverged run found on resume still counts');
     assert.equal(readRunResult(resultFilePath(out, runs[1].id)).run?.configHash, runs[1].configHash);
   });
@@ -529,7 +626,10 @@ describe('merge', () => {
     assert.deepEqual(dirListing(out), [...runs.slice(0, 3).map((r) => `${r.id}.json`), 'manifest.json'].sort());
     assert.equal(readFileSync(resultFilePath(out, runs[0].id), 'utf8'), readFileSync(resultFilePath(a, runs[0].id), 'utf8'));
     const manifest = readManifest(out)!;
-    assert.deepEqual(manifest.runIds, runs.map((r) => r.id));
+    assert.deepEqual(
+      manifest.runIds,
+      runs.map((r) => r.id),
+    );
     assert.equal(manifest.shard, null);
     assert.equal(manifest.suite, 'harness-test');
     assert.deepEqual(manifest.mergedFrom, [resolve(a), resolve(b)]);
@@ -558,10 +658,17 @@ describe('merge', () => {
     const report = mergeResults({ dirs: [a, b], outDir: out });
     assert.equal(report.probes, 2);
     const probes = JSON.parse(readFileSync(join(out, 'probes.json'), 'utf8')) as ProbeReport;
-    assert.deepEqual(probes.stepPhases.map((p) => `${p.optimizerLabel} ${p.step.medianMs}`), ['sgd 5', 'ngd 40'], 'the first measurement of a probe is kept');
+    assert.deepEqual(
+      probes.stepPhases.map((p) => `${p.optimizerLabel} ${p.step.medianMs}`),
+      ['sgd 5', 'ngd 40'],
+      'the first measurement of a probe is kept',
+    );
     assert.equal(readResultsDirectory(out).probes?.stepPhases.length, 2, 'check reads the merged probes');
     assert.equal(report.tuning?.merged, report.merged);
-    assert.deepEqual(dirListing(join(out, 'tuning')), dirListing(out).filter((f) => f !== 'probes.json' && f !== 'tuning'));
+    assert.deepEqual(
+      dirListing(join(out, 'tuning')),
+      dirListing(out).filter((f) => f !== 'probes.json' && f !== 'tuning'),
+    );
     assert.match(formatMergeReport(report), /with 2 probe reports; tuning runs: merged 4 results/);
 
     // Probes from another machine are not mixed in.
@@ -585,7 +692,10 @@ describe('merge', () => {
     assert.equal(readRunResult(resultFilePath(out, runs[1].id)).status, 'ok');
 
     // A different complete m1 in b: conflict, and nothing written.
-    writeJsonAtomic(resultFilePath(b, runs[0].id), { ...makeRunResult(runs[0].config, 'ok', { testAccuracy: 0.5 }), run: runIdentity(runs[0], 1) });
+    writeJsonAtomic(resultFilePath(b, runs[0].id), {
+      ...makeRunResult(runs[0].config, 'ok', { testAccuracy: 0.5 }),
+      run: runIdentity(runs[0], 1),
+    });
     const conflictOut = freshDir('merged-conflict');
     assert.throws(
       () => mergeResults({ dirs: [a, b], outDir: conflictOut }),
@@ -628,7 +738,8 @@ function cliSetup(modes: Record<number, string>) {
   const state = join(dir, 'state');
   mkdirSync(state);
   const env = { ...process.env, NGD_FAKE_MODES: JSON.stringify(modes), NGD_FAKE_STATE: state };
-  const launches = () => (existsSync(join(state, 'launches.log')) ? readFileSync(join(state, 'launches.log'), 'utf8').trim().split('\n') : []);
+  const launches = () =>
+    existsSync(join(state, 'launches.log')) ? readFileSync(join(state, 'launches.log'), 'utf8').trim().split('\n') : [];
   return { dir, suiteFile, state, env, launches, out: join(dir, 'out') };
 }
 
@@ -682,16 +793,22 @@ describe('ngd-bench run / merge (commands)', () => {
     child.kill('SIGINT');
     assert.equal(await exited, 130);
     assert.match(stdout, /sgd-b64-w1-s1 interrupted after/);
-    assert.deepEqual(dirListing(s.out).filter((n) => n !== 'manifest.json').map((n) => n.replace(/-[0-9a-f]{10}\.json$/, '')), ['sgd-b64-w1-s0']);
+    assert.deepEqual(
+      dirListing(s.out)
+        .filter((n) => n !== 'manifest.json')
+        .map((n) => n.replace(/-[0-9a-f]{10}\.json$/, '')),
+      ['sgd-b64-w1-s0'],
+    );
     assertClean(s.out);
     const pids = readPids(s.state, 'slow');
     await assertGone([pids.child, pids.grandchild]);
 
     const again = fixtureCli(['run', s.suiteFile, '--out', s.out, '--resume'], { ...s.env, NGD_FAKE_MODES: '{}' });
     assert.equal(again.code, 0, again.stderr);
-    assert.deepEqual(s.launches().map((l) => l.replace(/-[0-9a-f]{10}\.config\.json/, '')), [
-      'sgd-b64-w1-s0 ok', 'sgd-b64-w1-s1 slow', 'sgd-b64-w1-s1 ok', 'sgd-b64-w1-s2 ok',
-    ]);
+    assert.deepEqual(
+      s.launches().map((l) => l.replace(/-[0-9a-f]{10}\.config\.json/, '')),
+      ['sgd-b64-w1-s0 ok', 'sgd-b64-w1-s1 slow', 'sgd-b64-w1-s1 ok', 'sgd-b64-w1-s2 ok'],
+    );
   });
 
   it('merge reports what it joined, and fails with exit 2 naming both files of a conflict', () => {

@@ -58,7 +58,10 @@ describe('dense K-FAC preconditioning', () => {
 
 describe('dense K-FAC activation factor', () => {
   // n <= fanIn + 1 appends a ones column; n > fanIn + 1 assembles [[R^T R, R^T 1], [1^T R, n]] / n.
-  for (const [n, fanIn] of [[3, 5], [9, 2]]) {
+  for (const [n, fanIn] of [
+    [3, 5],
+    [9, 2],
+  ]) {
     it(`equals mean a_bar a_bar^T (${n} rows, fan-in ${fanIn})`, () => {
       const layer = createDense('d', fanIn, 2, 1);
       const a = tf.randomNormal([n, fanIn], 0, 1, 'float32', 3);
@@ -132,7 +135,10 @@ describe('choleskyInverse', () => {
 
   it('reports the condition number when the matrix is not positive definite', () => {
     const a = Float64Array.from([1, 2, 2, 1]); // eigenvalues 3 and -1
-    assert.throws(() => choleskyInverse(a, 2), (e: unknown) => e instanceof FactorInversionError && /condition number/.test((e as Error).message));
+    assert.throws(
+      () => choleskyInverse(a, 2),
+      (e: unknown) => e instanceof FactorInversionError && /condition number/.test((e as Error).message),
+    );
   });
 });
 
@@ -149,7 +155,10 @@ describe('dampedInverses on a diverged factor', () => {
   it('a non-finite factor entry is a DivergenceError naming the factor and entry, before any inversion', () => {
     const a = [1, 0, 0, 1];
     const g = [2, 0, 0, Number.NaN];
-    assert.throws(() => dampedInverses(a, 2, g, 2, 1e-3), (e: unknown) => e instanceof DivergenceError && /factor G \(2x2\).*\(1, 1\)/.test((e as Error).message));
+    assert.throws(
+      () => dampedInverses(a, 2, g, 2, 1e-3),
+      (e: unknown) => e instanceof DivergenceError && /factor G \(2x2\).*\(1, 1\)/.test((e as Error).message),
+    );
   });
 
   it('a run-away factor that loses positive definiteness (float32 rounding at 1e14) is a DivergenceError keeping the Cholesky message', () => {
@@ -158,7 +167,11 @@ describe('dampedInverses on a diverged factor', () => {
     const g = [1, 0, 0, 1];
     assert.throws(
       () => dampedInverses(a, 2, g, 2, 1e-3),
-      (e: unknown) => e instanceof DivergenceError && /^K-FAC factor A \(2x2\) is not positive definite after damping: Cholesky failed .*condition number.*; training diverged$/.test((e as Error).message),
+      (e: unknown) =>
+        e instanceof DivergenceError &&
+        /^K-FAC factor A \(2x2\) is not positive definite after damping: Cholesky failed .*condition number.*; training diverged$/.test(
+          (e as Error).message,
+        ),
     );
   });
 

@@ -101,7 +101,14 @@ describe('K-FAC factors on a fixed batch (softmax regression, one dense layer)',
     const x = tf.tile(one, [copies, 1, 1, 1]);
     const y = tf.zeros([copies], 'int32');
     const layer = model2.kfacLayers[0];
-    const p1 = softmaxRows(one.dataSync() as Float32Array, layer.kernel.dataSync() as Float32Array, layer.bias!.dataSync() as Float32Array, 1, fanIn, classes);
+    const p1 = softmaxRows(
+      one.dataSync() as Float32Array,
+      layer.kernel.dataSync() as Float32Array,
+      layer.bias!.dataSync() as Float32Array,
+      1,
+      fanIn,
+      classes,
+    );
     await opt2.step({ x, y }, { step: 0, lr: 0.1, progress: 0, timer: new PhaseTimer() });
     const g2 = opt2.preconditioner.factorsOf(layer.name)!.g.dataSync();
     const fisher = Array.from({ length: classes * classes }, (_, i) => {

@@ -31,7 +31,10 @@ describe('one writer per results directory', () => {
     nested();
     assert.ok(existsSync(join(dir, LOCK_FILE)), 'a nested release leaves the outer lock');
     writeFileSync(join(dir, LOCK_FILE), `1 ${hostname()}\n`); // pid 1 is alive and is not us
-    assert.throws(() => lockResultsDir(dir), (e: unknown) => e instanceof ResultsDirInUseError && /in use by another ngd-bench process \(pid 1\)/.test(e.message));
+    assert.throws(
+      () => lockResultsDir(dir),
+      (e: unknown) => e instanceof ResultsDirInUseError && /in use by another ngd-bench process \(pid 1\)/.test(e.message),
+    );
     release(); // not ours any more: left alone
     assert.ok(existsSync(join(dir, LOCK_FILE)));
   });
@@ -63,7 +66,11 @@ describe('output paths are checked before any work', () => {
   writeFileSync(file, 'x');
   for (const [what, args, message] of [
     ['train --out a directory', [...train, '--out', tmp], /--out .*: is a directory; give the path of a file to write/],
-    ['train --out under a file', [...train, '--out', join(file, 'r.json')], /--out .*: cannot create the folder .* \(a file of that name is in the way\)/],
+    [
+      'train --out under a file',
+      [...train, '--out', join(file, 'r.json')],
+      /--out .*: cannot create the folder .* \(a file of that name is in the way\)/,
+    ],
     ['train --weights-out a directory', [...train, '--weights-out', tmp], /--weights-out .*: is a directory/],
     ['run --out an existing file', ['run', join(root, 'suites/smoke.json'), '--out', file], /--out .*: is a file, not a results directory/],
     ['--workers 0', [...train, '--workers', '0'], /'0' is not a positive integer/],
@@ -78,17 +85,29 @@ describe('output paths are checked before any work', () => {
 });
 
 describe('timeouts a timer can hold', () => {
-  for (const [format, value] of [['json', '40000'], ['yaml', '.inf']] as const) {
+  for (const [format, value] of [
+    ['json', '40000'],
+    ['yaml', '.inf'],
+  ] as const) {
     it(`run.timeoutMinutes ${value} (${format}) is refused at /run/timeoutMinutes`, () => {
       const suite = join(tmp, `timeout.${format}`);
       const body =
         format === 'json'
-          ? JSON.stringify({ name: 't', optimizers: [{ name: 'sgd' }], batchSizes: [64], dataset: { name: 'synthetic' }, run: { timeoutMinutes: Number(value) } })
+          ? JSON.stringify({
+              name: 't',
+              optimizers: [{ name: 'sgd' }],
+              batchSizes: [64],
+              dataset: { name: 'synthetic' },
+              run: { timeoutMinutes: Number(value) },
+            })
           : `name: t\noptimizers: [{ name: sgd }]\nbatchSizes: [64]\ndataset: { name: synthetic }\nrun: { timeoutMinutes: ${value} }\n`;
       writeFileSync(suite, body);
       const r = runCli(['validate', suite]);
       assert.equal(r.code, 2, r.stdout + r.stderr);
-      assert.match(r.stderr, format === 'json' ? /\/run\/timeoutMinutes: must be <= 35791/ : /\/run\/timeoutMinutes: Infinity is not a finite number/);
+      assert.match(
+        r.stderr,
+        format === 'json' ? /\/run\/timeoutMinutes: must be <= 35791/ : /\/run\/timeoutMinutes: Infinity is not a finite number/,
+      );
     });
   }
 });
@@ -98,16 +117,27 @@ describe('documents built to exhaust a parser are bad input', () => {
     const dir = join(tmp, 'hostile');
     mkdirSync(dir, { recursive: true });
     let bomb = 'a: &a [x, x, x, x, x, x, x, x, x]\n';
-    for (const [n, p] of ['ba', 'cb', 'dc', 'ed', 'fe', 'gf', 'hg', 'ih']) bomb += `${n}: &${n} [*${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}]\n`;
+    for (const [n, p] of ['ba', 'cb', 'dc', 'ed', 'fe', 'gf', 'hg', 'ih'])
+      bomb += `${n}: &${n} [*${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}, *${p}]\n`;
     const files: Record<string, [string, RegExp]> = {
       'bomb.yaml': [bomb, /YAML aliases expand beyond the limit of 100/],
       'deep.yaml': [`name: x\na: ${'['.repeat(50_000)}${']'.repeat(50_000)}\n`, /nesting too deep to read/],
       'deep.json': [`{"a":${'['.repeat(100_000)}${']'.repeat(100_000)}}`, /nesting deeper than 64 levels/],
       'huge.json': [`{"description":"${'a'.repeat(2 << 20)}"}`, /suite files are limited to 1048576 bytes/],
       'dup.json': ['{"name":"x","name":"y"}', /duplicate key "name"/],
-      'inf.json': ['{"name":"x","optimizers":[{"name":"sgd","lr":1e999}],"batchSizes":[64]}', /\/optimizers\/0\/lr: Infinity is not a finite number/],
+      'inf.json': [
+        '{"name":"x","optimizers":[{"name":"sgd","lr":1e999}],"batchSizes":[64]}',
+        /\/optimizers\/0\/lr: Infinity is not a finite number/,
+      ],
       'matrix.json': [
-        JSON.stringify({ name: 'x', dataset: { name: 'synthetic' }, optimizers: [{ name: 'sgd' }], batchSizes: [64], seeds: [...Array(300).keys()], sweep: [{ path: 'optimizer.lr', values: [...Array(300).keys()].map((i) => (i + 1) / 1000) }] }),
+        JSON.stringify({
+          name: 'x',
+          dataset: { name: 'synthetic' },
+          optimizers: [{ name: 'sgd' }],
+          batchSizes: [64],
+          seeds: [...Array(300).keys()],
+          sweep: [{ path: 'optimizer.lr', values: [...Array(300).keys()].map((i) => (i + 1) / 1000) }],
+        }),
         /the suite expands to 90000 runs; the limit is 10000/,
       ],
     };
@@ -129,19 +159,33 @@ describe('documents built to exhaust a parser are bad input', () => {
     const report = JSON.parse(json.stdout) as { file: string; ok: boolean }[];
     assert.equal(report.length, names.length);
     assert.ok(report.every((f) => !f.ok));
-    if (process.env.NGD_BENCH_TEST_VERBOSE) console.error(`validate on ${names.length} hostile files: ${seconds.toFixed(1)} s, process start included`);
+    if (process.env.NGD_BENCH_TEST_VERBOSE)
+      console.error(`validate on ${names.length} hostile files: ${seconds.toFixed(1)} s, process start included`);
   });
 });
 
 describe('launcher variables are bad input, named, before any work', () => {
-  const train = ['train', '--dataset', 'synthetic', '--backend', 'cpu', '--hidden-widths', '8', '--quiet', '--out', join(tmp, 'never.json')];
+  const train = [
+    'train',
+    '--dataset',
+    'synthetic',
+    '--backend',
+    'cpu',
+    '--hidden-widths',
+    '8',
+    '--quiet',
+    '--out',
+    join(tmp, 'never.json'),
+  ];
   for (const [env, message] of [
     [{ RANK: 'one', WORLD_SIZE: '2' }, /RANK="one" is not a non-negative integer/],
     [{ RANK: '2', WORLD_SIZE: '2' }, /RANK=2 must be below WORLD_SIZE=2/],
     [{ NGD_BENCH_COLLECTIVE_TIMEOUT_MS: '5s' }, /NGD_BENCH_COLLECTIVE_TIMEOUT_MS="5s" is not a non-negative integer/],
     [{ NGD_BENCH_BIND_ADDR: 'not an address!' }, /NGD_BENCH_BIND_ADDR="not an address!" is not an IP address or host name/],
   ] as const) {
-    it(`${Object.entries(env).map(([k, v]) => `${k}=${v}`).join(' ')}: exit 2, one line`, () => {
+    it(`${Object.entries(env)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(' ')}: exit 2, one line`, () => {
       const r = runCli([...train], { ...env });
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, message);
@@ -154,7 +198,15 @@ describe('launcher variables are bad input, named, before any work', () => {
 describe('inputs that would fail every run, and writes that fail', () => {
   it('a dataset.dataDir that does not exist is refused by validate at /dataset/dataDir', () => {
     const suite = join(tmp, 'nodata.json');
-    writeFileSync(suite, JSON.stringify({ name: 'nodata', dataset: { name: 'fashion-mnist', dataDir: join(tmp, 'no-such-dir') }, optimizers: [{ name: 'sgd' }], batchSizes: [64] }));
+    writeFileSync(
+      suite,
+      JSON.stringify({
+        name: 'nodata',
+        dataset: { name: 'fashion-mnist', dataDir: join(tmp, 'no-such-dir') },
+        optimizers: [{ name: 'sgd' }],
+        batchSizes: [64],
+      }),
+    );
     const r = runCli(['validate', suite]);
     assert.equal(r.code, 2, r.stdout + r.stderr);
     assert.match(r.stderr, /\/dataset\/dataDir: no such directory: .*no-such-dir/);

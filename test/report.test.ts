@@ -74,7 +74,9 @@ function craft(name: OptimizerName, batchSize: number, seed: number, test: numbe
   const workers = options.workers ?? 1;
   const label = options.label ?? name;
   const hash = configHash(config, workers);
-  const sweepName = Object.entries(options.sweep ?? {}).map(([p, v]) => `-${p.slice(p.lastIndexOf('.') + 1)}=${v}`).join('');
+  const sweepName = Object.entries(options.sweep ?? {})
+    .map(([p, v]) => `-${p.slice(p.lastIndexOf('.') + 1)}=${v}`)
+    .join('');
   const runName = `${label}-b${batchSize}-w${workers}-s${seed}${sweepName}`;
   const id = `${runName}-${hash.slice(0, 10)}`;
   result.run = { id, name: runName, suite: 'crafted', optimizerLabel: label, configHash: hash, sweep: options.sweep ?? {}, attempts: 1 };
@@ -115,7 +117,8 @@ function gridRuns(grid: Grid): LoadedRun[] {
   return runs;
 }
 
-const claimsOf = (runs: LoadedRun[], options = {}) => Object.fromEntries(evaluateClaims(groupRuns(runs).cells, options).map((c) => [c.id, c])) as Record<string, ClaimResult>;
+const claimsOf = (runs: LoadedRun[], options = {}) =>
+  Object.fromEntries(evaluateClaims(groupRuns(runs).cells, options).map((c) => [c.id, c])) as Record<string, ClaimResult>;
 
 const asSet = (runs: LoadedRun[], dir = 'crafted'): ResultSet => ({ dir, runs, manifest: null, probes: null });
 
@@ -148,7 +151,10 @@ describe('loading a results directory', () => {
     const set = loadResultSet(RESULTS);
     assert.equal(set.runs.length, 15);
     assert.ok(set.runs.every((r) => r.file.endsWith('.json') && r.file !== 'manifest.json' && r.file !== 'probes.json'));
-    assert.deepEqual(set.runs.map((r) => r.file), [...set.runs.map((r) => r.file)].sort());
+    assert.deepEqual(
+      set.runs.map((r) => r.file),
+      [...set.runs.map((r) => r.file)].sort(),
+    );
     assert.equal(set.manifest?.suite, 'report-fixture');
     assert.equal(set.probes?.stepPhases.length, 6);
   });
@@ -158,7 +164,8 @@ describe('loading a results directory', () => {
     generateFixture(dir);
     const names = readdirSync(RESULTS).sort();
     assert.deepEqual(readdirSync(dir).sort(), names);
-    for (const n of names) assert.equal(readFileSync(join(dir, n), 'utf8'), readFileSync(join(RESULTS, n), 'utf8'), `${n} differs: rerun generate.ts`);
+    for (const n of names)
+      assert.equal(readFileSync(join(dir, n), 'utf8'), readFileSync(join(RESULTS, n), 'utf8'), `${n} differs: rerun generate.ts`);
   });
 
   it('names a bad file in a one-line error', () => {
@@ -169,7 +176,8 @@ describe('loading a results directory', () => {
     writeJsonAtomic(join(dir, 'broken.json'), bad.result);
     assert.throws(
       () => loadResultSet(dir),
-      (e: Error) => e instanceof ResultsDirectoryError && /broken\.json: invalid result file: \/status/.test(e.message) && !e.message.includes('\n'),
+      (e: Error) =>
+        e instanceof ResultsDirectoryError && /broken\.json: invalid result file: \/status/.test(e.message) && !e.message.includes('\n'),
     );
 
     writeFileSync(join(dir, 'broken.json'), '{ "schemaVersion": 1,');
@@ -177,7 +185,10 @@ describe('loading a results directory', () => {
     rmSync(join(dir, 'broken.json'));
 
     writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ schemaVersion: 1, suite: 'x' }));
-    assert.throws(() => loadResultSet(dir), (e: Error) => /manifest\.json: invalid manifest: .*runIds/.test(e.message) && !e.message.includes('\n'));
+    assert.throws(
+      () => loadResultSet(dir),
+      (e: Error) => /manifest\.json: invalid manifest: .*runIds/.test(e.message) && !e.message.includes('\n'),
+    );
     rmSync(join(dir, 'manifest.json'));
 
     writeFileSync(join(dir, 'probes.json'), '[]');
@@ -203,7 +214,10 @@ describe('loading a results directory', () => {
       craft('ngd', 1024, 0, 0.4, { sweep: { 'optimizer.kfac.damping': 0.001 }, status: 'diverged' }),
     ];
     const g = groupRuns(runs);
-    assert.deepEqual(g.series.map((s) => s.display), ['sgd', 'sgd w=2', 'ngd damping=0.001', 'ngd damping=0.01']);
+    assert.deepEqual(
+      g.series.map((s) => s.display),
+      ['sgd', 'sgd w=2', 'ngd damping=0.001', 'ngd damping=0.01'],
+    );
     assert.deepEqual(g.batchSizes, [256, 1024]);
     const sgd = g.cells.find((c) => c.series.display === 'sgd')!;
     assert.equal(sgd.testAccuracy!.n, 2);
@@ -280,14 +294,19 @@ describe("the paper's claims", () => {
   });
 
   it('are inconclusive, with the reason, when the data lacks what they need', () => {
-    const oneBatch = claimsOf(gridRuns({ sgd: { 1024: [0.85, 0.86] }, ngd: { 1024: [0.8, 0.81] }, 'smoothed-ngd': { 1024: [0.85, 0.85] } }));
+    const oneBatch = claimsOf(
+      gridRuns({ sgd: { 1024: [0.85, 0.86] }, ngd: { 1024: [0.8, 0.81] }, 'smoothed-ngd': { 1024: [0.85, 0.85] } }),
+    );
     for (const id of ['C1', 'C2', 'C3']) {
       assert.equal(oneBatch[id].verdict, 'inconclusive');
       assert.equal(oneBatch[id].batchSizes, null);
       assert.deepEqual(oneBatch[id].numbers, []);
     }
     assert.equal(oneBatch.C1.reason, 'needs sgd at two batch sizes with ≥ 2 ok seeds each; has sgd: b1024 (2 ok seeds)');
-    assert.equal(oneBatch.C2.reason, 'needs sgd and ngd at two batch sizes with ≥ 2 ok seeds each; has sgd: b1024 (2 ok seeds); ngd: b1024 (2 ok seeds); only b1024 qualifies for all');
+    assert.equal(
+      oneBatch.C2.reason,
+      'needs sgd and ngd at two batch sizes with ≥ 2 ok seeds each; has sgd: b1024 (2 ok seeds); ngd: b1024 (2 ok seeds); only b1024 qualifies for all',
+    );
     assert.match(oneBatch.C3.reason, /only b1024 qualifies for all$/);
     const oneSeed = claimsOf(gridRuns({ sgd: { 256: [0.87], 4096: [0.8] } }));
     assert.equal(oneSeed.C1.verdict, 'inconclusive');
@@ -355,8 +374,24 @@ const FINDINGS: ReportFindings = {
   verdict: 'fail',
   baseline: 'baselines/report-fixture.json',
   lines: [
-    { runId: 'smoothed-ngd-b1024-w1-s0-bf838fd68f', metric: 'testAccuracy', baseline: 0.861, result: 0.849, delta: -0.012, threshold: 0.01, kind: 'regression' },
-    { runId: 'sgd-b256-w1-s0-a2598be396', metric: 'trainSeconds', baseline: 0.45, result: 0.3072, delta: 0.6827, threshold: 1.5, kind: 'improvement' },
+    {
+      runId: 'smoothed-ngd-b1024-w1-s0-bf838fd68f',
+      metric: 'testAccuracy',
+      baseline: 0.861,
+      result: 0.849,
+      delta: -0.012,
+      threshold: 0.01,
+      kind: 'regression',
+    },
+    {
+      runId: 'sgd-b256-w1-s0-a2598be396',
+      metric: 'trainSeconds',
+      baseline: 0.45,
+      result: 0.3072,
+      delta: 0.6827,
+      threshold: 1.5,
+      kind: 'improvement',
+    },
   ],
 };
 
@@ -398,7 +433,18 @@ describe('the Markdown report', () => {
       fixtureInput({
         findings: {
           verdict: 'fail',
-          lines: [{ runId: 'x-1', metric: 'status', baseline: null, result: null, delta: null, threshold: null, kind: 'regression', note: 'ok | before, diverged now' }],
+          lines: [
+            {
+              runId: 'x-1',
+              metric: 'status',
+              baseline: null,
+              result: null,
+              delta: null,
+              threshold: null,
+              kind: 'regression',
+              note: 'ok | before, diverged now',
+            },
+          ],
         },
       }),
     );
@@ -411,14 +457,22 @@ describe('the Markdown report', () => {
     const set = loadResultSet(RESULTS);
     const single = { ...set, probes: null, runs: set.runs.filter((r) => r.result.parallel === undefined) };
     const text = markdownReport(fixtureInput({ set: single, chartsHref: null }));
-    assert.match(text, /No `probes\.json` in the results directory\. `ngd-bench probe test\/fixtures\/report\/suite\.json --out test\/fixtures\/report\/results\/probes\.json` adds it\./);
+    assert.match(
+      text,
+      /No `probes\.json` in the results directory\. `ngd-bench probe test\/fixtures\/report\/suite\.json --out test\/fixtures\/report\/results\/probes\.json` adds it\./,
+    );
     assert.match(text, /Every run used one worker: no scaling efficiency to report\./);
     assert.doesNotMatch(text, /!\[/);
   });
 
   it('says why there is no scaling efficiency when the large batches ran on 2 workers only', () => {
     // As in the paper suite: b64 on one process, b4096 on 2 workers, never both at one batch size.
-    const runs = [craft('sgd', 64, 0, 0.8), craft('sgd', 64, 1, 0.81), craft('sgd', 4096, 0, 0.7, { workers: 2 }), craft('sgd', 4096, 1, 0.71, { workers: 2 })];
+    const runs = [
+      craft('sgd', 64, 0, 0.8),
+      craft('sgd', 64, 1, 0.81),
+      craft('sgd', 4096, 0, 0.7, { workers: 2 }),
+      craft('sgd', 4096, 1, 0.71, { workers: 2 }),
+    ];
     const text = markdownReport({ ...fixtureInput({ findings: undefined }), set: asSet(runs) });
     assert.match(text, /The multi-worker runs have no single-worker counterpart/);
   });
@@ -446,8 +500,16 @@ interface XmlNode {
 
 function parseSvg(svg: string): XmlNode {
   assert.equal(XMLValidator.validate(svg), true, 'well-formed XML');
-  const doc = new XMLParser({ ignoreAttributes: false, attributeNamePrefix: '@_', isArray: (name) => ['g', 'path', 'text'].includes(name) }).parse(svg) as XmlNode;
-  assert.deepEqual(Object.keys(doc).filter((k) => !k.startsWith('?')), ['svg'], 'root element <svg>');
+  const doc = new XMLParser({
+    ignoreAttributes: false,
+    attributeNamePrefix: '@_',
+    isArray: (name) => ['g', 'path', 'text'].includes(name),
+  }).parse(svg) as XmlNode;
+  assert.deepEqual(
+    Object.keys(doc).filter((k) => !k.startsWith('?')),
+    ['svg'],
+    'root element <svg>',
+  );
   return doc.svg as XmlNode;
 }
 
@@ -526,13 +588,22 @@ describe('ngd-bench report (command)', () => {
     });
     await runCommand(command, [RESULTS, '--out', out, '--baseline', 'b.json']);
     assert.equal(asked, '15 runs vs b.json');
-    assert.match(readFileSync(out, 'utf8'), /\*\*Baseline check: FAIL\*\* against `baselines\/report-fixture\.json`: 1 regression, 1 improvement\./);
-    await assert.rejects(runCommand(reportCommand(), [RESULTS, '--out', out, '--baseline', 'b.json']), /no baseline comparison is available/);
+    assert.match(
+      readFileSync(out, 'utf8'),
+      /\*\*Baseline check: FAIL\*\* against `baselines\/report-fixture\.json`: 1 regression, 1 improvement\./,
+    );
+    await assert.rejects(
+      runCommand(reportCommand(), [RESULTS, '--out', out, '--baseline', 'b.json']),
+      /no baseline comparison is available/,
+    );
   });
 
   it('refuses a report whose companion directory would be the results directory', async () => {
     const dir = writeSet(join(freshDir('collide'), 'smoke'), [craft('sgd', 64, 0, 0.8)]);
-    await assert.rejects(runCommand(reportCommand(), [dir, '--out', `${dir}.md`]), /would put its charts in .*smoke\/, which holds the results directory/);
+    await assert.rejects(
+      runCommand(reportCommand(), [dir, '--out', `${dir}.md`]),
+      /would put its charts in .*smoke\/, which holds the results directory/,
+    );
     assert.equal(existsSync(`${dir}.md`), false);
     assert.equal(companionDir('reports/x.md'), 'reports/x');
   });
@@ -561,15 +632,33 @@ describe('the leaderboard', () => {
   };
   const setB = (): LeaderboardSet => ({
     name: 'b',
-    analysis: analyzeResultSet(asSet([craft('sgd', 1024, 0, 0.83, { trainSeconds: 3 }), craft('smoothed-ngd', 1024, 0, 0.83, { trainSeconds: 3 })], 'b')),
+    analysis: analyzeResultSet(
+      asSet([craft('sgd', 1024, 0, 0.83, { trainSeconds: 3 }), craft('smoothed-ngd', 1024, 0, 0.83, { trainSeconds: 3 })], 'b'),
+    ),
   });
 
   it('ranks per batch size by mean test accuracy, ties by time; a cell without ok runs ranks last', () => {
     const board = rankLeaderboard([setA(), setB()]);
-    const at = (set: string, b: number) => board.perBatch.find((r) => r.set === set && r.batchSize === b)!.entries.map((e) => [e.rank, e.optimizer]);
-    assert.deepEqual(at('a', 256), [[1, 'ngd'], [2, 'sgd'], [3, 'smoothed-ngd']]);
-    assert.deepEqual(at('a', 4096), [[1, 'smoothed-ngd'], [2, 'sgd'], [3, 'ngd']]);
-    assert.deepEqual(at('b', 1024), [[1, 'sgd'], [1, 'smoothed-ngd']], 'a full tie shares the rank');
+    const at = (set: string, b: number) =>
+      board.perBatch.find((r) => r.set === set && r.batchSize === b)!.entries.map((e) => [e.rank, e.optimizer]);
+    assert.deepEqual(at('a', 256), [
+      [1, 'ngd'],
+      [2, 'sgd'],
+      [3, 'smoothed-ngd'],
+    ]);
+    assert.deepEqual(at('a', 4096), [
+      [1, 'smoothed-ngd'],
+      [2, 'sgd'],
+      [3, 'ngd'],
+    ]);
+    assert.deepEqual(
+      at('b', 1024),
+      [
+        [1, 'sgd'],
+        [1, 'smoothed-ngd'],
+      ],
+      'a full tie shares the rank',
+    );
     // Overall: smoothed-ngd (3 + 1 + 1) / 3 = 1.67, sgd (2 + 2 + 1) / 3 = 1.67, ngd (1 + 3) / 2 = 2.
     assert.deepEqual(
       board.overall.map((e) => [e.rank, e.optimizer, e.meanRank.toFixed(2), e.cells, e.firstPlaces]),
@@ -608,13 +697,22 @@ describe('the reporter never loads tfjs', () => {
   it('no module reachable from src/report, the report or the leaderboard command imports tfjs or the training code', () => {
     const reportDir = join(root, 'src/report');
     const { offenders, seen } = tfjsOrTrainingReachable([
-      ...readdirSync(reportDir).filter((n) => n.endsWith('.ts')).map((n) => join(reportDir, n)),
+      ...readdirSync(reportDir)
+        .filter((n) => n.endsWith('.ts'))
+        .map((n) => join(reportDir, n)),
       join(root, 'src/cli/reportCommand.ts'),
       join(root, 'src/cli/leaderboardCommand.ts'),
     ]);
     assert.deepEqual(offenders, []);
     // The walk really went through the shared modules (schemas, manifest, probes) the reporter uses.
-    for (const f of ['src/results/runResult.ts', 'src/config/trainConfig.ts', 'src/results/manifest.ts', 'src/results/resultsDirectory.ts', 'src/probes/probeReport.ts', 'src/report/charts.ts']) {
+    for (const f of [
+      'src/results/runResult.ts',
+      'src/config/trainConfig.ts',
+      'src/results/manifest.ts',
+      'src/results/resultsDirectory.ts',
+      'src/probes/probeReport.ts',
+      'src/report/charts.ts',
+    ]) {
       assert.ok(seen.has(join(root, f)), `walked ${f}`);
     }
   });
@@ -670,7 +768,10 @@ describe('sensitivity grids (two swept hyper-parameters at one batch size)', () 
     assert.match(md, /\| amplitude \\ damping \| 0\.001 +\| 0\.01 +\|/);
     assert.match(md, /— \(2 diverged\)/);
     assert.match(md, /^\| 0\.01 +\| 79\.10 \(n=1, \+1 diverged\) \|/m);
-    assert.match(md, /!\[smoothed-ngd at batch 8192: test accuracy by amplitude and damping\]\(charts\/sensitivity-smoothed-ngd-b8192\.svg\)/);
+    assert.match(
+      md,
+      /!\[smoothed-ngd at batch 8192: test accuracy by amplitude and damping\]\(charts\/sensitivity-smoothed-ngd-b8192\.svg\)/,
+    );
     const chart = reportCharts(groupRuns(set.runs)).find((c) => c.file === 'sensitivity-smoothed-ngd-b8192.svg')!;
     const svg = await renderSvg(chart.spec);
     assert.ok(XMLValidator.validate(svg) === true);
@@ -690,7 +791,12 @@ describe('one-parameter sweeps and supporting studies', () => {
     for (const batch of [1024, 8192]) {
       for (const [i, lr] of [0.01, 0.1, 1].entries()) {
         const diverged = lr === 1 && batch === 8192;
-        runs.push(craft('sgd', batch, 0, 0.8 + 0.02 * i - (batch === 8192 ? 0.01 : 0), { status: diverged ? 'diverged' : 'ok', sweep: { 'optimizer.lr': lr } }));
+        runs.push(
+          craft('sgd', batch, 0, 0.8 + 0.02 * i - (batch === 8192 ? 0.01 : 0), {
+            status: diverged ? 'diverged' : 'ok',
+            sweep: { 'optimizer.lr': lr },
+          }),
+        );
         runs.push(craft('ngd', batch, 0, 0.85 - 0.03 * i, { sweep: { 'optimizer.lr': lr } }));
       }
     }
@@ -700,9 +806,15 @@ describe('one-parameter sweeps and supporting studies', () => {
   it('sweepCurves finds one curve per optimizer and batch, sorted by value, diverged points kept', async () => {
     const { sweepCurves } = await import('../src/report/sweeps.js');
     const curves = sweepCurves(groupRuns(lrRuns()));
-    assert.deepEqual(curves.map((c) => `${c.optimizerLabel} b${c.batchSize}`), ['sgd b1024', 'sgd b8192', 'ngd b1024', 'ngd b8192']);
+    assert.deepEqual(
+      curves.map((c) => `${c.optimizerLabel} b${c.batchSize}`),
+      ['sgd b1024', 'sgd b8192', 'ngd b1024', 'ngd b8192'],
+    );
     const sgd8192 = curves[1];
-    assert.deepEqual(sgd8192.points.map((p) => p.value), [0.01, 0.1, 1]);
+    assert.deepEqual(
+      sgd8192.points.map((p) => p.value),
+      [0.01, 0.1, 1],
+    );
     assert.equal(sgd8192.points[2].cell.testAccuracy, null);
     // Two values are not a curve; two swept paths are a grid, not a curve.
     const two = lrRuns().filter((r) => r.result.run!.sweep['optimizer.lr'] !== 1);
@@ -719,8 +831,13 @@ describe('one-parameter sweeps and supporting studies', () => {
     const chart = reportCharts(groupRuns(set.runs)).find((c) => c.file === 'sweep-lr.svg')!;
     const svg = await renderSvg(chart.spec);
     assert.ok(XMLValidator.validate(svg) === true);
-    const values = (chart.spec as { data: { values: { optimizer: string; batch: string; value: number; accuracy: number | null; status: string }[] } }).data.values;
-    assert.deepEqual(values.filter((v) => v.accuracy === null).map((v) => [v.optimizer, v.batch, v.value, v.status]), [['sgd', '8192', 1, 'diverged']]);
+    const values = (
+      chart.spec as { data: { values: { optimizer: string; batch: string; value: number; accuracy: number | null; status: string }[] } }
+    ).data.values;
+    assert.deepEqual(
+      values.filter((v) => v.accuracy === null).map((v) => [v.optimizer, v.batch, v.value, v.status]),
+      [['sgd', '8192', 1, 'diverged']],
+    );
     assert.equal(values.length, 12);
   });
 

@@ -23,7 +23,10 @@ function claimsUnder(runs: LoadedRun[]): Record<string, ProtocolClaims> {
 
 describe('steps to target', () => {
   it('averages steps over the seeds that met the target and counts the rest', () => {
-    const runs = [...targetRuns({ sgd: { 128: [400, null, 420], 512: [null, null, 100] } }), buildRun({ name: 'sgd', batch: 128, seed: 7, status: 'diverged' })];
+    const runs = [
+      ...targetRuns({ sgd: { 128: [400, null, 420], 512: [null, null, 100] } }),
+      buildRun({ name: 'sgd', batch: 128, seed: 7, status: 'diverged' }),
+    ];
     const [b128, b512] = targetCells(groupRuns(runs));
     assert.equal(b128.runs, 3, 'the diverged run is not an ok target run');
     assert.equal(b128.reached, 2);
@@ -36,13 +39,17 @@ describe('steps to target', () => {
   });
 
   it('ignores runs without a target budget', () => {
-    const runs = [buildRun({ name: 'sgd', batch: 128, seed: 0, budget: 'steps' }), buildRun({ name: 'sgd', batch: 128, seed: 1, budget: 'epochs' })];
+    const runs = [
+      buildRun({ name: 'sgd', batch: 128, seed: 0, budget: 'steps' }),
+      buildRun({ name: 'sgd', batch: 128, seed: 1, budget: 'epochs' }),
+    ];
     assert.deepEqual(targetCells(groupRuns(runs)), []);
   });
 });
 
 describe('the critical batch size', () => {
-  const critical = (grid: Parameters<typeof targetRuns>[0]) => Object.fromEntries(criticalBatchSizes(targetCells(groupRuns(targetRuns(grid)))).map((c) => [c.series.display, c]));
+  const critical = (grid: Parameters<typeof targetRuns>[0]) =>
+    Object.fromEntries(criticalBatchSizes(targetCells(groupRuns(targetRuns(grid)))).map((c) => [c.series.display, c]));
 
   it('is the largest batch size still within 2x of perfect scaling from the smallest', () => {
     const c = critical({
@@ -50,7 +57,10 @@ describe('the critical batch size', () => {
       ngd: { 128: [100, 100], 512: [30, 30] },
     });
     assert.deepEqual(c.sgd.base, { batchSize: 128, steps: 800 });
-    assert.deepEqual(c.sgd.points.map((p) => p.ratio), [1, 1.1, 1.8, 4.8]);
+    assert.deepEqual(
+      c.sgd.points.map((p) => p.ratio),
+      [1, 1.1, 1.8, 4.8],
+    );
     assert.equal(c.sgd.critical, 2048);
     assert.equal(c.sgd.atLeast, false);
     assert.equal(c.sgd.reason, 'b8192 needs 4.80× perfect scaling');
@@ -91,7 +101,10 @@ describe('matched fit', () => {
     assert.equal(fit.level, 0.45);
     assert.equal(fit.setBy.name, 'sgd-b512-w1-s0', 'the first run in cell order with the largest lowest loss');
     assert.equal(fit.compared, 3);
-    assert.deepEqual(fit.withoutCurve.map((r) => r.name), ['ngd-b512-w1-s0']);
+    assert.deepEqual(
+      fit.withoutCurve.map((r) => r.name),
+      ['ngd-b512-w1-s0'],
+    );
     const at = (name: string) => [...fit.points.values()].find((p) => p.run.name === name)!;
     assert.deepEqual([at('sgd-b128-w1-s0').step, at('sgd-b512-w1-s0').step, at('ngd-b128-w1-s0').step], [20, 20, 8]);
     assert.equal(at('ngd-b128-w1-s0').testAccuracy, 0.75);
@@ -134,7 +147,13 @@ describe('which runs a protocol takes, and how the final tables are labelled', (
       finalPointPhrase([config({ name: 'sgd', batch: 128, seed: 0, steps: 5 })]),
       `at the stop (target met or budget exhausted: validationAccuracy >= 0.8 within ${MAX_STEPS} steps)`,
     );
-    assert.match(finalPointPhrase([config({ name: 'sgd', batch: 128, seed: 0, budget: 'epochs' }), config({ name: 'sgd', batch: 128, seed: 0, budget: 'steps' })]), /^at the end of each run's budget \("1000 steps" and "2 epochs"/);
+    assert.match(
+      finalPointPhrase([
+        config({ name: 'sgd', batch: 128, seed: 0, budget: 'epochs' }),
+        config({ name: 'sgd', batch: 128, seed: 0, budget: 'steps' }),
+      ]),
+      /^at the end of each run's budget \("1000 steps" and "2 epochs"/,
+    );
   });
 });
 
@@ -142,13 +161,24 @@ describe('the claims under each protocol', () => {
   // Test accuracy at the target: ngd drops 3 points, sgd and smoothed-ngd miss the target at b2048.
   const test = (name: string, batch: number) => (name === 'ngd' && batch === 2048 ? 0.8 : 0.83);
   const runs = () =>
-    targetRuns({ sgd: { 128: [400, 410, 420], 2048: [null, null, 30] }, ngd: { 128: [100, 110, 105], 2048: [20, 22, 21] }, 'smoothed-ngd': { 128: [120, 118, 119], 2048: [null, null, null] } }, test);
+    targetRuns(
+      {
+        sgd: { 128: [400, 410, 420], 2048: [null, null, 30] },
+        ngd: { 128: [100, 110, 105], 2048: [20, 22, 21] },
+        'smoothed-ngd': { 128: [120, 118, 119], 2048: [null, null, null] },
+      },
+      test,
+    );
 
   it('a protocol the results cannot support is inconclusive, with why', () => {
     const p = claimsUnder(runs());
     assert.equal(p.epochs.unsupported, 'no run has an epoch budget (a target run counts only with stopAtTarget: false)');
     assert.match(p.steps.unsupported!, /^no run has a steps budget/);
-    for (const id of ['epochs', 'steps'] as const) assert.deepEqual(p[id].claims.map((c) => c.verdict), ['inconclusive', 'inconclusive', 'inconclusive']);
+    for (const id of ['epochs', 'steps'] as const)
+      assert.deepEqual(
+        p[id].claims.map((c) => c.verdict),
+        ['inconclusive', 'inconclusive', 'inconclusive'],
+      );
     assert.equal(p.target.unsupported, null);
     assert.equal(p.target.runs, 18);
   });
@@ -156,7 +186,10 @@ describe('the claims under each protocol', () => {
   it('steps to target: a miss ranks below any accuracy, and smoothed NGD cannot recover with one', () => {
     const c = byId(claimsUnder(runs()).target.claims);
     assert.equal(c.C1.verdict, 'holds');
-    assert.match(c.C1.reason, /^SGD loses the ability to meet the target \(met at the small batch, missed in most seeds at the large\) from b128 to b2048: more than m/);
+    assert.match(
+      c.C1.reason,
+      /^SGD loses the ability to meet the target \(met at the small batch, missed in most seeds at the large\) from b128 to b2048: more than m/,
+    );
     assert.match(c.C1.numbers[0], /^sgd b128: 83\.20 ± 0\.20 % \(n=3\) → sgd b2048: missed the target in 2 of 3 seeds$/);
     assert.equal(c.C2.verdict, 'does not hold', "SGD's loss of the target outweighs NGD's 3 points");
     assert.match(c.C2.reason, /NGD's extra loss is negative: not more than m/);
@@ -177,7 +210,17 @@ describe('the claims under each protocol', () => {
 
   it('the target accuracy is read at the evaluation where the target was met, not at the stop', () => {
     const trainsOn = (seed: number, batch: number, name: 'sgd' | 'ngd') =>
-      buildRun({ name, batch, seed, steps: 10, stopAtTarget: false, curve: [{ step: 10, trainLoss: 0.5, validation: 0.81, test: 0.7 }, { step: MAX_STEPS, trainLoss: 0.1, validation: 0.85, test: 0.9 }] });
+      buildRun({
+        name,
+        batch,
+        seed,
+        steps: 10,
+        stopAtTarget: false,
+        curve: [
+          { step: 10, trainLoss: 0.5, validation: 0.81, test: 0.7 },
+          { step: MAX_STEPS, trainLoss: 0.1, validation: 0.85, test: 0.9 },
+        ],
+      });
     const set = [0, 1].flatMap((s) => [trainsOn(s, 128, 'sgd'), trainsOn(s, 1024, 'sgd')]);
     const p = claimsUnder(set);
     assert.match(byId(p.target.claims).C1.numbers[0], /^sgd b128: 70\.00 ± 0\.00 % \(n=2\)/);
@@ -188,7 +231,10 @@ describe('the claims under each protocol', () => {
   it('matched fit: judged at L*, with the level in the rule', () => {
     const p = claimsUnder(runs());
     assert.equal(p['matched-fit'].unsupported, null);
-    assert.match(claimRules({}, p['matched-fit'].scorer!)[0], /^Accuracy is the test accuracy at a run's first evaluation with train loss ≤ L\* = 0\.5,/);
+    assert.match(
+      claimRules({}, p['matched-fit'].scorer!)[0],
+      /^Accuracy is the test accuracy at a run's first evaluation with train loss ≤ L\* = 0\.5,/,
+    );
     assert.equal(byId(p['matched-fit'].claims).C1.verdict, 'does not hold', 'every run reads 83 % at L* but ngd b2048');
   });
 
@@ -196,11 +242,19 @@ describe('the claims under each protocol', () => {
     const at = (label: string, batch: number, seed: number, validation: number, test: number) =>
       buildRun({ name: 'sgd', label, batch, seed, budget: 'steps', curve: [{ step: MAX_STEPS, trainLoss: 0.3, validation, test }] });
     // sgd-a has the better test accuracy, sgd-b the better validation accuracy.
-    const set = [0, 1].flatMap((s) => [at('sgd-a', 128, s, 0.8, 0.9), at('sgd-b', 128, s, 0.85, 0.86), at('sgd-a', 1024, s, 0.8, 0.9), at('sgd-b', 1024, s, 0.85, 0.85)]);
+    const set = [0, 1].flatMap((s) => [
+      at('sgd-a', 128, s, 0.8, 0.9),
+      at('sgd-b', 128, s, 0.85, 0.86),
+      at('sgd-a', 1024, s, 0.8, 0.9),
+      at('sgd-b', 1024, s, 0.85, 0.85),
+    ]);
     const cells = groupRuns(set).cells;
     const c = byId(evaluateClaims(cells, {}, finalScorer(cells)));
     assert.match(c.C1.numbers[0], /^sgd-b b128: 86\.00 ± 0\.00 % \(n=2, best of 2\) → sgd-b b1024: 85\.00 ± 0\.00 % \(n=2, best of 2\)$/);
-    assert.match(claimRules({}, finalScorer(cells))[2], /best mean final validation accuracy there is used: picked on the validation split \(the test split is only reported\)/);
+    assert.match(
+      claimRules({}, finalScorer(cells))[2],
+      /best mean final validation accuracy there is used: picked on the validation split \(the test split is only reported\)/,
+    );
     const epochOnly = groupRuns([buildRun({ name: 'sgd', batch: 128, seed: 0, budget: 'epochs' })]).cells;
     assert.match(claimRules({}, finalScorer(epochOnly))[2], /picked on the test set/);
   });

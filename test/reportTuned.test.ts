@@ -36,9 +36,18 @@ describe('the tuning section', () => {
   });
 
   it('a row per optimizer and batch size: chosen value, score, ties and grid edges, every candidate', () => {
-    assert.match(md, /^\| sgd \| b128 \| lr=0\.01 \| 400 \| tie: lr=0\.1; grid edge: lowest lr tried \| 0\.01: \*\*400\*\* · 0\.1: 400 · 1: missed \(best 0\.52\) \|$/m);
-    assert.match(md, /^\| sgd \| b512 \| lr=0\.1 \| 150\.5 \| — \| 0\.01: missed \(best 0\.71\) · 0\.1: \*\*150\.5\*\* · 1: excluded \(seed 100 diverged, seed 101 missing\) \|$/m);
-    assert.match(md, /^\| ngd \| b128 \| none: no candidate left: optimizer\.lr=0\.001: seed 100 failed; optimizer\.lr=0\.01: seed 100 diverged \| — \| — \|/m);
+    assert.match(
+      md,
+      /^\| sgd \| b128 \| lr=0\.01 \| 400 \| tie: lr=0\.1; grid edge: lowest lr tried \| 0\.01: \*\*400\*\* · 0\.1: 400 · 1: missed \(best 0\.52\) \|$/m,
+    );
+    assert.match(
+      md,
+      /^\| sgd \| b512 \| lr=0\.1 \| 150\.5 \| — \| 0\.01: missed \(best 0\.71\) · 0\.1: \*\*150\.5\*\* · 1: excluded \(seed 100 diverged, seed 101 missing\) \|$/m,
+    );
+    assert.match(
+      md,
+      /^\| ngd \| b128 \| none: no candidate left: optimizer\.lr=0\.001: seed 100 failed; optimizer\.lr=0\.01: seed 100 diverged \| — \| — \|/m,
+    );
   });
 
   it('a selection made once is shown with the batch size it was made at', () => {
@@ -67,7 +76,11 @@ describe('tuning.json in a results directory', () => {
 
   it('an invalid one stops the load with a one-line error naming it', () => {
     const dir = dirWith('invalid', JSON.stringify({ ...tuning(), split: 'test' }));
-    assert.throws(() => loadResultSet(dir), (e: unknown) => e instanceof ResultsDirectoryError && /tuning\.json: invalid tuning selection/.test(e.message) && !e.message.includes('\n'));
+    assert.throws(
+      () => loadResultSet(dir),
+      (e: unknown) =>
+        e instanceof ResultsDirectoryError && /tuning\.json: invalid tuning selection/.test(e.message) && !e.message.includes('\n'),
+    );
   });
 });
 
@@ -82,7 +95,8 @@ describe('ngd-bench report on a tuned target-budget result set', () => {
   async function render(): Promise<{ md: string; out: string }> {
     const dir = join(tmp, 'tuned');
     mkdirSync(dir, { recursive: true });
-    for (const r of targetRuns(grid, (name, b) => (name === 'ngd' && b === 8192 ? 0.78 : 0.82))) writeJsonAtomic(join(dir, r.file), r.result);
+    for (const r of targetRuns(grid, (name, b) => (name === 'ngd' && b === 8192 ? 0.78 : 0.82)))
+      writeJsonAtomic(join(dir, r.file), r.result);
     copyFileSync(TUNING, join(dir, 'tuning.json'));
     const out = join(tmp, 'reports', 'tuned.md');
     await reportCommand().exitOverride().parseAsync(['node', 'report', dir, '--out', out], { from: 'node' });
@@ -92,7 +106,15 @@ describe('ngd-bench report on a tuned target-budget result set', () => {
   it('has the protocol sections, in order, with their tables and stated rules', async () => {
     const { md } = await render();
     const headings = md.split('\n').filter((l) => /^#{2,3} /.test(l));
-    const order = ["## The paper's claims", '### Claims under each protocol', '## Tuning', '## Steps to target', '### Critical batch size', '## Generalization at matched fit', '## Test accuracy'];
+    const order = [
+      "## The paper's claims",
+      '### Claims under each protocol',
+      '## Tuning',
+      '## Steps to target',
+      '### Critical batch size',
+      '## Generalization at matched fit',
+      '## Test accuracy',
+    ];
     assert.deepEqual(
       headings.filter((h) => order.includes(h)),
       order,
@@ -100,18 +122,42 @@ describe('ngd-bench report on a tuned target-budget result set', () => {
     // Steps to target: mean ± std over the seeds that met it, (met/ok).
     assert.match(md, /^\| sgd +\| 800 ± 10 \(3\/3\) +\| 121 ± 4 \(3\/3\) +\| 40 \(1\/3\) +\|$/m);
     // Critical batch size: SGD leaves the band at b8192 (mostly missed); NGD never does.
-    assert.match(md, /^\| sgd +\| b128 \| 800 +\| b1024 1\.21×, b8192 missed \(1\/3\) +\| b1024 +\| b8192 met the target in 1 of 3 seeds +\|$/m);
-    assert.match(md, /^\| ngd +\| b128 \| 205 +\| b1024 1\.17×, b8192 1\.98× +\| ≥ b8192 +\| every batch size tested stays within 2× of perfect scaling \|$/m);
-    assert.match(md, /largest b such that every batch size from b0 up to b met the target in most seeds \(more than half\) with mean steps at most 2× perfect scaling/);
+    assert.match(
+      md,
+      /^\| sgd +\| b128 \| 800 +\| b1024 1\.21×, b8192 missed \(1\/3\) +\| b1024 +\| b8192 met the target in 1 of 3 seeds +\|$/m,
+    );
+    assert.match(
+      md,
+      /^\| ngd +\| b128 \| 205 +\| b1024 1\.17×, b8192 1\.98× +\| ≥ b8192 +\| every batch size tested stays within 2× of perfect scaling \|$/m,
+    );
+    assert.match(
+      md,
+      /largest b such that every batch size from b0 up to b met the target in most seeds \(more than half\) with mean steps at most 2× perfect scaling/,
+    );
     // Matched fit: L* printed, validation column present.
-    assert.match(md, /L\* = \*\*0\.5\*\* \(train loss\): the largest, over the 27 compared ok runs, of each run's lowest recorded train loss/);
-    assert.match(md, /\| optimizer +\| batch \| seeds \| step +\| train loss +\| validation accuracy \(%\) \| test accuracy \(%\) \| train − test \(points\) \|/);
+    assert.match(
+      md,
+      /L\* = \*\*0\.5\*\* \(train loss\): the largest, over the 27 compared ok runs, of each run's lowest recorded train loss/,
+    );
+    assert.match(
+      md,
+      /\| optimizer +\| batch \| seeds \| step +\| train loss +\| validation accuracy \(%\) \| test accuracy \(%\) \| train − test \(points\) \|/,
+    );
     // Claims x protocol: the matrix, an unsupported protocol with why, and the target protocol's verdicts.
-    assert.match(md, /^\| C1 SGD degrades with batch size +\| inconclusive +\| inconclusive +\| \*\*holds\*\* +\| \*\*does not hold\*\* +\|$/m);
+    assert.match(
+      md,
+      /^\| C1 SGD degrades with batch size +\| inconclusive +\| inconclusive +\| \*\*holds\*\* +\| \*\*does not hold\*\* +\|$/m,
+    );
     assert.match(md, /^\| C1–C3 \| fixed epochs \| inconclusive \| no run has an epoch budget/m);
-    assert.match(md, /^\* \*\*steps to target\*\* \(27 runs\): Accuracy is the test accuracy at the evaluation where a run first met validationAccuracy >= 0\.8/m);
+    assert.match(
+      md,
+      /^\* \*\*steps to target\*\* \(27 runs\): Accuracy is the test accuracy at the evaluation where a run first met validationAccuracy >= 0\.8/m,
+    );
     // The final tables say what point they are at; the claims rule says where configurations are picked.
-    assert.match(md, /^Final test accuracy \(%\) at the stop \(target met or budget exhausted: validationAccuracy >= 0\.8 within 1000 steps\), by global batch size/m);
+    assert.match(
+      md,
+      /^Final test accuracy \(%\) at the stop \(target met or budget exhausted: validationAccuracy >= 0\.8 within 1000 steps\), by global batch size/m,
+    );
     assert.match(md, /picked on the validation split \(the test split is only reported\)/);
   });
 

@@ -95,7 +95,10 @@ describe('ngd-bench reproduce (real training)', () => {
       model: { name: 'mlp', hiddenWidths: [8] },
       epochs: 2,
       backend: 'cpu',
-      optimizers: [{ name: 'sgd', lr: 0.1 }, { name: 'smoothed-ngd', lr: 0.01 }],
+      optimizers: [
+        { name: 'sgd', lr: 0.1 },
+        { name: 'smoothed-ngd', lr: 0.01 },
+      ],
       batchSizes: [64],
       seeds: [3],
       run: { timeoutMinutes: 5, retries: 0 },
@@ -108,7 +111,10 @@ describe('ngd-bench reproduce (real training)', () => {
     assert.equal(same.code, 0, same.stdout + same.stderr);
     // 2 epochs: status, diverged step, epochs.length, 7 per epoch, 5 final; then stopReason, the curve's
     // length and its 2 evaluations (epoch ends) of 8 numbers each (no validation split here).
-    assert.match(same.stdout, /^identical {2}sgd-b64-w1-s3-[0-9a-f]{10}: test accuracy [\d.]+% committed, [\d.]+% re-run; 40 numbers compared$/m);
+    assert.match(
+      same.stdout,
+      /^identical {2}sgd-b64-w1-s3-[0-9a-f]{10}: test accuracy [\d.]+% committed, [\d.]+% re-run; 40 numbers compared$/m,
+    );
     assert.match(same.stdout, /^identical {2}smoothed-ngd-b64-w1-s3-[0-9a-f]{10}: /m);
     assert.match(same.stdout, /^reproduce: 2 of 2 re-runs bit-identical/m);
 
@@ -158,7 +164,17 @@ describe('compareReproduction: evaluation curves and targets', () => {
     ...base,
     evaluations: [point(1, 0.5), point(2, 0.7), point(4, 0.86)],
     stopReason: 'target' as const,
-    target: { metric: 'validationAccuracy', value: 0.85, reached: true, stepsToTarget: 4, samplesToTarget: 256, epochsToTarget: 0.4, trainSecondsToTarget: 0.04, best: 0.85, bestAtStep: 4 },
+    target: {
+      metric: 'validationAccuracy',
+      value: 0.85,
+      reached: true,
+      stepsToTarget: 4,
+      samplesToTarget: 256,
+      epochsToTarget: 0.4,
+      trainSecondsToTarget: 0.04,
+      best: 0.85,
+      bestAtStep: 4,
+    },
   };
 
   it('compares every evaluation and the target, but not their training seconds', () => {
@@ -177,6 +193,9 @@ describe('compareReproduction: evaluation curves and targets', () => {
     rerun.evaluations[2].validationAccuracy = 0.8;
     const r = compareReproduction(committed, rerun);
     assert.equal(r.verdict, 'differs');
-    assert.deepEqual(r.differences, ['evaluations[2].validationAccuracy: 0.85 committed, 0.8 re-run', 'target.stepsToTarget: 4 committed, 2 re-run']);
+    assert.deepEqual(r.differences, [
+      'evaluations[2].validationAccuracy: 0.85 committed, 0.8 re-run',
+      'target.stepsToTarget: 4 committed, 2 re-run',
+    ]);
   });
 });

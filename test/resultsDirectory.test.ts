@@ -43,11 +43,27 @@ const CASES: readonly { name: string; spoil: (dir: string) => void; message: Reg
     spoil: (dir) => editResult(dir, (r) => Object.assign(r.run as object, { suite: 'paper-fashion-mnist' })),
     message: /result of suite 'paper-fashion-mnist' in a results directory of suite 'check-test'/,
   },
-  { name: 'a copied result (a run counted twice)', spoil: (dir) => copyFileSync(resultPath(dir), join(dir, 'copy.json')), message: /copy\.json: holds run '.*'; a results directory names each result <run id>\.json/ },
+  {
+    name: 'a copied result (a run counted twice)',
+    spoil: (dir) => copyFileSync(resultPath(dir), join(dir, 'copy.json')),
+    message: /copy\.json: holds run '.*'; a results directory names each result <run id>\.json/,
+  },
   { name: 'a result without run identity', spoil: (dir) => editResult(dir, (r) => delete r.run), message: /result has no run identity/ },
-  { name: "status 'ok' with final: null", spoil: (dir) => editResult(dir, (r) => (r.final = null)), message: /status 'ok' without final metrics/ },
-  { name: 'a FIFO named like a result', spoil: (dir) => execFileSync('mkfifo', [join(dir, 'fifo.json')]), message: /fifo\.json: cannot read result file: a FIFO, not a regular file/ },
-  { name: 'a symlink to a device', spoil: (dir) => symlinkSync('/dev/zero', join(dir, 'zero.json')), message: /zero\.json: cannot read result file: a device, not a regular file/ },
+  {
+    name: "status 'ok' with final: null",
+    spoil: (dir) => editResult(dir, (r) => (r.final = null)),
+    message: /status 'ok' without final metrics/,
+  },
+  {
+    name: 'a FIFO named like a result',
+    spoil: (dir) => execFileSync('mkfifo', [join(dir, 'fifo.json')]),
+    message: /fifo\.json: cannot read result file: a FIFO, not a regular file/,
+  },
+  {
+    name: 'a symlink to a device',
+    spoil: (dir) => symlinkSync('/dev/zero', join(dir, 'zero.json')),
+    message: /zero\.json: cannot read result file: a device, not a regular file/,
+  },
   {
     name: 'a symlink loop',
     spoil: (dir) => {
@@ -56,15 +72,29 @@ const CASES: readonly { name: string; spoil: (dir: string) => void; message: Reg
     },
     message: /a\.json: cannot read result file: a symbolic link loop/,
   },
-  { name: 'a directory named like a result', spoil: (dir) => mkdirSync(join(dir, 'sub.json')), message: /sub\.json: cannot read result file: a directory, not a regular file/ },
-  { name: 'a huge number', spoil: (dir) => writeFileSync(resultPath(dir), readFileSync(resultPath(dir), 'utf8').replace(/"seed": \d+/, '"seed": 1e999')), message: /invalid result file: .*not a finite number/ },
+  {
+    name: 'a directory named like a result',
+    spoil: (dir) => mkdirSync(join(dir, 'sub.json')),
+    message: /sub\.json: cannot read result file: a directory, not a regular file/,
+  },
+  {
+    name: 'a huge number',
+    spoil: (dir) => writeFileSync(resultPath(dir), readFileSync(resultPath(dir), 'utf8').replace(/"seed": \d+/, '"seed": 1e999')),
+    message: /invalid result file: .*not a finite number/,
+  },
 ];
 
 function quietIo(): CheckIo & { err: () => string } {
   let err = '';
-  return { stdout: () => {}, stderr: (text: string) => {
+  return {
+    stdout: () => {},
+    stderr: (text: string) => {
       err += text;
-    }, env: {}, now: () => new Date(0), err: () => err };
+    },
+    env: {},
+    now: () => new Date(0),
+    err: () => err,
+  };
 }
 
 describe('one reader of a results directory', () => {

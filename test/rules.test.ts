@@ -104,7 +104,7 @@ describe('resnet20', () => {
 });
 
 describe('train flags', () => {
-  it("--kl-clip none disables the clip (null in the config), numbers pass through", async () => {
+  it('--kl-clip none disables the clip (null in the config), numbers pass through', async () => {
     const { Command } = await import('commander');
     const { addTrainOptions, applyTrainFlags } = await import('../src/cli/trainOptions.js');
     const parse = (args: string[]) => {

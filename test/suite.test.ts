@@ -62,7 +62,11 @@ function assertProblems(error: SuiteError, expected: [string, RegExp][]) {
 function deepReverseKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(deepReverseKeys);
   if (typeof value !== 'object' || value === null) return value;
-  return Object.fromEntries(Object.entries(value).reverse().map(([k, v]) => [k, deepReverseKeys(v)]));
+  return Object.fromEntries(
+    Object.entries(value)
+      .reverse()
+      .map(([k, v]) => [k, deepReverseKeys(v)]),
+  );
 }
 
 describe('suite expansion', () => {
@@ -113,7 +117,10 @@ describe('suite expansion', () => {
       assert.equal(r.config.optimizer.smoothing?.amplitude, r.sweep['optimizer.smoothing.amplitude']);
     }
     assert.deepEqual(
-      runs.filter((r) => r.optimizerLabel === 'smoothed-ngd').slice(0, 7).map((r) => r.name),
+      runs
+        .filter((r) => r.optimizerLabel === 'smoothed-ngd')
+        .slice(0, 7)
+        .map((r) => r.name),
       [
         'smoothed-ngd-b128-w1-s0-damping=0.001-amplitude=0.001',
         'smoothed-ngd-b128-w1-s1-damping=0.001-amplitude=0.001',
@@ -133,7 +140,10 @@ describe('suite expansion', () => {
       'inline',
     );
     const runs = expandSuite(suite);
-    assert.deepEqual(runs.map((r) => r.name), ['sgd-b256-w1-s0', 'sgd-b256-w1-s1', 'sgd-b256-w2-s0', 'sgd-b256-w2-s1', 'sgd-b256-w4-s0', 'sgd-b256-w4-s1']);
+    assert.deepEqual(
+      runs.map((r) => r.name),
+      ['sgd-b256-w1-s0', 'sgd-b256-w1-s1', 'sgd-b256-w2-s0', 'sgd-b256-w2-s1', 'sgd-b256-w4-s0', 'sgd-b256-w4-s1'],
+    );
     assert.notEqual(runs[0].configHash, runs[2].configHash, 'same config, other worker count');
     assert.equal(runs[2].config.batchSize, 256, 'batchSize stays the global batch');
   });
@@ -157,40 +167,68 @@ describe('suite expansion', () => {
 
 describe('run identity', () => {
   it('canonicalJson sorts keys at every depth and rejects non-JSON numbers', () => {
-    assert.equal(canonicalJson({ b: 1, a: { d: [3, { f: 1, e: 2 }], c: null }, u: undefined }), '{"a":{"c":null,"d":[3,{"e":2,"f":1}]},"b":1}');
+    assert.equal(
+      canonicalJson({ b: 1, a: { d: [3, { f: 1, e: 2 }], c: null }, u: undefined }),
+      '{"a":{"c":null,"d":[3,{"e":2,"f":1}]},"b":1}',
+    );
     assert.throws(() => canonicalJson({ x: Number.NaN }), /non-finite/);
   });
 
   it('configHash is sha256 of canonicalJson({ config, workers })', () => {
     const run = expandSuite(smoke())[0];
-    const expected = createHash('sha256').update(canonicalJson({ config: run.config, workers: run.workers })).digest('hex');
+    const expected = createHash('sha256')
+      .update(canonicalJson({ config: run.config, workers: run.workers }))
+      .digest('hex');
     assert.equal(configHash(run.config, run.workers), expected);
     assert.equal(run.configHash, expected);
   });
 
   it('names: label, batch, workers, seed, then swept values', () => {
-    assert.equal(runName({ optimizerLabel: 'ngd', batchSize: 1024, workers: 2, seed: 0, sweep: { 'optimizer.kfac.damping': 0.01 } }), 'ngd-b1024-w2-s0-damping=0.01');
     assert.equal(
-      runName({ optimizerLabel: 'x', batchSize: 8, workers: 1, seed: 3, sweep: { 'optimizer.kfac.klClip': null, 'schedule.kind': 'step' } }),
+      runName({ optimizerLabel: 'ngd', batchSize: 1024, workers: 2, seed: 0, sweep: { 'optimizer.kfac.damping': 0.01 } }),
+      'ngd-b1024-w2-s0-damping=0.01',
+    );
+    assert.equal(
+      runName({
+        optimizerLabel: 'x',
+        batchSize: 8,
+        workers: 1,
+        seed: 3,
+        sweep: { 'optimizer.kfac.klClip': null, 'schedule.kind': 'step' },
+      }),
       'x-b8-w1-s3-klClip=null-kind=step',
     );
   });
 
   it('ids are stable across calls, key order and file format', () => {
     const ids = expandSuite(smoke()).map((r) => r.id);
-    assert.deepEqual(expandSuite(smoke()).map((r) => r.id), ids);
+    assert.deepEqual(
+      expandSuite(smoke()).map((r) => r.id),
+      ids,
+    );
     const value = JSON.parse(readFileSync(join(suitesDir, 'smoke.json'), 'utf8'));
     const reordered = writeTmp('reordered.json', deepReverseKeys(value));
-    assert.deepEqual(expandSuite(loadSuite(reordered)).map((r) => r.id), ids);
+    assert.deepEqual(
+      expandSuite(loadSuite(reordered)).map((r) => r.id),
+      ids,
+    );
     const asYaml = writeTmp('smoke.yaml', toYaml(deepReverseKeys(value)));
-    assert.deepEqual(expandSuite(loadSuite(asYaml)).map((r) => r.id), ids);
+    assert.deepEqual(
+      expandSuite(loadSuite(asYaml)).map((r) => r.id),
+      ids,
+    );
   });
 
   it('the suite name, description, tolerances and run settings do not change ids; lr does, only where it applies', () => {
     const value = JSON.parse(readFileSync(join(suitesDir, 'smoke.json'), 'utf8'));
     const base = expandSuite(suiteFromValue(value, 'base'));
-    const renamed = expandSuite(suiteFromValue({ ...value, name: 'other', description: 'x', tolerances: { timeRatio: 2 }, run: { retries: 3 } }, 'renamed'));
-    assert.deepEqual(renamed.map((r) => r.configHash), base.map((r) => r.configHash));
+    const renamed = expandSuite(
+      suiteFromValue({ ...value, name: 'other', description: 'x', tolerances: { timeRatio: 2 }, run: { retries: 3 } }, 'renamed'),
+    );
+    assert.deepEqual(
+      renamed.map((r) => r.configHash),
+      base.map((r) => r.configHash),
+    );
     const changed = structuredClone(value);
     changed.optimizers[1].lr = 0.03; // ngd
     const after = expandSuite(suiteFromValue(changed, 'changed'));
@@ -216,12 +254,19 @@ describe('filters', () => {
     assert.equal(names('sgd-b4096').length, 3);
     const one = runs()[5];
     assert.deepEqual(names(one.id), [one.name]);
-    assert.deepEqual(names('ngd-b4096-w1-s?-damping=0.01'), ['ngd-b4096-w1-s0-damping=0.01', 'ngd-b4096-w1-s1-damping=0.01', 'ngd-b4096-w1-s2-damping=0.01']);
+    assert.deepEqual(names('ngd-b4096-w1-s?-damping=0.01'), [
+      'ngd-b4096-w1-s0-damping=0.01',
+      'ngd-b4096-w1-s1-damping=0.01',
+      'ngd-b4096-w1-s2-damping=0.01',
+    ]);
     assert.equal(names('*-s0*').length, 81 / 3);
   });
 
   it('an unknown key suggests the nearest; no match at all is an error', () => {
-    assert.match(suiteError(() => names('optimzer=ngd')).message, /--filter: unknown key 'optimzer' in 'optimzer=ngd' \(did you mean 'optimizer'\?\)/);
+    assert.match(
+      suiteError(() => names('optimzer=ngd')).message,
+      /--filter: unknown key 'optimzer' in 'optimzer=ngd' \(did you mean 'optimizer'\?\)/,
+    );
     assert.match(suiteError(() => names('adam')).message, /--filter: 'adam' matches none of the 81 runs/);
   });
 });
@@ -230,7 +275,10 @@ describe('shards', () => {
   it('parses i/n and rejects anything else clearly', () => {
     assert.deepEqual(parseShard('2/4'), { index: 2, count: 4 });
     assert.deepEqual(parseShard(' 1 / 1 '), { index: 1, count: 1 });
-    assert.match(suiteError(() => parseShard('0/4')).message, /--shard: '0\/4' is out of range: i must be between 1 and 4 \(shards are numbered from 1\)/);
+    assert.match(
+      suiteError(() => parseShard('0/4')).message,
+      /--shard: '0\/4' is out of range: i must be between 1 and 4 \(shards are numbered from 1\)/,
+    );
     assert.match(suiteError(() => parseShard('5/4')).message, /out of range/);
     assert.match(suiteError(() => parseShard('1/0')).message, /n must be at least 1/);
     assert.match(suiteError(() => parseShard('half')).message, /'half' is not of the form i\/n/);
@@ -247,12 +295,20 @@ describe('shards', () => {
       assert.deepEqual(new Set(all), new Set(runs.map((r) => r.id)), `n=${count}: union is the matrix`);
       for (const shard of shards) {
         const order = shard.map((r) => index.get(r.id)!);
-        assert.deepEqual(order, [...order].sort((a, b) => a - b), 'expansion order within a shard');
+        assert.deepEqual(
+          order,
+          [...order].sort((a, b) => a - b),
+          'expansion order within a shard',
+        );
       }
       const loads = shards.map((s) => s.reduce((sum, r) => sum + estimateRunCost(r), 0));
       const biggest = Math.max(...runs.map(estimateRunCost));
       if (count <= runs.length) assert.ok(Math.max(...loads) - Math.min(...loads) <= biggest + 1e-9, `n=${count}: balanced (${loads})`);
-      assert.deepEqual(selectShard(runs, { index: 1, count }).map((r) => r.id), shards[0].map((r) => r.id), 'deterministic');
+      assert.deepEqual(
+        selectShard(runs, { index: 1, count }).map((r) => r.id),
+        shards[0].map((r) => r.id),
+        'deterministic',
+      );
     }
   });
 
@@ -272,18 +328,45 @@ describe('probes', () => {
       allreduceSizes: [4096, 262144, 4194304, 16777216],
       workers: 2,
     });
-    const bare = suiteFromValue({ name: 'p', dataset: { name: 'synthetic' }, optimizers: [{ name: 'sgd' }], batchSizes: [256], workers: [1, 4] }, 'p');
-    assert.deepEqual(probeSettings(bare), { batchSizes: [256], optimizers: ['sgd'], iterations: 20, allreduceSizes: [4096, 262144, 4194304, 33554432], workers: 4 });
-    const perBatch = suiteFromValue({ name: 'q', dataset: { name: 'synthetic' }, optimizers: [{ name: 'sgd' }], batchSizes: [128, 256], workersByBatchSize: { '256': [2] } }, 'q');
+    const bare = suiteFromValue(
+      { name: 'p', dataset: { name: 'synthetic' }, optimizers: [{ name: 'sgd' }], batchSizes: [256], workers: [1, 4] },
+      'p',
+    );
+    assert.deepEqual(probeSettings(bare), {
+      batchSizes: [256],
+      optimizers: ['sgd'],
+      iterations: 20,
+      allreduceSizes: [4096, 262144, 4194304, 33554432],
+      workers: 4,
+    });
+    const perBatch = suiteFromValue(
+      {
+        name: 'q',
+        dataset: { name: 'synthetic' },
+        optimizers: [{ name: 'sgd' }],
+        batchSizes: [128, 256],
+        workersByBatchSize: { '256': [2] },
+      },
+      'q',
+    );
     assert.equal(probeSettings(perBatch).workers, 2, 'the largest worker count of any batch size');
   });
 
   it('workersByBatchSize replaces workers for the batch sizes it lists, and must name listed batch sizes', () => {
     const base = { name: 'w', dataset: { name: 'synthetic' }, optimizers: [{ name: 'sgd' }], batchSizes: [128, 256] };
     const runs = expandSuite(suiteFromValue({ ...base, workersByBatchSize: { '256': [2, 4] } }, 'w'));
-    assert.deepEqual(runs.map((r) => r.name), ['sgd-b128-w1-s0', 'sgd-b256-w2-s0', 'sgd-b256-w4-s0']);
-    assert.throws(() => expandSuite(suiteFromValue({ ...base, workersByBatchSize: { '512': [2] } }, 'w')), /workersByBatchSize\/512: batch size 512 is not in "batchSizes"/);
-    assert.throws(() => expandSuite(suiteFromValue({ ...base, workersByBatchSize: { '128': [3] } }, 'w')), /batch size 128 does not split evenly across 3 workers/);
+    assert.deepEqual(
+      runs.map((r) => r.name),
+      ['sgd-b128-w1-s0', 'sgd-b256-w2-s0', 'sgd-b256-w4-s0'],
+    );
+    assert.throws(
+      () => expandSuite(suiteFromValue({ ...base, workersByBatchSize: { '512': [2] } }, 'w')),
+      /workersByBatchSize\/512: batch size 512 is not in "batchSizes"/,
+    );
+    assert.throws(
+      () => expandSuite(suiteFromValue({ ...base, workersByBatchSize: { '128': [3] } }, 'w')),
+      /batch size 128 does not split evenly across 3 workers/,
+    );
   });
 });
 
@@ -320,9 +403,11 @@ describe('schema file', () => {
     const schema = suiteJsonSchema();
     walk(schema, '');
     assert.deepEqual(missing, []);
-    const sweepPath = (schema as { properties: { sweep: { items: { properties: { path: { enum: string[] } } } } } }).properties.sweep.items.properties.path;
+    const sweepPath = (schema as { properties: { sweep: { items: { properties: { path: { enum: string[] } } } } } }).properties.sweep.items
+      .properties.path;
     assert.deepEqual(sweepPath.enum, [...SWEEPABLE_PATHS]);
-    for (const p of ['optimizer.lr', 'optimizer.kfac.damping', 'optimizer.smoothing.amplitude', 'schedule.warmupEpochs']) assert.ok(SWEEPABLE_PATHS.includes(p), p);
+    for (const p of ['optimizer.lr', 'optimizer.kfac.damping', 'optimizer.smoothing.amplitude', 'schedule.warmupEpochs'])
+      assert.ok(SWEEPABLE_PATHS.includes(p), p);
     for (const p of ['batchSize', 'seed', 'optimizer.name', 'model.hiddenWidths']) assert.ok(!SWEEPABLE_PATHS.includes(p), p);
   });
 
@@ -338,20 +423,31 @@ describe('bad suites: every problem, at its JSON path', () => {
   it('malformed JSON: line and column', () => {
     const e = load('malformed.json');
     assertProblems(e, [['', /^malformed JSON at line 4, column 28: unexpected '\]', expected a value after ',' \(trailing comma\)$/]]);
-    assert.equal(e.message, `${join(fixtures, 'malformed.json')}: malformed JSON at line 4, column 28: unexpected ']', expected a value after ',' (trailing comma)`);
+    assert.equal(
+      e.message,
+      `${join(fixtures, 'malformed.json')}: malformed JSON at line 4, column 28: unexpected ']', expected a value after ',' (trailing comma)`,
+    );
   });
 
   it('the JSON locator finds the first error', () => {
     assert.equal(locateJsonError('{"a": [1, 2]}'), undefined);
-    assert.deepEqual(locateJsonError('{"a": 1\n "b": 2}'), { offset: 9, message: "unexpected '\"', expected ',' or '}' after the property value" });
+    assert.deepEqual(locateJsonError('{"a": 1\n "b": 2}'), {
+      offset: 9,
+      message: "unexpected '\"', expected ',' or '}' after the property value",
+    });
     assert.deepEqual(locateJsonError('{"a": tru}'), { offset: 9, message: "unexpected '}', expected 'true'" });
-    assert.deepEqual(locateJsonError('{"a": 1'), { offset: 7, message: "unexpected end of input, expected ',' or '}' after the property value" });
+    assert.deepEqual(locateJsonError('{"a": 1'), {
+      offset: 7,
+      message: "unexpected end of input, expected ',' or '}' after the property value",
+    });
     assert.deepEqual(locateJsonError("{'a': 1}"), { offset: 1, message: "unexpected ''', expected a double-quoted property name" });
     assert.deepEqual(locateJsonError('[01]'), { offset: 2, message: "unexpected '1', expected ',' or a closing bracket after the number" });
   });
 
   it('malformed YAML: line and column', () => {
-    assertProblems(load('malformed.yaml'), [['', /^malformed YAML at line 5, column 1: Flow sequence .* must be sufficiently indented and end with a \]$/]]);
+    assertProblems(load('malformed.yaml'), [
+      ['', /^malformed YAML at line 5, column 1: Flow sequence .* must be sufficiently indented and end with a \]$/],
+    ]);
   });
 
   it('missing required fields, at every depth', () => {
@@ -386,7 +482,10 @@ describe('bad suites: every problem, at its JSON path', () => {
       ['/dataset/name', /^unknown dataset 'fashion-mnits' \(did you mean 'fashion-mnist'\?\)/],
       ['/backend', /^unknown backend 'cpu-blsa' \(did you mean 'cpu-blas'\?\)/],
       ['/schedule/kind', /^must be one of "constant", "step", "cosine", "polynomial" \(did you mean 'cosine'\?\)$/],
-      ['/optimizers/0/name', /^unknown optimizer 'smoothed-ngdd' \(did you mean 'smoothed-ngd'\?\); known: sgd, smoothed-sgd, ngd, smoothed-ngd$/],
+      [
+        '/optimizers/0/name',
+        /^unknown optimizer 'smoothed-ngdd' \(did you mean 'smoothed-ngd'\?\); known: sgd, smoothed-sgd, ngd, smoothed-ngd$/,
+      ],
       ['/optimizers/1', /^unknown property 'lrr' \(did you mean 'lr'\?\)$/],
       ['/sweep/0/path', /^unknown sweep path 'optimizer\.kfac\.dampng' \(did you mean 'optimizer\.kfac\.damping'\?\)$/],
       ['/sweep/1/path', /^'batchSize' cannot be swept: list the batch sizes in "batchSizes"$/],
@@ -403,7 +502,10 @@ describe('bad suites: every problem, at its JSON path', () => {
 
   it('sweeps: settings an optimizer does not use, bad values, unknown labels, overlaps', () => {
     assertProblems(load('bad-sweep.json'), [
-      ['/sweep/0', /^'optimizer\.kfac\.damping' is a K-FAC setting, which 'sgd' does not use; restrict the sweep with "optimizers": \["ngd","smoothed-ngd"\]$/],
+      [
+        '/sweep/0',
+        /^'optimizer\.kfac\.damping' is a K-FAC setting, which 'sgd' does not use; restrict the sweep with "optimizers": \["ngd","smoothed-ngd"\]$/,
+      ],
       ['/sweep/0/values/1', /^must be > 0$/],
       ['/sweep/1/optimizers/0', /^unknown optimizer label 'smoothed-ngdd' \(did you mean 'smoothed-ngd'\?\)/],
       ['/sweep/2/path', /^'optimizer\.kfac\.damping' is already swept by \/sweep\/0 for 'ngd'$/],
@@ -413,8 +515,16 @@ describe('bad suites: every problem, at its JSON path', () => {
   });
 
   it('a short sweep path suggests the full one', () => {
-    const path = writeTmp('short-path.json', { name: 's', optimizers: [{ name: 'ngd' }], batchSizes: [256], sweep: [{ path: 'damping', values: [0.1] }] });
-    assertProblems(suiteError(() => loadSuite(path)), [['/sweep/0/path', /^unknown sweep path 'damping' \(did you mean 'optimizer\.kfac\.damping'\?\)$/]]);
+    const path = writeTmp('short-path.json', {
+      name: 's',
+      optimizers: [{ name: 'ngd' }],
+      batchSizes: [256],
+      sweep: [{ path: 'damping', values: [0.1] }],
+    });
+    assertProblems(
+      suiteError(() => loadSuite(path)),
+      [['/sweep/0/path', /^unknown sweep path 'damping' \(did you mean 'optimizer\.kfac\.damping'\?\)$/]],
+    );
   });
 
   it('duplicate labels and sections an optimizer does not use', () => {
@@ -426,13 +536,31 @@ describe('bad suites: every problem, at its JSON path', () => {
   });
 
   it('identical runs are an error naming both', () => {
-    const path = writeTmp('twins.json', { name: 't', dataset: { name: 'synthetic' }, optimizers: [{ name: 'sgd' }, { name: 'sgd', label: 'sgd-again', lr: 0.05 }], batchSizes: [256] });
-    assertProblems(suiteError(() => loadSuite(path)), [['/optimizers/1', /^runs 'sgd-b256-w1-s0' \(\/optimizers\/0\) and 'sgd-again-b256-w1-s0' have the same resolved config/]]);
+    const path = writeTmp('twins.json', {
+      name: 't',
+      dataset: { name: 'synthetic' },
+      optimizers: [{ name: 'sgd' }, { name: 'sgd', label: 'sgd-again', lr: 0.05 }],
+      batchSizes: [256],
+    });
+    assertProblems(
+      suiteError(() => loadSuite(path)),
+      [['/optimizers/1', /^runs 'sgd-b256-w1-s0' \(\/optimizers\/0\) and 'sgd-again-b256-w1-s0' have the same resolved config/]],
+    );
   });
 
   it("resolveTrainConfig's own checks are reported where the suite sets the value, once for all runs", () => {
-    const path = writeTmp('cnn-widths.json', { name: 'c', model: { name: 'cnn', hiddenWidths: [8] }, dataset: { name: 'synthetic' }, optimizers: [{ name: 'sgd' }], batchSizes: [64, 128], seeds: [0, 1] });
-    assertProblems(suiteError(() => loadSuite(path)), [['/model/hiddenWidths', /^only the mlp has configurable widths \(run 'sgd-b64-w1-s0' and 3 more\)$/]]);
+    const path = writeTmp('cnn-widths.json', {
+      name: 'c',
+      model: { name: 'cnn', hiddenWidths: [8] },
+      dataset: { name: 'synthetic' },
+      optimizers: [{ name: 'sgd' }],
+      batchSizes: [64, 128],
+      seeds: [0, 1],
+    });
+    assertProblems(
+      suiteError(() => loadSuite(path)),
+      [['/model/hiddenWidths', /^only the mlp has configurable widths \(run 'sgd-b64-w1-s0' and 3 more\)$/]],
+    );
   });
 
   it('a swept training-set size smaller than a batch', () => {
@@ -443,20 +571,35 @@ describe('bad suites: every problem, at its JSON path', () => {
       batchSizes: [128, 512],
       sweep: [{ path: 'dataset.trainSize', values: [256, 1024] }],
     });
-    assertProblems(suiteError(() => loadSuite(path)), [['/sweep/0', /^batch size 512 exceeds the 256 training examples \(dataset\.trainSize\).* \(run 'sgd-b512-w1-s0-trainSize=256'\)$/]]);
+    assertProblems(
+      suiteError(() => loadSuite(path)),
+      [['/sweep/0', /^batch size 512 exceeds the 256 training examples \(dataset\.trainSize\).* \(run 'sgd-b512-w1-s0-trainSize=256'\)$/]],
+    );
   });
 
   it('missing file, unknown extension, not an object', () => {
-    assertProblems(suiteError(() => loadSuite(join(tmp, 'absent.json'))), [['', /^no such file$/]]);
-    assertProblems(suiteError(() => loadSuite(writeTmp('suite.toml', 'name = "x"'))), [['', /^unsupported suite file type '\.toml'/]]);
-    assertProblems(suiteError(() => loadSuite(writeTmp('list.json', '[1]'))), [['/', /^must be object$/]]);
+    assertProblems(
+      suiteError(() => loadSuite(join(tmp, 'absent.json'))),
+      [['', /^no such file$/]],
+    );
+    assertProblems(
+      suiteError(() => loadSuite(writeTmp('suite.toml', 'name = "x"'))),
+      [['', /^unsupported suite file type '\.toml'/]],
+    );
+    assertProblems(
+      suiteError(() => loadSuite(writeTmp('list.json', '[1]'))),
+      [['/', /^must be object$/]],
+    );
   });
 
   it('SuiteError is a ValidationError (bad input, exit 2) whose message lists every problem with the file', () => {
     const e = load('missing-required.json');
     assert.equal(e.name, 'SuiteError');
     const file = join(fixtures, 'missing-required.json');
-    assert.equal(e.message, `${file}: /: must have required property 'batchSizes'; ${file}: /optimizers/0: must have required property 'name'`);
+    assert.equal(
+      e.message,
+      `${file}: /: must have required property 'batchSizes'; ${file}: /optimizers/0: must have required property 'name'`,
+    );
   });
 });
 
@@ -520,17 +663,25 @@ describe('ngd-bench validate', () => {
 
   it('the real process: stderr lines and exit code 2', () => {
     const entry = resolve(dirname(fileURLToPath(import.meta.url)), 'fixtures/suites/validateCli.ts');
-    const r = spawnSync(process.execPath, ['--import', 'tsx', entry, 'validate', 'suites/smoke.json', 'test/fixtures/suites/unknown-names.yaml'], {
-      cwd: root,
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['--import', 'tsx', entry, 'validate', 'suites/smoke.json', 'test/fixtures/suites/unknown-names.yaml'],
+      {
+        cwd: root,
+        encoding: 'utf8',
+        timeout: 120_000,
+      },
+    );
     assert.equal(r.status, 2, r.stderr);
     assert.equal(r.stdout, 'suites/smoke.json: ok (8 runs)\n');
     const lines = r.stderr.trimEnd().split('\n');
     assert.equal(lines.length, 9, r.stderr);
     for (const line of lines) assert.match(line, /^test\/fixtures\/suites\/unknown-names\.yaml: \/\S*: /);
-    assert.ok(lines.includes("test/fixtures/suites/unknown-names.yaml: /optimizers/0/name: unknown optimizer 'smoothed-ngdd' (did you mean 'smoothed-ngd'?); known: sgd, smoothed-sgd, ngd, smoothed-ngd"));
+    assert.ok(
+      lines.includes(
+        "test/fixtures/suites/unknown-names.yaml: /optimizers/0/name: unknown optimizer 'smoothed-ngdd' (did you mean 'smoothed-ngd'?); known: sgd, smoothed-sgd, ngd, smoothed-ngd",
+      ),
+    );
   });
 
   it('formatMatrix: a table with one row per run', () => {
@@ -538,7 +689,10 @@ describe('ngd-bench validate', () => {
     const table = formatMatrix(runs).split('\n');
     assert.match(table[0], /^id\s+optimizer\s+batch\s+workers\s+seed\s+sweep$/);
     assert.equal(table.length, 2 + 3 + 1);
-    assert.match(table[2], /^smoothed-ngd-b128-w1-s0-damping=0\.01-amplitude=0\.001-[0-9a-f]{10}\s+smoothed-ngd\s+128\s+1\s+0\s+damping=0\.01 amplitude=0\.001$/);
+    assert.match(
+      table[2],
+      /^smoothed-ngd-b128-w1-s0-damping=0\.01-amplitude=0\.001-[0-9a-f]{10}\s+smoothed-ngd\s+128\s+1\s+0\s+damping=0\.01 amplitude=0\.001$/,
+    );
     assert.equal(table[5], '3 runs');
   });
 });

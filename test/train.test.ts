@@ -37,7 +37,10 @@ describe('reproducibility', () => {
       const c = await executeRun(config(optimizer, model, backend, 2));
       assert.equal(a.environment?.backend, backend);
       assert.equal(a.status, 'ok');
-      assert.deepEqual(b.epochs.map(({ seconds: _, ...m }) => m), a.epochs.map(({ seconds: _, ...m }) => m));
+      assert.deepEqual(
+        b.epochs.map(({ seconds: _, ...m }) => m),
+        a.epochs.map(({ seconds: _, ...m }) => m),
+      );
       assert.deepEqual(b.final, a.final);
       assert.notDeepEqual(c.final, a.final);
     });
@@ -47,7 +50,22 @@ describe('reproducibility', () => {
 describe('divergence', () => {
   it('a non-finite loss ends the run as diverged with its step, exit 3, result written', () => {
     const out = join(dir, 'diverged.json');
-    const r = runCli(['train', '--dataset', 'synthetic', '--backend', 'cpu', '--lr', '1e30', '--momentum', '0', '--epochs', '3', '--quiet', '--out', out]);
+    const r = runCli([
+      'train',
+      '--dataset',
+      'synthetic',
+      '--backend',
+      'cpu',
+      '--lr',
+      '1e30',
+      '--momentum',
+      '0',
+      '--epochs',
+      '3',
+      '--quiet',
+      '--out',
+      out,
+    ]);
     assert.equal(r.code, 3, r.stderr);
     const result = readRunResult(out);
     assert.equal(result.status, 'diverged');
@@ -61,8 +79,26 @@ describe('real Fashion-MNIST', () => {
     it(`${optimizer}: mlp on a 4096-image subset beats chance (10%) by a wide margin`, () => {
       const out = join(dir, `${optimizer}.json`);
       const r = runCli([
-        'train', '--optimizer', optimizer, '--model', 'mlp', '--dataset', 'fashion-mnist',
-        '--train-size', '4096', '--test-size', '2000', '--batch-size', '128', '--epochs', '2', '--lr', '0.02', '--out', out, '--json',
+        'train',
+        '--optimizer',
+        optimizer,
+        '--model',
+        'mlp',
+        '--dataset',
+        'fashion-mnist',
+        '--train-size',
+        '4096',
+        '--test-size',
+        '2000',
+        '--batch-size',
+        '128',
+        '--epochs',
+        '2',
+        '--lr',
+        '0.02',
+        '--out',
+        out,
+        '--json',
       ]);
       assert.equal(r.code, 0, r.stderr);
       assert.ok(existsSync(out));

@@ -6,7 +6,8 @@ import { addTrainOptions, applyTrainFlags, CONFIG_FLAGS, type TrainFlags } from 
 import { resolveTrainConfig } from '../src/config/resolveConfig.js';
 import { CONFIG_LEAF_PATHS, choicesAtPath } from '../src/suite/configPaths.js';
 
-const parse = (args: string[]): TrainFlags => addTrainOptions(new Command('train').exitOverride()).parse(args, { from: 'user' }).opts<TrainFlags>();
+const parse = (args: string[]): TrainFlags =>
+  addTrainOptions(new Command('train').exitOverride()).parse(args, { from: 'user' }).opts<TrainFlags>();
 
 describe('train flags: one table', () => {
   it('every config flag names a config path', () => {
@@ -20,7 +21,23 @@ describe('train flags: one table', () => {
   });
 
   it('flags land at their paths and the result is a valid config', () => {
-    const flags = parse(['-m', 'cnn', '--lr', '0.05', '--kl-clip', 'none', '--damping', '0.01', '--noise-relative', '-b', '256', '--validation-size', '100', '--steps', '7']);
+    const flags = parse([
+      '-m',
+      'cnn',
+      '--lr',
+      '0.05',
+      '--kl-clip',
+      'none',
+      '--damping',
+      '0.01',
+      '--noise-relative',
+      '-b',
+      '256',
+      '--validation-size',
+      '100',
+      '--steps',
+      '7',
+    ]);
     const doc = applyTrainFlags({ optimizer: { name: 'smoothed-ngd', kfac: { damping: 0.1 } } }, flags);
     assert.deepEqual(doc, {
       model: { name: 'cnn' },

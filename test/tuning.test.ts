@@ -53,7 +53,10 @@ function tinySuite(over: Record<string, unknown> = {}): Suite {
   );
 }
 
-type Outcome = { status: 'ok'; value: number; reached?: boolean; steps?: number } | { status: 'diverged' | 'failed' } | { status: 'missing' };
+type Outcome =
+  | { status: 'ok'; value: number; reached?: boolean; steps?: number }
+  | { status: 'diverged' | 'failed' }
+  | { status: 'missing' };
 
 /** Fixture tuning results: `outcome(run)` says what each planned tuning run did. */
 function fixtureResults(runs: readonly PlannedRun[], outcome: (run: PlannedRun) => Outcome): Map<string, TuningRunResult> {
@@ -65,7 +68,17 @@ function fixtureResults(runs: readonly PlannedRun[], outcome: (run: PlannedRun) 
     results.set(run.id, {
       status: o.status,
       run: { configHash: run.configHash },
-      final: ok ? { trainLoss: 0.3, trainAccuracy: 0.9, testLoss: 0.4, testAccuracy: 0.85, validationLoss: 1 - o.value, validationAccuracy: o.value, generalizationGap: 0.05 } : null,
+      final: ok
+        ? {
+            trainLoss: 0.3,
+            trainAccuracy: 0.9,
+            testLoss: 0.4,
+            testAccuracy: 0.85,
+            validationLoss: 1 - o.value,
+            validationAccuracy: o.value,
+            generalizationGap: 0.05,
+          }
+        : null,
       ...(ok && o.reached !== undefined
         ? {
             target: {
@@ -100,7 +113,11 @@ describe('tuning plans', () => {
     assert.equal(tuning.length, (3 + 2) * 2 * 2);
     assert.deepEqual([...new Set(tuning.map((r) => r.config.seed))], [100, 101]);
     assert.ok(tuning.every((r) => r.config.optimizer.lr === r.sweep['optimizer.lr']));
-    const selection = selectTuned(suite, tuning, fixtureResults(tuning, (r) => ({ status: 'ok', value: r.config.optimizer.lr })));
+    const selection = selectTuned(
+      suite,
+      tuning,
+      fixtureResults(tuning, (r) => ({ status: 'ok', value: r.config.optimizer.lr })),
+    );
     const final = planFinalRuns(suite, selection);
     assert.equal(final.length, 2 * 2 * 2);
     for (const run of final) {
@@ -113,7 +130,14 @@ describe('tuning plans', () => {
   it('perBatchSize false selects once, at atBatchSize; the every-batch-size stability rule tunes at every batch size', () => {
     const once = tinySuite({ tune: { ...tinySuite().tune, perBatchSize: false, atBatchSize: 256 } });
     assert.deepEqual([...new Set(planTuningRuns(once).map((r) => r.config.batchSize))], [256]);
-    const stable = tinySuite({ tune: { ...tinySuite().tune, perBatchSize: false, atBatchSize: 256, select: { metric: 'validationAccuracy', stability: 'every-batch-size' } } });
+    const stable = tinySuite({
+      tune: {
+        ...tinySuite().tune,
+        perBatchSize: false,
+        atBatchSize: 256,
+        select: { metric: 'validationAccuracy', stability: 'every-batch-size' },
+      },
+    });
     assert.deepEqual([...new Set(planTuningRuns(stable).map((r) => r.config.batchSize))], [64, 256]);
   });
 });
@@ -217,7 +241,10 @@ describe('the selection (pure)', () => {
       const lr = run.config.optimizer.lr;
       if (run.optimizerLabel === 'sgd') {
         // 1: met fastest in one seed but not the other; 0.1: met in both, 30 steps on average.
-        if (lr === 1) return run.config.seed === 100 ? { status: 'ok', value: 0.81, reached: true, steps: 5 } : { status: 'ok', value: 0.79, reached: false };
+        if (lr === 1)
+          return run.config.seed === 100
+            ? { status: 'ok', value: 0.81, reached: true, steps: 5 }
+            : { status: 'ok', value: 0.79, reached: false };
         if (lr === 0.1) return { status: 'ok', value: 0.82, reached: true, steps: run.config.seed === 100 ? 20 : 40 };
         return { status: 'ok', value: 0.8, reached: true, steps: 45 };
       }
@@ -240,7 +267,11 @@ describe('validate refuses, exit 2, one line each naming the JSON path', () => {
   type Doc = Record<string, any>;
   const base = JSON.parse(JSON.stringify(tinySuite())) as Doc;
   const cases: [string, (s: Doc) => void, RegExp][] = [
-    ['a validation split larger than the training file', (s) => (s.dataset.validationSize = 2048), /^\S+: \/dataset\/validationSize: 2048 is not smaller than the 2048 examples/],
+    [
+      'a validation split larger than the training file',
+      (s) => (s.dataset.validationSize = 2048),
+      /^\S+: \/dataset\/validationSize: 2048 is not smaller than the 2048 examples/,
+    ],
     [
       'a target metric on a split that does not exist',
       (s) => {
@@ -251,12 +282,36 @@ describe('validate refuses, exit 2, one line each naming the JSON path', () => {
       },
       /^\S+: \/budget\/target\/metric: 'validationLoss' is measured on the validation split/,
     ],
-    ['a budget with neither epochs, steps nor a target', (s) => Object.assign(s, { epochs: undefined, budget: {} }), /^\S+: \/budget: must have "epochs", or "steps", or "target" and "max"$/],
-    ['a max smaller than one step', (s) => Object.assign(s, { epochs: undefined, budget: { target: { metric: 'trainLoss', value: 0.1 }, max: { steps: 0 } } }), /^\S+: \/budget\/max\/steps: must be >= 1$/],
-    ['a tune path that is not sweepable', (s) => (s.tune.grid[0].path = 'batchSize'), /^\S+: \/tune\/grid\/0\/path: 'batchSize' cannot be swept/],
-    ['a tune grid with one value', (s) => (s.tune.grid[1].values = [0.01]), /^\S+: \/tune\/grid\/1\/values: tuning needs at least two values/],
-    ['selection on the test split', (s) => (s.tune.select.metric = 'testAccuracy'), /^\S+: \/tune\/select\/metric: must be one of "validationAccuracy", "validationLoss", "stepsToTarget"/],
-    ['selection on validation without a validation split', (s) => delete s.dataset.validationSize, /^\S+: \/tune\/select\/metric: 'validationAccuracy' is measured on the validation split/],
+    [
+      'a budget with neither epochs, steps nor a target',
+      (s) => Object.assign(s, { epochs: undefined, budget: {} }),
+      /^\S+: \/budget: must have "epochs", or "steps", or "target" and "max"$/,
+    ],
+    [
+      'a max smaller than one step',
+      (s) => Object.assign(s, { epochs: undefined, budget: { target: { metric: 'trainLoss', value: 0.1 }, max: { steps: 0 } } }),
+      /^\S+: \/budget\/max\/steps: must be >= 1$/,
+    ],
+    [
+      'a tune path that is not sweepable',
+      (s) => (s.tune.grid[0].path = 'batchSize'),
+      /^\S+: \/tune\/grid\/0\/path: 'batchSize' cannot be swept/,
+    ],
+    [
+      'a tune grid with one value',
+      (s) => (s.tune.grid[1].values = [0.01]),
+      /^\S+: \/tune\/grid\/1\/values: tuning needs at least two values/,
+    ],
+    [
+      'selection on the test split',
+      (s) => (s.tune.select.metric = 'testAccuracy'),
+      /^\S+: \/tune\/select\/metric: must be one of "validationAccuracy", "validationLoss", "stepsToTarget"/,
+    ],
+    [
+      'selection on validation without a validation split',
+      (s) => delete s.dataset.validationSize,
+      /^\S+: \/tune\/select\/metric: 'validationAccuracy' is measured on the validation split/,
+    ],
   ];
   for (const [what, mutate, expected] of cases) {
     it(what, () => {

@@ -33,12 +33,24 @@ interface ConvAttrs {
 }
 
 /** tfjs's conv geometry for NHWC, or undefined for anything we leave to the original kernel. */
-function convInfoNhwc(inShape: readonly number[] | undefined, filterShape: readonly number[] | undefined, attrs: ConvAttrs, dilations: number | [number, number]): Conv2DInfo | undefined {
+function convInfoNhwc(
+  inShape: readonly number[] | undefined,
+  filterShape: readonly number[] | undefined,
+  attrs: ConvAttrs,
+  dilations: number | [number, number],
+): Conv2DInfo | undefined {
   if (attrs.dataFormat !== undefined && attrs.dataFormat !== 'NHWC') return undefined;
   if (!inShape || !filterShape || inShape.length !== 4 || filterShape.length !== 4) return undefined;
   try {
     const info = backend_util.computeConv2DInfo(
-      inShape as Shape4, filterShape as Shape4, attrs.strides ?? 1, dilations, attrs.pad ?? 'valid', attrs.dimRoundingMode, false, 'channelsLast',
+      inShape as Shape4,
+      filterShape as Shape4,
+      attrs.strides ?? 1,
+      dilations,
+      attrs.pad ?? 'valid',
+      attrs.dimRoundingMode,
+      false,
+      'channelsLast',
     );
     return info.dataFormat === 'channelsLast' && info.outHeight >= 0 && info.outWidth >= 0 ? info : undefined;
   } catch {
@@ -48,16 +60,35 @@ function convInfoNhwc(inShape: readonly number[] | undefined, filterShape: reado
 
 function geometry(info: Conv2DInfo, images: number): ConvGeometry {
   return [
-    images, info.inHeight, info.inWidth, info.inChannels, info.filterHeight, info.filterWidth,
-    info.strideHeight, info.strideWidth, info.dilationHeight, info.dilationWidth,
-    info.padInfo.top, info.padInfo.left, info.outHeight, info.outWidth,
+    images,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    info.dilationHeight,
+    info.dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+    info.outHeight,
+    info.outWidth,
   ];
 }
 
 /** True when the patch matrix of an image is the image itself (1x1 filter, stride 1, no padding). */
 function isPointwise(info: Conv2DInfo): boolean {
-  return info.filterHeight === 1 && info.filterWidth === 1 && info.strideHeight === 1 && info.strideWidth === 1 &&
-    info.padInfo.top === 0 && info.padInfo.left === 0 && info.outHeight === info.inHeight && info.outWidth === info.inWidth;
+  return (
+    info.filterHeight === 1 &&
+    info.filterWidth === 1 &&
+    info.strideHeight === 1 &&
+    info.strideWidth === 1 &&
+    info.padInfo.top === 0 &&
+    info.padInfo.left === 0 &&
+    info.outHeight === info.inHeight &&
+    info.outWidth === info.inWidth
+  );
 }
 
 function imagesPerChunk(info: Conv2DInfo): number {
@@ -83,8 +114,21 @@ export function conv2dForward(blas: NativeBlas, x: Float32Array, w: Float32Array
     const rows = nb * pixels;
     const cols = scratchBuffer(rows * k);
     blas.im2col(x.subarray(b0 * inImage, (b0 + nb) * inImage), ...geometry(info, nb), cols);
-    blas.sgemm(false, false, rows, outChannels, k, 1, cols, Math.max(1, k), w, outChannels, 0,
-      y.subarray(b0 * pixels * outChannels, (b0 + nb) * pixels * outChannels), outChannels);
+    blas.sgemm(
+      false,
+      false,
+      rows,
+      outChannels,
+      k,
+      1,
+      cols,
+      Math.max(1, k),
+      w,
+      outChannels,
+      0,
+      y.subarray(b0 * pixels * outChannels, (b0 + nb) * pixels * outChannels),
+      outChannels,
+    );
   }
   return y;
 }
@@ -107,8 +151,21 @@ export function conv2dBackpropInput(blas: NativeBlas, dy: Float32Array, w: Float
     const nb = Math.min(chunk, batchSize - b0);
     const rows = nb * pixels;
     const cols = scratchBuffer(rows * k);
-    blas.sgemm(false, true, rows, k, outChannels, 1, dy.subarray(b0 * pixels * outChannels, (b0 + nb) * pixels * outChannels), outChannels,
-      w, outChannels, 0, cols, Math.max(1, k));
+    blas.sgemm(
+      false,
+      true,
+      rows,
+      k,
+      outChannels,
+      1,
+      dy.subarray(b0 * pixels * outChannels, (b0 + nb) * pixels * outChannels),
+      outChannels,
+      w,
+      outChannels,
+      0,
+      cols,
+      Math.max(1, k),
+    );
     blas.col2im(cols, ...geometry(info, nb), dx.subarray(b0 * inImage, (b0 + nb) * inImage));
   }
   return dx;
@@ -132,8 +189,21 @@ export function conv2dBackpropFilter(blas: NativeBlas, x: Float32Array, dy: Floa
     const rows = nb * pixels;
     const cols = scratchBuffer(rows * k);
     blas.im2col(x.subarray(b0 * inImage, (b0 + nb) * inImage), ...geometry(info, nb), cols);
-    blas.sgemm(true, false, k, outChannels, rows, 1, cols, k, dy.subarray(b0 * pixels * outChannels, (b0 + nb) * pixels * outChannels), outChannels,
-      b0 === 0 ? 0 : 1, dw, outChannels);
+    blas.sgemm(
+      true,
+      false,
+      k,
+      outChannels,
+      rows,
+      1,
+      cols,
+      k,
+      dy.subarray(b0 * pixels * outChannels, (b0 + nb) * pixels * outChannels),
+      outChannels,
+      b0 === 0 ? 0 : 1,
+      dw,
+      outChannels,
+    );
   }
   return dw;
 }
@@ -190,4 +260,3 @@ export const conv2dBackpropFilterKernel: AccelKernel = (blas: NativeBlas, args: 
   const dw = conv2dBackpropFilter(blas, xv, dyv, info);
   return args.backend.makeTensorInfo(info.filterShape, 'float32', dw);
 };
-

@@ -12,7 +12,12 @@ const ACTIVATION_CODES: Record<string, number> = { linear: 0, relu: 1, relu6: 2,
 
 /** Activations tfjs's applyActivation knows (prelu included); others make the original kernel throw. */
 export function isKnownActivation(activation: unknown): boolean {
-  return activation === undefined || activation === null || activation === 'prelu' || (typeof activation === 'string' && activation in ACTIVATION_CODES);
+  return (
+    activation === undefined ||
+    activation === null ||
+    activation === 'prelu' ||
+    (typeof activation === 'string' && activation in ACTIVATION_CODES)
+  );
 }
 
 /** True when `bias` broadcasts over `outShape` along its last axis only (shape [..1.., n]). */
@@ -23,7 +28,12 @@ function isLastAxisBias(bias: TensorInfo, outShape: readonly number[]): boolean 
   return bias.shape.slice(0, -1).every((d) => d === 1);
 }
 
-function runKernel(name: string, backend: CpuBackendLike, inputs: Record<string, TensorInfo>, attrs: Record<string, unknown> = {}): TensorInfo {
+function runKernel(
+  name: string,
+  backend: CpuBackendLike,
+  inputs: Record<string, TensorInfo>,
+  attrs: Record<string, unknown> = {},
+): TensorInfo {
   const kernel = getKernel(name, 'cpu');
   if (!kernel) throw new Error(`accel: cpu kernel '${name}' is not registered`);
   return kernel.kernelFunc({ inputs, backend, attrs: attrs as never }) as TensorInfo;

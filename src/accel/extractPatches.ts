@@ -15,8 +15,20 @@ export const extractPatches: AccelKernel = (blas: NativeBlas, args: KernelArgs, 
   if (out.length > 0) {
     blas.im2col(
       values.subarray(0, sizeOf(x.shape)),
-      g.batch, g.inHeight, g.inWidth, g.channels, attrs.kernelHeight, attrs.kernelWidth,
-      attrs.stride, attrs.stride, 1, 1, g.padTop, g.padLeft, g.outHeight, g.outWidth,
+      g.batch,
+      g.inHeight,
+      g.inWidth,
+      g.channels,
+      attrs.kernelHeight,
+      attrs.kernelWidth,
+      attrs.stride,
+      attrs.stride,
+      1,
+      1,
+      g.padTop,
+      g.padLeft,
+      g.outHeight,
+      g.outWidth,
       out,
     );
   }

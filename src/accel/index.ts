@@ -6,7 +6,19 @@
  */
 import '@tensorflow/tfjs-backend-cpu';
 import {
-  Add, BatchMatMul, Conv2D, Conv2DBackpropFilter, Conv2DBackpropInput, FusedConv2D, MaxPool, MaxPoolGrad, Multiply, Relu, Step, Sub, Sum,
+  Add,
+  BatchMatMul,
+  Conv2D,
+  Conv2DBackpropFilter,
+  Conv2DBackpropInput,
+  FusedConv2D,
+  MaxPool,
+  MaxPoolGrad,
+  Multiply,
+  Relu,
+  Step,
+  Sub,
+  Sum,
   _FusedMatMul,
 } from '@tensorflow/tfjs-core';
 import { EXTRACT_PATCHES_KERNEL } from '../kernels/extractPatches.js';
@@ -22,9 +34,7 @@ import { replaceKernels, restoreKernels } from './registry.js';
 import { blasSelfTest } from './selfTest.js';
 import { firstLine } from '../util/errors.js';
 
-export type AccelStatus =
-  | { enabled: true; library: string; kernels: string[] }
-  | { enabled: false; reason: string };
+export type AccelStatus = { enabled: true; library: string; kernels: string[] } | { enabled: false; reason: string };
 
 export type { NativeBlas, NativeBlasInfo, ConvGeometry } from './native.js';
 

@@ -28,7 +28,9 @@ function prepare(what: string, a: Float64Array, n: number): { blas: NativeBlas; 
   for (let i = 0; i < n; i++) {
     for (let j = 0; j <= i; j++) {
       if (!Number.isFinite(copy[i * n + j])) {
-        throw new FactorInversionError(`${what}: entry (${i}, ${j}) of the ${n}x${n} matrix is ${copy[i * n + j]}; the factor has diverged`);
+        throw new FactorInversionError(
+          `${what}: entry (${i}, ${j}) of the ${n}x${n} matrix is ${copy[i * n + j]}; the factor has diverged`,
+        );
       }
     }
   }
@@ -59,7 +61,11 @@ export function symmetricEigen64(a: Float64Array, n: number): { values: Float64A
   const values = new Float64Array(n);
   const info = blas.symmetricEigen(copy, n, values);
   if (info !== 0) {
-    throw new Error(info > 0 ? `symmetricEigen64: LAPACK dsyevd did not converge (info ${info}, n=${n})` : `symmetricEigen64: LAPACK dsyevd rejected argument ${-info} (n=${n})`);
+    throw new Error(
+      info > 0
+        ? `symmetricEigen64: LAPACK dsyevd did not converge (info ${info}, n=${n})`
+        : `symmetricEigen64: LAPACK dsyevd rejected argument ${-info} (n=${n})`,
+    );
   }
   return { values, vectors: copy };
 }

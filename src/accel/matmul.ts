@@ -72,16 +72,44 @@ export function matMulFloat32(
   if (batch > 0 && sizeC > 0) {
     if ((batchA === batch || batchA === 1) && (batchB === batch || batchB === 1)) {
       // Equal batches, or one side shared by every entry: one strided-batch call.
-      blas.sgemm(transposeA, transposeB, m, n, k, 1, av, lda, bv, ldb, 0, out, ldc, batch,
-        batchA === 1 ? 0 : sizeA, batchB === 1 ? 0 : sizeB, sizeC);
+      blas.sgemm(
+        transposeA,
+        transposeB,
+        m,
+        n,
+        k,
+        1,
+        av,
+        lda,
+        bv,
+        ldb,
+        0,
+        out,
+        ldc,
+        batch,
+        batchA === 1 ? 0 : sizeA,
+        batchB === 1 ? 0 : sizeB,
+        sizeC,
+      );
     } else {
       const mapA = broadcastIndex(batchDimsA, outBatchDims);
       const mapB = broadcastIndex(batchDimsB, outBatchDims);
       for (let i = 0; i < batch; i++) {
-        blas.sgemm(transposeA, transposeB, m, n, k, 1,
-          av.subarray(mapA[i] * sizeA, (mapA[i] + 1) * sizeA), lda,
-          bv.subarray(mapB[i] * sizeB, (mapB[i] + 1) * sizeB), ldb, 0,
-          out.subarray(i * sizeC, (i + 1) * sizeC), ldc);
+        blas.sgemm(
+          transposeA,
+          transposeB,
+          m,
+          n,
+          k,
+          1,
+          av.subarray(mapA[i] * sizeA, (mapA[i] + 1) * sizeA),
+          lda,
+          bv.subarray(mapB[i] * sizeB, (mapB[i] + 1) * sizeB),
+          ldb,
+          0,
+          out.subarray(i * sizeC, (i + 1) * sizeC),
+          ldc,
+        );
       }
     }
   }
@@ -98,7 +126,10 @@ export const batchMatMul: AccelKernel = (blas: NativeBlas, args: KernelArgs, ori
 export const fusedMatMul: AccelKernel = (blas: NativeBlas, args: KernelArgs, original: KernelFunc) => {
   const { a, b, bias, preluActivationWeights } = args.inputs;
   const { transposeA, transposeB, activation, leakyreluAlpha } = (args.attrs ?? {}) as {
-    transposeA?: boolean; transposeB?: boolean; activation?: string; leakyreluAlpha?: number;
+    transposeA?: boolean;
+    transposeB?: boolean;
+    activation?: string;
+    leakyreluAlpha?: number;
   };
   if (!isKnownActivation(activation)) return original(args as never);
   const result = matMulFloat32(blas, args.backend, a, b, !!transposeA, !!transposeB);

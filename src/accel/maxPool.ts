@@ -20,7 +20,14 @@ interface PoolAttrs {
 function poolInfo(shape: readonly number[], attrs: PoolAttrs): Conv2DInfo | undefined {
   if (shape.length !== 4 || attrs.filterSize === undefined || attrs.strides === undefined || attrs.pad === undefined) return undefined;
   try {
-    const info = backend_util.computePool2DInfo(shape as [number, number, number, number], attrs.filterSize, attrs.strides, 1, attrs.pad, attrs.dimRoundingMode);
+    const info = backend_util.computePool2DInfo(
+      shape as [number, number, number, number],
+      attrs.filterSize,
+      attrs.strides,
+      1,
+      attrs.pad,
+      attrs.dimRoundingMode,
+    );
     return info.dataFormat === 'channelsLast' && info.dilationHeight === 1 && info.dilationWidth === 1 ? info : undefined;
   } catch {
     return undefined;
@@ -29,8 +36,20 @@ function poolInfo(shape: readonly number[], attrs: PoolAttrs): Conv2DInfo | unde
 
 function geometry(info: Conv2DInfo): ConvGeometry {
   return [
-    info.batchSize, info.inHeight, info.inWidth, info.inChannels, info.filterHeight, info.filterWidth,
-    info.strideHeight, info.strideWidth, 1, 1, info.padInfo.top, info.padInfo.left, info.outHeight, info.outWidth,
+    info.batchSize,
+    info.inHeight,
+    info.inWidth,
+    info.inChannels,
+    info.filterHeight,
+    info.filterWidth,
+    info.strideHeight,
+    info.strideWidth,
+    1,
+    1,
+    info.padInfo.top,
+    info.padInfo.left,
+    info.outHeight,
+    info.outWidth,
   ];
 }
 

@@ -11,7 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { firstLine } from '../util/errors.js';
 
 export const ADDON_FILE = 'ngd_blas.node';
-export const BUILD_HINT = "apt-get install -y libopenblas-dev liblapacke-dev && npm run build:native";
+export const BUILD_HINT = 'apt-get install -y libopenblas-dev liblapacke-dev && npm run build:native';
 
 /** What `info()` reports about the linked OpenBLAS. */
 export interface NativeBlasInfo {
@@ -36,15 +36,43 @@ export interface NativeBlas {
    * between batch entries (0 reuses the same matrix for every entry). op(A) is m x k, op(B) k x n.
    */
   sgemm(
-    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    a: Float32Array, lda: number, b: Float32Array, ldb: number, beta: number, c: Float32Array, ldc: number,
-    batch?: number, strideA?: number, strideB?: number, strideC?: number,
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
+    ldc: number,
+    batch?: number,
+    strideA?: number,
+    strideB?: number,
+    strideC?: number,
   ): void;
   /** sgemm in float64. */
   dgemm(
-    transA: boolean, transB: boolean, m: number, n: number, k: number, alpha: number,
-    a: Float64Array, lda: number, b: Float64Array, ldb: number, beta: number, c: Float64Array, ldc: number,
-    batch?: number, strideA?: number, strideB?: number, strideC?: number,
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float64Array,
+    lda: number,
+    b: Float64Array,
+    ldb: number,
+    beta: number,
+    c: Float64Array,
+    ldc: number,
+    batch?: number,
+    strideA?: number,
+    strideB?: number,
+    strideC?: number,
   ): void;
   /** NHWC patches: cols[(b*outH + y)*outW + x][(r*fw + s)*c + ch], zero outside the image. */
   im2col(x: Float32Array, ...geometryAndCols: [...ConvGeometry, Float32Array]): void;

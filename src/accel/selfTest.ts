@@ -38,8 +38,10 @@ export function blasSelfTest(blas: NativeBlas): string | undefined {
           }
           const got = c[p * m * n + i * n + j];
           if (!(Math.abs(got - sum) <= 1e-4 * abs + 1e-6)) {
-            return `BLAS self-test failed: sgemm ${m}x${n}x${k} (transA=${ta}, transB=${tb}) gave ${got} at (${i},${j}), expected ${sum}; ` +
-              `try OPENBLAS_CORETYPE=Haswell, or use --backend cpu`;
+            return (
+              `BLAS self-test failed: sgemm ${m}x${n}x${k} (transA=${ta}, transB=${tb}) gave ${got} at (${i},${j}), expected ${sum}; ` +
+              `try OPENBLAS_CORETYPE=Haswell, or use --backend cpu`
+            );
           }
         }
       }

@@ -8,8 +8,15 @@ import type { BackendInfo } from './selectBackend.js';
 /** GPU names from nvidia-smi, if there is one; empty otherwise (never fails the run). */
 export function detectGpus(): string[] {
   try {
-    const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], { timeout: 3000, stdio: ['ignore', 'pipe', 'ignore'] });
-    return out.toString().split('\n').map((l) => l.trim()).filter(Boolean);
+    const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], {
+      timeout: 3000,
+      stdio: ['ignore', 'pipe', 'ignore'],
+    });
+    return out
+      .toString()
+      .split('\n')
+      .map((l) => l.trim())
+      .filter(Boolean);
   } catch {
     return [];
   }

@@ -32,7 +32,8 @@ async function tryNative(kind: 'tensorflow-gpu' | 'tensorflow'): Promise<Attempt
     // A variable specifier keeps TypeScript and bundlers from requiring the optional package.
     const specifier: string = pkg;
     const mod = (await import(specifier)) as { version?: Record<string, string> };
-    if (!(await tf.setBackend('tensorflow'))) return { ok: false, reason: `${pkg} loaded but its 'tensorflow' backend failed to initialize` };
+    if (!(await tf.setBackend('tensorflow')))
+      return { ok: false, reason: `${pkg} loaded but its 'tensorflow' backend failed to initialize` };
     const version = mod.version?.['tfjs-node'] ?? tf.version_core;
     return { ok: true, info: { active: kind, version, accelerator: kind === 'tensorflow-gpu' ? 'CUDA' : 'libtensorflow' } };
   } catch (error) {

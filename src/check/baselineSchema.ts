@@ -17,7 +17,9 @@ const NullableFraction = Type.Union([Fraction, Type.Null()], { description: 'nul
 /** Where a time was measured: the backend that ran, the device that did the work, and the worker count. */
 export const EnvironmentFingerprintSchema = Type.Object(
   {
-    backend: Type.String({ description: "backend that actually ran, e.g. 'cpu-blas', 'tensorflow-gpu' ('unknown' if the run failed before choosing one)" }),
+    backend: Type.String({
+      description: "backend that actually ran, e.g. 'cpu-blas', 'tensorflow-gpu' ('unknown' if the run failed before choosing one)",
+    }),
     device: Type.String({
       description: "GPU name(s) for GPU backends (e.g. '2x NVIDIA A100-SXM4-40GB'), else the CPU model ('unknown' if not recorded)",
     }),
@@ -60,7 +62,9 @@ export const BaselineEntrySchema = Type.Object(
     status: RunStatusSchema,
     testAccuracy: NullableFraction,
     trainAccuracy: NullableFraction,
-    generalizationGap: Type.Union([Type.Number(), Type.Null()], { description: 'trainAccuracy - testAccuracy; null when the run did not finish' }),
+    generalizationGap: Type.Union([Type.Number(), Type.Null()], {
+      description: 'trainAccuracy - testAccuracy; null when the run did not finish',
+    }),
     epochSeconds: Type.Array(Type.Number({ minimum: 0 }), { description: 'seconds of each epoch: the timing samples' }),
     medianEpochSeconds: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description: 'null without epochs' }),
     samplesPerSecond: Type.Number({ minimum: 0 }),

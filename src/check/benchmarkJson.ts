@@ -39,7 +39,8 @@ export function toBenchmarkJson(suite: string, results: readonly Observation[], 
   const ok = [...results].filter((r) => r.status === 'ok').sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   for (const r of ok) {
     const extra = `run ${r.runId}\n${formatFingerprint(r.environment)}`;
-    if (r.testAccuracy !== null) bigger.push({ name: `${suite}/${r.name} test accuracy`, unit: '%', value: round(r.testAccuracy * 100, 4), extra });
+    if (r.testAccuracy !== null)
+      bigger.push({ name: `${suite}/${r.name} test accuracy`, unit: '%', value: round(r.testAccuracy * 100, 4), extra });
     bigger.push({ name: `${suite}/${r.name} samples/s`, unit: 'samples/s', value: round(r.samplesPerSecond, 2), extra });
     if (r.medianEpochSeconds !== null) {
       const spread = r.epochSeconds.length >= 2 ? { range: `± ${round(sampleStdDev(r.epochSeconds) ?? 0, 4)}` } : {};

@@ -75,7 +75,12 @@ export interface Finding {
   readonly threshold: number | null;
   readonly samples?: { readonly baseline: number; readonly result: number; readonly required: number };
   readonly samplesPerSecond?: { readonly baseline: number; readonly result: number; readonly ratio: number | null };
-  readonly group?: { readonly key: string; readonly pairedRuns: number; readonly baselineRuns: number; readonly baselineStdDevPoints: number };
+  readonly group?: {
+    readonly key: string;
+    readonly pairedRuns: number;
+    readonly baselineRuns: number;
+    readonly baselineStdDevPoints: number;
+  };
   readonly environments?: { readonly baseline: EnvironmentFingerprint; readonly result: EnvironmentFingerprint };
   /** Run statuses, for status findings. */
   readonly status?: { readonly baseline: BaselineEntry['status']; readonly result: BaselineEntry['status'] };
@@ -136,7 +141,10 @@ interface Pair {
 }
 
 /** The baseline entry a result is compared with (see "Matching" above). */
-export function matchEntry(result: Observation, entries: readonly BaselineEntry[]): { entry: BaselineEntry; sameEnvironment: boolean } | null {
+export function matchEntry(
+  result: Observation,
+  entries: readonly BaselineEntry[],
+): { entry: BaselineEntry; sameEnvironment: boolean } | null {
   const candidates = entries.filter((e) => e.runId === result.runId);
   const exact = candidates.find((e) => sameFingerprint(e.environment, result.environment));
   if (exact) return { entry: exact, sameEnvironment: true };
@@ -217,7 +225,12 @@ function groupName(pair: Pair): string {
   return name.replace(new RegExp(`(-b${batchSize}-w${workers})-s${seed}(?=-|$)`), '$1');
 }
 
-function groupAccuracyFinding(key: string, pairs: readonly Pair[], baselineGroup: readonly BaselineEntry[], tolerances: Tolerances): Finding {
+function groupAccuracyFinding(
+  key: string,
+  pairs: readonly Pair[],
+  baselineGroup: readonly BaselineEntry[],
+  tolerances: Tolerances,
+): Finding {
   const baselineMean = mean(pairs.map((p) => points(p.entry.testAccuracy!)));
   const resultMean = mean(pairs.map((p) => points(p.result.testAccuracy!)));
   // One baseline seed has no spread: the tolerance alone applies.
@@ -333,7 +346,8 @@ function baselineGroupOf(key: string, entries: readonly BaselineEntry[], environ
   for (const e of [...entries].sort((a, b) => byString(fingerprintKey(a.environment), fingerprintKey(b.environment)))) {
     if (e.groupKey !== key || e.status !== 'ok' || e.testAccuracy === null) continue;
     const current = byRun.get(e.runId);
-    if (!current || (!sameFingerprint(current.environment, environment) && sameFingerprint(e.environment, environment))) byRun.set(e.runId, e);
+    if (!current || (!sameFingerprint(current.environment, environment) && sameFingerprint(e.environment, environment)))
+      byRun.set(e.runId, e);
   }
   return [...byRun.values()];
 }
@@ -385,7 +399,9 @@ export function compare(input: CompareInput): CheckReport {
   }
 
   // Accuracy: seed groups first, then single runs and status changes.
-  const okPairs = pairs.filter((p) => p.result.status === 'ok' && p.entry.status === 'ok' && p.result.testAccuracy !== null && p.entry.testAccuracy !== null);
+  const okPairs = pairs.filter(
+    (p) => p.result.status === 'ok' && p.entry.status === 'ok' && p.result.testAccuracy !== null && p.entry.testAccuracy !== null,
+  );
   const groups = new Map<string, Pair[]>();
   for (const p of okPairs) groups.set(p.result.groupKey, [...(groups.get(p.result.groupKey) ?? []), p]);
   const okSet = new Set(okPairs);

@@ -6,7 +6,6 @@ import { exitCodeOf, type CheckReport, type Finding } from './compare.js';
 import { formatFingerprint } from './observe.js';
 import type { BaselineChange, BaselineUpdate, EntrySummary } from './update.js';
 
-
 export function formatTolerances(t: Tolerances): string {
   return `accuracy ±${t.accuracyDropPoints.toFixed(1)} pts, time ×${t.timeRatio.toFixed(2)}`;
 }
@@ -137,7 +136,8 @@ function describeChange(c: BaselineChange): string {
   }
   if (b.medianEpochSeconds !== a.medianEpochSeconds) {
     const time = (v: number | null) => (v === null ? '—' : fmtTime(v, 'epochSeconds'));
-    const ratio = b.medianEpochSeconds && a.medianEpochSeconds !== null ? ` (×${(a.medianEpochSeconds / b.medianEpochSeconds).toFixed(2)})` : '';
+    const ratio =
+      b.medianEpochSeconds && a.medianEpochSeconds !== null ? ` (×${(a.medianEpochSeconds / b.medianEpochSeconds).toFixed(2)})` : '';
     parts.push(`time ${time(b.medianEpochSeconds)} -> ${time(a.medianEpochSeconds)}/epoch${ratio}`);
   }
   if (b.probeStepMs !== a.probeStepMs) {
@@ -157,7 +157,9 @@ export function formatUpdate(update: BaselineUpdate, file: string, created: bool
     `${n('removed')} removed`,
     ...(n('not-recorded') > 0 ? [`${n('not-recorded')} not recorded`] : []),
   ];
-  const lines = [`baseline ${file}: ${created ? 'created' : 'updated'} (${counts.join(', ')}; ${plural(update.baseline.entries.length, 'entry', 'entries')})`];
+  const lines = [
+    `baseline ${file}: ${created ? 'created' : 'updated'} (${counts.join(', ')}; ${plural(update.baseline.entries.length, 'entry', 'entries')})`,
+  ];
   for (const c of update.changes) {
     const where = `${c.runId} [${formatFingerprint(c.environment)}]`;
     if (c.change === 'added') lines.push(`  + ${where}: ${describeEntry(c.after!)}`);

@@ -19,7 +19,12 @@ export function escapeXml(text: string): string {
     .replace(/'/g, '&apos;');
 }
 
-function element(name: string, attributes: Record<string, string | number>, children: string[] | string | null = null, indent = ''): string {
+function element(
+  name: string,
+  attributes: Record<string, string | number>,
+  children: string[] | string | null = null,
+  indent = '',
+): string {
   const attrs = Object.entries(attributes)
     .map(([k, v]) => ` ${k}="${escapeXml(String(v))}"`)
     .join('');
@@ -44,7 +49,14 @@ function caseFor(runId: string, label: string, finding: Finding | undefined, all
   const detail = finding.message;
   switch (finding.outcome) {
     case 'regression':
-      return { runId, label, state: 'failure', message: finding.message, type: finding.check === 'time' ? 'slowdown' : 'regression', detail };
+      return {
+        runId,
+        label,
+        state: 'failure',
+        message: finding.message,
+        type: finding.check === 'time' ? 'slowdown' : 'regression',
+        detail,
+      };
     case 'missing':
       return allowMissing
         ? { runId, label, state: 'skipped', message: `missing (allowed): ${finding.message}`, type: 'missing', detail }
@@ -61,8 +73,15 @@ function caseFor(runId: string, label: string, finding: Finding | undefined, all
 function renderCase(c: Case, classname: string): string {
   const attrs = { classname, name: `${c.label} (${c.runId})`, time: 0 };
   const indent = '    ';
-  if (c.state === 'failure') return element('testcase', attrs, [element('failure', { message: c.message, type: c.type }, c.detail, `${indent}  `)], indent);
-  if (c.state === 'skipped') return element('testcase', attrs, [element('skipped', { message: c.message })].map((s) => `${indent}  ${s}`), indent);
+  if (c.state === 'failure')
+    return element('testcase', attrs, [element('failure', { message: c.message, type: c.type }, c.detail, `${indent}  `)], indent);
+  if (c.state === 'skipped')
+    return element(
+      'testcase',
+      attrs,
+      [element('skipped', { message: c.message })].map((s) => `${indent}  ${s}`),
+      indent,
+    );
   return element('testcase', attrs, [element('system-out', {}, c.message, `${indent}  `)], indent);
 }
 
@@ -83,7 +102,9 @@ export function toJUnitXml(report: CheckReport, options: { allowMissing?: boolea
   const ids = [...runs.keys()].sort();
   const suites = (['accuracy', 'time'] as const).map((check) => {
     const classname = `ngd-bench.${report.suite}.${check}`;
-    const cases = ids.map((id) => caseFor(id, labelOf(id), report.findings.find((f) => f.check === check && f.runIds.includes(id)) ?? coverage(id), allowMissing));
+    const cases = ids.map((id) =>
+      caseFor(id, labelOf(id), report.findings.find((f) => f.check === check && f.runIds.includes(id)) ?? coverage(id), allowMissing),
+    );
     const count = (state: CaseState) => cases.filter((c) => c.state === state).length;
     return {
       xml: element(
@@ -100,7 +121,14 @@ export function toJUnitXml(report: CheckReport, options: { allowMissing?: boolea
   const total = (k: 'tests' | 'failures' | 'skipped') => suites.reduce((sum, s) => sum + s[k], 0);
   const root = element(
     'testsuites',
-    { name: `ngd-bench check ${report.suite}`, tests: total('tests'), failures: total('failures'), errors: 0, skipped: total('skipped'), time: 0 },
+    {
+      name: `ngd-bench check ${report.suite}`,
+      tests: total('tests'),
+      failures: total('failures'),
+      errors: 0,
+      skipped: total('skipped'),
+      time: 0,
+    },
     suites.map((s) => s.xml),
   );
   return `<?xml version="1.0" encoding="UTF-8"?>\n${root}\n`;

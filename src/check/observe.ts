@@ -71,12 +71,23 @@ export function configGroupKey(result: RunResult): string {
 }
 
 /** The probe's step figure for this run's optimizer label and batch size, if measured in the same environment. */
-export function probeStepFor(report: ProbeReport | null, label: string, batchSize: number, fingerprint: EnvironmentFingerprint): ProbeStep | undefined {
+export function probeStepFor(
+  report: ProbeReport | null,
+  label: string,
+  batchSize: number,
+  fingerprint: EnvironmentFingerprint,
+): ProbeStep | undefined {
   if (!report || !probeFingerprintMatches(report, fingerprint)) return undefined;
   const probe = report.stepPhases.find((p) => p.optimizerLabel === label && p.batchSize === batchSize);
   if (!probe) return undefined;
   const { medianMs, meanMs, rmePercent, samples } = probe.step;
-  return { medianMs, meanMs, rmePercent, samples, ...(probe.reference && probe.reference.medianMs > 0 ? { referenceMedianMs: probe.reference.medianMs } : {}) };
+  return {
+    medianMs,
+    meanMs,
+    rmePercent,
+    samples,
+    ...(probe.reference && probe.reference.medianMs > 0 ? { referenceMedianMs: probe.reference.medianMs } : {}),
+  };
 }
 
 /** The checker's record of one result (a result written by `ngd-bench run`, i.e. with a run identity). */

@@ -20,10 +20,39 @@ export interface Reproduction {
   readonly sameCpu: boolean;
 }
 
-const EPOCH_FIELDS = ['steps', 'learningRate', 'meanBatchLoss', 'trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'validationLoss', 'validationAccuracy'] as const;
-const FINAL_FIELDS = ['trainLoss', 'trainAccuracy', 'testLoss', 'testAccuracy', 'validationLoss', 'validationAccuracy', 'generalizationGap'] as const;
+const EPOCH_FIELDS = [
+  'steps',
+  'learningRate',
+  'meanBatchLoss',
+  'trainLoss',
+  'trainAccuracy',
+  'testLoss',
+  'testAccuracy',
+  'validationLoss',
+  'validationAccuracy',
+] as const;
+const FINAL_FIELDS = [
+  'trainLoss',
+  'trainAccuracy',
+  'testLoss',
+  'testAccuracy',
+  'validationLoss',
+  'validationAccuracy',
+  'generalizationGap',
+] as const;
 /** Every number of an evaluation that training produced (its training seconds are the machine's). */
-const EVALUATION_FIELDS = ['step', 'epoch', 'samples', 'learningRate', 'trainLoss', 'trainAccuracy', 'validationLoss', 'validationAccuracy', 'testLoss', 'testAccuracy'] as const;
+const EVALUATION_FIELDS = [
+  'step',
+  'epoch',
+  'samples',
+  'learningRate',
+  'trainLoss',
+  'trainAccuracy',
+  'validationLoss',
+  'validationAccuracy',
+  'testLoss',
+  'testAccuracy',
+] as const;
 const TARGET_FIELDS = ['metric', 'value', 'reached', 'stepsToTarget', 'samplesToTarget', 'epochsToTarget', 'best', 'bestAtStep'] as const;
 
 const show = (value: unknown) => (value === undefined ? 'absent' : JSON.stringify(value));
@@ -32,10 +61,13 @@ const show = (value: unknown) => (value === undefined ? 'absent' : JSON.stringif
 function incomparable(committed: RunResult, rerun: RunResult): string[] {
   const reasons: string[] = [];
   const hash = (r: RunResult) => r.run?.configHash ?? null;
-  if (hash(committed) !== hash(rerun)) reasons.push(`config hash: ${show(hash(committed))} committed, ${show(hash(rerun))} re-run (a different run)`);
+  if (hash(committed) !== hash(rerun))
+    reasons.push(`config hash: ${show(hash(committed))} committed, ${show(hash(rerun))} re-run (a different run)`);
   const backend = (r: RunResult) => r.environment?.backend ?? null;
   if (backend(committed) !== backend(rerun)) {
-    reasons.push(`backend: ${show(backend(committed))} committed, ${show(backend(rerun))} re-run (bit-identity is promised on the same backend only)`);
+    reasons.push(
+      `backend: ${show(backend(committed))} committed, ${show(backend(rerun))} re-run (bit-identity is promised on the same backend only)`,
+    );
   }
   const workers = (r: RunResult) => r.parallel?.workers ?? 1;
   if (workers(committed) !== workers(rerun)) reasons.push(`workers: ${workers(committed)} committed, ${workers(rerun)} re-run`);
@@ -56,7 +88,13 @@ const cpuOf = (r: RunResult) => {
 export function compareReproduction(committed: RunResult, rerun: RunResult): Reproduction {
   const sameCpu = cpuOf(committed) === cpuOf(rerun);
   if (rerun.status === 'failed') {
-    return { verdict: 'not comparable', differences: [`re-run failed: ${rerun.error ?? 'no reason recorded'}`], fieldsCompared: 0, note: null, sameCpu };
+    return {
+      verdict: 'not comparable',
+      differences: [`re-run failed: ${rerun.error ?? 'no reason recorded'}`],
+      fieldsCompared: 0,
+      note: null,
+      sameCpu,
+    };
   }
   const reasons = incomparable(committed, rerun);
   if (reasons.length > 0) return { verdict: 'not comparable', differences: reasons, fieldsCompared: 0, note: null, sameCpu };
@@ -84,7 +122,8 @@ export function compareReproduction(committed: RunResult, rerun: RunResult): Rep
     same('evaluations.length', committed.evaluations.length, rerunEvaluations.length);
     const n = Math.min(committed.evaluations.length, rerunEvaluations.length);
     for (let i = 0; i < n; i++) {
-      for (const field of EVALUATION_FIELDS) same(`evaluations[${i}].${field}`, committed.evaluations[i][field], rerunEvaluations[i][field]);
+      for (const field of EVALUATION_FIELDS)
+        same(`evaluations[${i}].${field}`, committed.evaluations[i][field], rerunEvaluations[i][field]);
     }
   }
   if (committed.target !== undefined || rerun.target !== undefined) {

@@ -53,8 +53,6 @@ export const processIo: CheckIo = {
   now: () => new Date(),
 };
 
-
-
 /** The JSON printed by `check --json`. */
 export interface CheckJson {
   readonly suite: string;
@@ -87,12 +85,14 @@ function writeBenchmarkJson(file: string, dir: ResultsDirectory, observations: r
 function tolerancesFrom(options: CheckOptions, suiteName: string, baselineTolerances: Tolerances | null): Tolerances | null {
   if (options.suite === undefined) return baselineTolerances;
   const suite = loadSuite(options.suite);
-  if (suite.name !== suiteName) throw new CheckInputError(`${options.suite}: suite '${suite.name}', but the results are of suite '${suiteName}'`);
+  if (suite.name !== suiteName)
+    throw new CheckInputError(`${options.suite}: suite '${suite.name}', but the results are of suite '${suiteName}'`);
   return suite.tolerances;
 }
 
 function check(options: CheckOptions, io: CheckIo): number {
-  if (options.update && options.junit !== undefined) throw new CheckInputError('--junit cannot be combined with --update (an update checks nothing)');
+  if (options.update && options.junit !== undefined)
+    throw new CheckInputError('--junit cannot be combined with --update (an update checks nothing)');
   const dir = readResultsDirectory(options.resultsDir);
   const baselineFile = options.baseline ?? defaultBaselinePath(dir.suite);
   const baseline = readBaseline(baselineFile);
@@ -120,12 +120,22 @@ function check(options: CheckOptions, io: CheckIo): number {
       throw new CheckInputError(`${baselineFile}: cannot write baseline: ${firstLine(error)}`);
     }
     if (options.benchmarkJson !== undefined) writeBenchmarkJson(options.benchmarkJson, dir, observations);
-    if (options.json) io.stdout(`${JSON.stringify({ baselineFile, created: baseline === null, changes: update.changes, tolerances: update.tolerances }, null, 2)}\n`);
+    if (options.json)
+      io.stdout(
+        `${JSON.stringify({ baselineFile, created: baseline === null, changes: update.changes, tolerances: update.tolerances }, null, 2)}\n`,
+      );
     else io.stdout(`${formatUpdate(update, baselineFile, baseline === null)}\n`);
     return EXIT.ok;
   }
 
-  const report = compare({ suite: dir.suite, results: observations, baseline, tolerances: tolerances ?? defaultTolerances(), planned, baselinePath: baselineFile });
+  const report = compare({
+    suite: dir.suite,
+    results: observations,
+    baseline,
+    tolerances: tolerances ?? defaultTolerances(),
+    planned,
+    baselinePath: baselineFile,
+  });
   const allowMissing = options.allowMissing ?? false;
   const exitCode = exitCodeOf(report, { allowMissing });
   const verdictOptions = { allowMissing, baselinePath: baselineFile };

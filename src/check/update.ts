@@ -55,10 +55,16 @@ export interface BaselineUpdate {
 }
 
 const byString = (a: string, b: string) => (a < b ? -1 : a > b ? 1 : 0);
-const entryOrder = (a: BaselineEntry, b: BaselineEntry) => byString(a.runId, b.runId) || byString(fingerprintKey(a.environment), fingerprintKey(b.environment));
+const entryOrder = (a: BaselineEntry, b: BaselineEntry) =>
+  byString(a.runId, b.runId) || byString(fingerprintKey(a.environment), fingerprintKey(b.environment));
 
 export function summarizeEntry(e: BaselineEntry): EntrySummary {
-  return { status: e.status, testAccuracy: e.testAccuracy === null ? null : e.testAccuracy * 100, medianEpochSeconds: e.medianEpochSeconds, probeStepMs: e.probeStep?.medianMs ?? null };
+  return {
+    status: e.status,
+    testAccuracy: e.testAccuracy === null ? null : e.testAccuracy * 100,
+    medianEpochSeconds: e.medianEpochSeconds,
+    probeStepMs: e.probeStep?.medianMs ?? null,
+  };
 }
 
 export function updateBaseline(input: UpdateInput): BaselineUpdate {
@@ -72,7 +78,16 @@ export function updateBaseline(input: UpdateInput): BaselineUpdate {
     const kept: BaselineEntry[] = [];
     for (const e of entries) {
       if (plannedIds.has(e.runId)) kept.push(e);
-      else changes.push({ change: 'removed', runId: e.runId, name: e.name, environment: e.environment, before: summarizeEntry(e), after: null, reason: 'no longer planned by the suite' });
+      else
+        changes.push({
+          change: 'removed',
+          runId: e.runId,
+          name: e.name,
+          environment: e.environment,
+          before: summarizeEntry(e),
+          after: null,
+          reason: 'no longer planned by the suite',
+        });
     }
     entries = kept;
   }
@@ -112,7 +127,14 @@ export function updateBaseline(input: UpdateInput): BaselineUpdate {
       });
     } else {
       entries.push(entry);
-      changes.push({ change: 'added', runId: result.runId, name: result.name, environment: result.environment, before: null, after: summarizeEntry(entry) });
+      changes.push({
+        change: 'added',
+        runId: result.runId,
+        name: result.name,
+        environment: result.environment,
+        before: null,
+        after: summarizeEntry(entry),
+      });
     }
   }
 
@@ -129,5 +151,9 @@ export function updateBaseline(input: UpdateInput): BaselineUpdate {
     tolerances: { ...input.tolerances },
     entries,
   };
-  return { baseline, changes, tolerances: { before, after: baseline.tolerances, changed: before !== null && !isDeepStrictEqual(before, baseline.tolerances) } };
+  return {
+    baseline,
+    changes,
+    tolerances: { before, after: baseline.tolerances, changed: before !== null && !isDeepStrictEqual(before, baseline.tolerances) },
+  };
 }

@@ -33,7 +33,10 @@ export function leaderboardCommand(): Command {
     .option('--title <text>', 'title (default: "ngd-bench leaderboard")')
     .addHelpText('after', HELP)
     .action((dirs: string[], flags: LeaderboardFlags) => {
-      const sets: LeaderboardSet[] = dirs.map((dir) => ({ name: displayPath(dir), analysis: analyzeResultSet(readResultsDirectory(dir, { requireRuns: true })) }));
+      const sets: LeaderboardSet[] = dirs.map((dir) => ({
+        name: displayPath(dir),
+        analysis: analyzeResultSet(readResultsDirectory(dir, { requireRuns: true })),
+      }));
       const text = leaderboardMarkdown(sets, flags.title);
       if (!flags.out) {
         process.stdout.write(text);

@@ -53,7 +53,9 @@ export function formatProbeReport(report: ProbeReport): string {
 
 export function probeCommand(): Command {
   return new Command('probe')
-    .description("Timing probes for a suite: each step phase's cost per optimizer and batch size, and allreduce bandwidth vs raw loopback TCP")
+    .description(
+      "Timing probes for a suite: each step phase's cost per optimizer and batch size, and allreduce bandwidth vs raw loopback TCP",
+    )
     .argument('<suite>', 'suite file (.json or .yaml)')
     .option('--out <file>', 'write the probe report JSON here (atomically)')
     .option('--json', 'print the report JSON on stdout instead of tables')

@@ -21,6 +21,13 @@ export function progressLineHooks(epochs: number, write: (line: string) => void 
       emit({ event: 'step', epoch: p.epoch, epochs: p.epochs, step: p.step, totalSteps: p.totalSteps, loss: p.loss });
     },
     onEpoch: (m) =>
-      emit({ event: 'epoch', epoch: m.epoch, epochs: total, trainAccuracy: m.trainAccuracy, testAccuracy: m.testAccuracy, seconds: m.seconds }),
+      emit({
+        event: 'epoch',
+        epoch: m.epoch,
+        epochs: total,
+        trainAccuracy: m.trainAccuracy,
+        testAccuracy: m.testAccuracy,
+        seconds: m.seconds,
+      }),
   };
 }

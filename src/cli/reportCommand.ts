@@ -105,16 +105,24 @@ Exit codes: 0 written, 2 bad input (a missing directory, an invalid result file,
 export function reportCommand(deps: ReportCommandDeps = {}): Command {
   return new Command('report')
     .description('Write a Markdown report (with SVG charts) for a results directory')
-    .argument('<results-dir>', 'a directory written by `ngd-bench run` (or `merge`): <run id>.json, manifest.json, probes.json, tuning.json')
+    .argument(
+      '<results-dir>',
+      'a directory written by `ngd-bench run` (or `merge`): <run id>.json, manifest.json, probes.json, tuning.json',
+    )
     .requiredOption('--out <file>', 'the report, e.g. reports/NAME.md; charts and configs go to reports/NAME/')
     .option('--title <text>', 'report title (default: "ngd-bench report: <suite>")')
     .option('--baseline <file>', 'compare with a baseline and show every regression and improvement')
     .option('--target <fraction>', 'test accuracy for time-to-target (default: 95% of the best mean final test accuracy)', parseFraction)
     .option('--tolerance <points>', "smallest accuracy difference the paper's claims count, in points (default 0.5)", parsePoints)
-    .option('--min-seeds <n>', "ok seeds a cell needs to take part in the claims (default 2)", parseCount)
-    .option('--suite <file>', 'the suite file for the reproduce commands (default: the file under suites/ with the suite\'s name)')
-    .option('--notes <file>', 'hand-written Markdown to show as the report\'s Discussion section, after the claims')
-    .option('--supplement <dir>', 'a supporting study (e.g. a sweep) to show inside this report: its sweeps, sensitivity grids and accuracy table; repeatable', collect, [])
+    .option('--min-seeds <n>', 'ok seeds a cell needs to take part in the claims (default 2)', parseCount)
+    .option('--suite <file>', "the suite file for the reproduce commands (default: the file under suites/ with the suite's name)")
+    .option('--notes <file>', "hand-written Markdown to show as the report's Discussion section, after the claims")
+    .option(
+      '--supplement <dir>',
+      'a supporting study (e.g. a sweep) to show inside this report: its sweeps, sensitivity grids and accuracy table; repeatable',
+      collect,
+      [],
+    )
     .addHelpText('after', HELP)
     .action(async (dir: string, flags: ReportFlags) => {
       const companion = companionDir(flags.out);
@@ -137,11 +145,16 @@ export function reportCommand(deps: ReportCommandDeps = {}): Command {
       const analysis = analyzeResultSet(set, options);
       const suiteFile = flags.suite !== undefined ? displayPath(flags.suite) : analysis.suite ? findSuiteFile(analysis.suite) : null;
       if (analysis.suite && suiteFile === null) {
-        process.stderr.write(`ngd-bench: warning: no suite file named '${analysis.suite}' under suites/; pass --suite FILE for the \`run\` commands\n`);
+        process.stderr.write(
+          `ngd-bench: warning: no suite file named '${analysis.suite}' under suites/; pass --suite FILE for the \`run\` commands\n`,
+        );
       }
       const supplements = (flags.supplement ?? []).map((supplementDir) => supplementOf(supplementDir, flags.out, options));
       const configDir = join(companion, 'configs');
-      const charts = [...reportCharts(analysis.grouped), ...supplements.flatMap((s) => supplementCharts(s.analysis.grouped, s.chartPrefix))];
+      const charts = [
+        ...reportCharts(analysis.grouped),
+        ...supplements.flatMap((s) => supplementCharts(s.analysis.grouped, s.chartPrefix)),
+      ];
       const text = renderReport(analysis, {
         set,
         ...options,
@@ -165,10 +178,13 @@ export function reportCommand(deps: ReportCommandDeps = {}): Command {
       // Configs of runs no longer in the set would mislead: clear the JSON files this command wrote before.
       mkdirSync(configDir, { recursive: true });
       for (const f of readdirSync(configDir).filter((n) => n.endsWith('.json'))) rmSync(join(configDir, f));
-      for (const run of analysis.grouped.runs) writeTextAtomic(join(configDir, `${run.id}.json`), `${JSON.stringify(run.result.config, null, 2)}\n`);
+      for (const run of analysis.grouped.runs)
+        writeTextAtomic(join(configDir, `${run.id}.json`), `${JSON.stringify(run.result.config, null, 2)}\n`);
       writeTextAtomic(flags.out, text);
 
       const verdicts = analysis.claims.map((c) => `${c.id} ${c.verdict}`).join(', ');
-      process.stdout.write(`wrote ${displayPath(flags.out)} (${charts.length} charts, ${analysis.grouped.runs.length} run configs in ${displayPath(companion)}/); claims: ${verdicts}\n`);
+      process.stdout.write(
+        `wrote ${displayPath(flags.out)} (${charts.length} charts, ${analysis.grouped.runs.length} run configs in ${displayPath(companion)}/); claims: ${verdicts}\n`,
+      );
     });
 }

@@ -68,7 +68,7 @@ export function reproduceCommand(): Command {
     .option('--out <dir>', 'where the re-runs are written (default: a new temporary directory)')
     .option('--json', 'print the comparisons as JSON on stdout; progress goes to stderr')
     .option('-q, --quiet', 'no progress')
-    .option('--other-cpu-ok', 'a re-run that differs on another CPU model than the committed run\'s is reported but does not fail')
+    .option('--other-cpu-ok', "a re-run that differs on another CPU model than the committed run's is reported but does not fail")
     .addHelpText('after', HELP)
     .action(async (dir: string, flags: ReproduceFlags) => {
       process.exitCode = await reproduceAction(dir, flags);
@@ -98,14 +98,19 @@ async function reproduceAction(dir: string, flags: ReproduceFlags): Promise<numb
   const committed = new Map(results.runs.filter((r) => r.result.status !== 'failed').map((r) => [r.result.run.id, r.result]));
   const suiteFile = flags.suite ?? findSuiteFile(results.suite);
   if (suiteFile === null) throw new BadInputError(`no suite file named '${results.suite}' under suites/; pass --suite FILE`);
-  const planned = filterRuns(committedRunsOf(loadSuite(suiteFile), dir), flags.filter, results.suite).filter((run) => committed.has(run.id));
+  const planned = filterRuns(committedRunsOf(loadSuite(suiteFile), dir), flags.filter, results.suite).filter((run) =>
+    committed.has(run.id),
+  );
   if (planned.length === 0) {
-    throw new BadInputError(`${dir}: no committed ok or diverged run matches${flags.filter ? ` --filter '${flags.filter}'` : ''} (see \`ngd-bench run SUITE --dry-run\`)`);
+    throw new BadInputError(
+      `${dir}: no committed ok or diverged run matches${flags.filter ? ` --filter '${flags.filter}'` : ''} (see \`ngd-bench run SUITE --dry-run\`)`,
+    );
   }
 
   const outDir = flags.out ?? mkdtempSync(join(tmpdir(), 'ngd-bench-reproduce-'));
   const log = flags.json ? process.stderr : process.stdout;
-  if (!flags.quiet) log.write(`reproducing ${planned.length} run${planned.length === 1 ? '' : 's'} of ${displayPath(dir)} into ${displayPath(outDir)}\n`);
+  if (!flags.quiet)
+    log.write(`reproducing ${planned.length} run${planned.length === 1 ? '' : 's'} of ${displayPath(dir)} into ${displayPath(outDir)}\n`);
 
   const display = createSuiteDisplay({ stream: log, quiet: flags.quiet });
   const outcome = await withInterruptHandling(display, (signal) => runSuite({ runs: planned, outDir, resume: false, signal, display }));
@@ -118,16 +123,32 @@ async function reproduceAction(dir: string, flags: ReproduceFlags): Promise<numb
     try {
       after = readRunResult(file);
     } catch (error) {
-      return { id: run.id, verdict: 'not comparable', differences: [`no re-run result: ${firstLine(error)}`], fieldsCompared: 0, note: null, sameCpu: true, committedTestAccuracy: testAccuracy(before), rerunTestAccuracy: null };
+      return {
+        id: run.id,
+        verdict: 'not comparable',
+        differences: [`no re-run result: ${firstLine(error)}`],
+        fieldsCompared: 0,
+        note: null,
+        sameCpu: true,
+        committedTestAccuracy: testAccuracy(before),
+        rerunTestAccuracy: null,
+      };
     }
-    return { id: run.id, ...compareReproduction(before, after), committedTestAccuracy: testAccuracy(before), rerunTestAccuracy: testAccuracy(after) };
+    return {
+      id: run.id,
+      ...compareReproduction(before, after),
+      committedTestAccuracy: testAccuracy(before),
+      rerunTestAccuracy: testAccuracy(after),
+    };
   });
 
   const allIdentical = reproduced.every((r) => r.verdict === 'identical');
   const excused = (r: ReproducedRun) => flags.otherCpuOk === true && r.verdict === 'differs' && !r.sameCpu;
   const passed = reproduced.every((r) => r.verdict === 'identical' || excused(r));
   if (flags.json) {
-    process.stdout.write(`${JSON.stringify({ resultsDir: dir, rerunDir: outDir, identical: allIdentical, passed, runs: reproduced }, null, 2)}\n`);
+    process.stdout.write(
+      `${JSON.stringify({ resultsDir: dir, rerunDir: outDir, identical: allIdentical, passed, runs: reproduced }, null, 2)}\n`,
+    );
   } else {
     for (const r of reproduced) {
       const accuracy = `test accuracy ${percent(r.committedTestAccuracy)} committed, ${percent(r.rerunTestAccuracy)} re-run`;

@@ -119,7 +119,8 @@ function finalRunsIfTuned(p: Plan, out: string | undefined): { runs: PlannedRun[
   if (!p.tuned) return { waiting: '' };
   if (!out) return { waiting: 'final runs: planned once the tuning runs have results (give --out to see what is there)' };
   const { tuningRuns, selection } = currentSelection(p.tuned, out);
-  if (!selection.complete) return { waiting: `final runs: planned once all ${tuningRuns.length} tuning runs have results in ${out}/tuning` };
+  if (!selection.complete)
+    return { waiting: `final runs: planned once all ${tuningRuns.length} tuning runs have results in ${out}/tuning` };
   return { runs: p.narrowFinal(planFinalRuns(p.tuned, selection)) };
 }
 
@@ -133,13 +134,34 @@ async function runAction(file: string, flags: RunFlags): Promise<number> {
     const final = p.tuned ? finalRunsIfTuned(p, flags.out) : null;
     if (flags.json) {
       const done = new Set(complete.map((r) => r.id));
-      const runs = p.runs.map((r) => ({ id: r.id, name: r.name, optimizer: r.optimizerLabel, workers: r.workers, configHash: r.configHash, sweep: r.sweep, complete: done.has(r.id) }));
-      const finalRuns = final && 'runs' in final ? final.runs.map((r) => ({ id: r.id, name: r.name, optimizer: r.optimizerLabel, workers: r.workers, configHash: r.configHash, tuned: r.tuned })) : null;
-      process.stdout.write(`${JSON.stringify({ suite: p.suite, shard: p.shard, ...(p.tuned ? { phase: 'tuning', finalRuns } : {}), runs }, null, 2)}\n`);
+      const runs = p.runs.map((r) => ({
+        id: r.id,
+        name: r.name,
+        optimizer: r.optimizerLabel,
+        workers: r.workers,
+        configHash: r.configHash,
+        sweep: r.sweep,
+        complete: done.has(r.id),
+      }));
+      const finalRuns =
+        final && 'runs' in final
+          ? final.runs.map((r) => ({
+              id: r.id,
+              name: r.name,
+              optimizer: r.optimizerLabel,
+              workers: r.workers,
+              configHash: r.configHash,
+              tuned: r.tuned,
+            }))
+          : null;
+      process.stdout.write(
+        `${JSON.stringify({ suite: p.suite, shard: p.shard, ...(p.tuned ? { phase: 'tuning', finalRuns } : {}), runs }, null, 2)}\n`,
+      );
     } else {
       if (p.tuned) process.stdout.write(`tuning phase (into ${runsDir ?? 'OUT'}/, selected on the validation split):\n`);
       process.stdout.write(`${formatMatrix(p.runs)}\n`);
-      if (flags.resume && runsDir) process.stdout.write(`resume: ${complete.length} already complete in ${runsDir}, ${p.runs.length - complete.length} to run\n`);
+      if (flags.resume && runsDir)
+        process.stdout.write(`resume: ${complete.length} already complete in ${runsDir}, ${p.runs.length - complete.length} to run\n`);
       if (final && 'runs' in final) process.stdout.write(`final phase (selected values):\n${formatMatrix(final.runs)}\n`);
       else if (final) process.stdout.write(`${final.waiting}\n`);
     }
@@ -153,7 +175,16 @@ async function runAction(file: string, flags: RunFlags): Promise<number> {
   if (p.tuned) {
     const suite = p.tuned;
     const tuned: TunedSuiteOutcome = await withInterruptHandling(display, (signal) =>
-      runTunedSuite({ suite, outDir, resume: flags.resume ?? false, signal, display, shard: p.shard, narrowTuning: p.narrowTuning, narrowFinal: p.narrowFinal }),
+      runTunedSuite({
+        suite,
+        outDir,
+        resume: flags.resume ?? false,
+        signal,
+        display,
+        shard: p.shard,
+        narrowTuning: p.narrowTuning,
+        narrowFinal: p.narrowFinal,
+      }),
     );
     const code = tunedExitCode(tuned);
     if (flags.json) process.stdout.write(`${JSON.stringify({ ...tuned, exitCode: code }, null, 2)}\n`);

@@ -78,11 +78,9 @@ async function trainAsRank(config: TrainConfig, flags: TrainFlags, world: WorldI
 }
 
 export function trainCommand(): Command {
-  const cmd = new Command('train')
-    .description('Train one model with one optimizer and write a result file')
-    .addHelpText(
-      'after',
-      `
+  const cmd = new Command('train').description('Train one model with one optimizer and write a result file').addHelpText(
+    'after',
+    `
 Examples:
   ngd-bench train --model mlp --optimizer ngd --batch-size 1024 --epochs 5 --out out/ngd.json
   ngd-bench train --config run.json --seed 3 --json
@@ -98,7 +96,7 @@ refuse peers without the run's NGD_BENCH_TOKEN. Rank 0 writes the result.
 Exit codes: 0 ok, 1 run failed (result written with status 'failed'), 2 bad input (nothing written),
 3 diverged (result written with the step of the first non-finite loss), 4 a worker or peer was lost
 (result written with failureKind 'infrastructure').`,
-    );
+  );
   addTrainOptions(cmd).action(async (flags: TrainFlags) => {
     const base = flags.config ? readJsonObject(flags.config, 'config') : {};
     const config = resolveTrainConfig(applyTrainFlags(base, flags), flags.config ? `config ${flags.config}` : 'config');

@@ -28,35 +28,90 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   { flag: '-m, --model <name>', path: 'model.name', help: 'model' },
   { flag: '--hidden-widths <list>', path: 'model.hiddenWidths', help: 'mlp hidden widths, e.g. 256,256', parse: parseIntegerList },
   { flag: '-d, --dataset <name>', path: 'dataset.name', help: 'dataset' },
-  { flag: '--data-dir <dir>', path: 'dataset.dataDir', help: 'directory with the dataset files (else $NGD_BENCH_*_DIR, then /usr/share/datasets/...)' },
+  {
+    flag: '--data-dir <dir>',
+    path: 'dataset.dataDir',
+    help: 'directory with the dataset files (else $NGD_BENCH_*_DIR, then /usr/share/datasets/...)',
+  },
   { flag: '--train-size <n>', path: 'dataset.trainSize', help: 'train on the first N examples of the seeded shuffle', parse: parseInteger },
-  { flag: '--test-size <n>', path: 'dataset.testSize', help: 'evaluate on the first N test examples of the seeded shuffle', parse: parseInteger },
-  { flag: '--validation-size <n>', path: 'dataset.validationSize', help: 'hold out N training examples as a validation split (never trained on)', parse: parseInteger },
-  { flag: '--train-eval-size <n>', path: 'dataset.trainEvalSize', help: 'measure train metrics on N training examples (a seeded train_eval subset)', parse: parseInteger },
+  {
+    flag: '--test-size <n>',
+    path: 'dataset.testSize',
+    help: 'evaluate on the first N test examples of the seeded shuffle',
+    parse: parseInteger,
+  },
+  {
+    flag: '--validation-size <n>',
+    path: 'dataset.validationSize',
+    help: 'hold out N training examples as a validation split (never trained on)',
+    parse: parseInteger,
+  },
+  {
+    flag: '--train-eval-size <n>',
+    path: 'dataset.trainEvalSize',
+    help: 'measure train metrics on N training examples (a seeded train_eval subset)',
+    parse: parseInteger,
+  },
   { flag: '-o, --optimizer <name>', path: 'optimizer.name', help: 'optimizer' },
   { flag: '--lr <x>', path: 'optimizer.lr', help: 'base learning rate (at --reference-batch-size)', parse: parseNumber },
   { flag: '--momentum <x>', path: 'optimizer.momentum', help: 'momentum', parse: parseNumber },
   { flag: '--nesterov', path: 'optimizer.nesterov', help: 'Nesterov momentum' },
   { flag: '--weight-decay <x>', path: 'optimizer.weightDecay', help: 'weight decay', parse: parseNumber },
   { flag: '--weight-decay-mode <mode>', path: 'optimizer.weightDecayMode', help: 'how weight decay is applied', strictChoices: true },
-  { flag: '--fisher <kind>', path: 'optimizer.kfac.fisher', help: 'K-FAC Fisher: labels sampled from the model or the true ones', strictChoices: true },
+  {
+    flag: '--fisher <kind>',
+    path: 'optimizer.kfac.fisher',
+    help: 'K-FAC Fisher: labels sampled from the model or the true ones',
+    strictChoices: true,
+  },
   { flag: '--damping <x>', path: 'optimizer.kfac.damping', help: 'K-FAC Tikhonov damping', parse: parseNumber },
   { flag: '--ema-decay <x>', path: 'optimizer.kfac.emaDecay', help: 'K-FAC factor EMA decay', parse: parseNumber },
-  { flag: '--factor-interval <n>', path: 'optimizer.kfac.factorUpdateInterval', help: 'K-FAC steps between factor updates', parse: parseInteger },
-  { flag: '--inverse-interval <n>', path: 'optimizer.kfac.inverseUpdateInterval', help: 'K-FAC steps between inversions', parse: parseInteger },
-  { flag: '--kl-clip <x>', path: 'optimizer.kfac.klClip', help: "K-FAC KL-clipping bound, or 'none'", parse: parseNumberOrNone, toConfig: (v) => (v === 'none' ? null : v) },
+  {
+    flag: '--factor-interval <n>',
+    path: 'optimizer.kfac.factorUpdateInterval',
+    help: 'K-FAC steps between factor updates',
+    parse: parseInteger,
+  },
+  {
+    flag: '--inverse-interval <n>',
+    path: 'optimizer.kfac.inverseUpdateInterval',
+    help: 'K-FAC steps between inversions',
+    parse: parseInteger,
+  },
+  {
+    flag: '--kl-clip <x>',
+    path: 'optimizer.kfac.klClip',
+    help: "K-FAC KL-clipping bound, or 'none'",
+    parse: parseNumberOrNone,
+    toConfig: (v) => (v === 'none' ? null : v),
+  },
   { flag: '--noise <dist>', path: 'optimizer.smoothing.distribution', help: 'smoothing noise distribution', strictChoices: true },
   { flag: '--noise-amplitude <a>', path: 'optimizer.smoothing.amplitude', help: 'smoothing amplitude a', parse: parseNumber },
   { flag: '--noise-relative', path: 'optimizer.smoothing.relative', help: 'scale smoothing noise by |w|' },
   { flag: '--noise-decay <kind>', path: 'optimizer.smoothing.decay', help: 'smoothing amplitude schedule', strictChoices: true },
   { flag: '--schedule <kind>', path: 'schedule.kind', help: 'lr schedule', strictChoices: true },
   { flag: '--warmup-epochs <x>', path: 'schedule.warmupEpochs', help: 'linear lr warmup length in epochs', parse: parseNumber },
-  { flag: '--milestones <list>', path: 'schedule.stepMilestones', help: 'step schedule: epochs at which lr is multiplied by --step-factor', parse: parseNumberList },
+  {
+    flag: '--milestones <list>',
+    path: 'schedule.stepMilestones',
+    help: 'step schedule: epochs at which lr is multiplied by --step-factor',
+    parse: parseNumberList,
+  },
   { flag: '--step-factor <x>', path: 'schedule.stepFactor', help: 'step schedule factor', parse: parseNumber },
   { flag: '--batch-scaling <rule>', path: 'schedule.batchScaling', help: 'lr scaling with batch size', strictChoices: true },
-  { flag: '--reference-batch-size <n>', path: 'schedule.referenceBatchSize', help: 'batch size the base lr refers to', parse: parseInteger },
+  {
+    flag: '--reference-batch-size <n>',
+    path: 'schedule.referenceBatchSize',
+    help: 'batch size the base lr refers to',
+    parse: parseInteger,
+  },
   { flag: '-b, --batch-size <n>', path: 'batchSize', help: 'global mini-batch size', parse: parseInteger },
-  { flag: '--eval-every-steps <n>', path: 'evalEverySteps', help: 'also evaluate every N steps (evaluation time is not training time)', parse: parseInteger },
+  {
+    flag: '--eval-every-steps <n>',
+    path: 'evalEverySteps',
+    help: 'also evaluate every N steps (evaluation time is not training time)',
+    parse: parseInteger,
+  },
   { flag: '-s, --seed <n>', path: 'seed', help: 'seed for init, shuffling, noise and sampling', parse: parseInteger },
   { flag: '--backend <name>', path: 'backend', help: 'compute backend' },
   { flag: '--eval-batch-size <n>', path: 'evalBatchSize', help: 'evaluation batch size', parse: parseInteger },
@@ -93,13 +148,22 @@ export function addTrainOptions(cmd: Command): Command {
   return cmd
     .option('-e, --epochs <n>', 'budget: epochs (default 1)', parseInteger)
     .option('--steps <n>', 'budget: optimizer steps instead of epochs', parseInteger)
-    .option('--target <metric=value>', `budget: stop at a target, e.g. validationAccuracy=0.87 (${TARGET_METRICS.join(', ')}); needs --max-epochs or --max-steps`)
+    .option(
+      '--target <metric=value>',
+      `budget: stop at a target, e.g. validationAccuracy=0.87 (${TARGET_METRICS.join(', ')}); needs --max-epochs or --max-steps`,
+    )
     .option('--max-epochs <n>', 'with --target: stop after N epochs if the target is not met', parseInteger)
     .option('--max-steps <n>', 'with --target: stop after N steps if the target is not met', parseInteger)
     .option('--out <file>', 'write the result JSON here (atomically)')
     .option('--json', 'print the result JSON on stdout')
     .option('-q, --quiet', 'no progress output (same as --progress none)')
-    .addOption(new Option('--progress <mode>', 'progress on stderr: human lines, JSON lines for harnesses, or none').choices(['human', 'jsonl', 'none']))
+    .addOption(
+      new Option('--progress <mode>', 'progress on stderr: human lines, JSON lines for harnesses, or none').choices([
+        'human',
+        'jsonl',
+        'none',
+      ]),
+    )
     .option(
       '-w, --workers <n>',
       'data-parallel worker processes, each with 1/n of every global batch (default: 1, or the world size mpirun/Slurm/torchrun set)',
@@ -115,9 +179,12 @@ const flagError = (message: string) => new ValidationError('flags', [message]);
 
 /** A budget flag replaces whatever budget the --config file had; two budget flags are bad input. */
 function applyBudgetFlags(doc: Json, f: TrainFlags): void {
-  const given = [f.epochs !== undefined && '--epochs', f.steps !== undefined && '--steps', f.target !== undefined && '--target'].filter(Boolean);
+  const given = [f.epochs !== undefined && '--epochs', f.steps !== undefined && '--steps', f.target !== undefined && '--target'].filter(
+    Boolean,
+  );
   if (given.length > 1) throw flagError(`${given.join(' and ')} are different budgets: give one`);
-  if ((f.maxEpochs !== undefined || f.maxSteps !== undefined) && f.target === undefined) throw flagError('--max-epochs / --max-steps bound a --target budget: give --target too');
+  if ((f.maxEpochs !== undefined || f.maxSteps !== undefined) && f.target === undefined)
+    throw flagError('--max-epochs / --max-steps bound a --target budget: give --target too');
   if (given.length === 0) return;
   delete doc.epochs;
   delete doc.budget;
@@ -129,11 +196,16 @@ function applyBudgetFlags(doc: Json, f: TrainFlags): void {
     const metric = m[1];
     if (!(TARGET_METRICS as readonly string[]).includes(metric)) {
       const guess = nearest(metric, TARGET_METRICS);
-      throw flagError(`--target: unknown metric '${metric}'${guess ? ` (did you mean '${guess}'?)` : ''}; known: ${TARGET_METRICS.join(', ')}`);
+      throw flagError(
+        `--target: unknown metric '${metric}'${guess ? ` (did you mean '${guess}'?)` : ''}; known: ${TARGET_METRICS.join(', ')}`,
+      );
     }
     if (f.maxEpochs !== undefined && f.maxSteps !== undefined) throw flagError('--max-epochs and --max-steps: give one');
     if (f.maxEpochs === undefined && f.maxSteps === undefined) throw flagError('--target needs a bound: --max-epochs N or --max-steps N');
-    doc.budget = { target: { metric, value: Number(m[2]) }, max: f.maxEpochs !== undefined ? { epochs: f.maxEpochs } : { steps: f.maxSteps } };
+    doc.budget = {
+      target: { metric, value: Number(m[2]) },
+      max: f.maxEpochs !== undefined ? { epochs: f.maxEpochs } : { steps: f.maxSteps },
+    };
   }
 }
 

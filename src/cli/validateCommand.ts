@@ -74,9 +74,16 @@ Prints "<file>: ok (N runs)" per valid suite (a tuned suite: "ok (T tuning runs,
         for (const r of results) {
           if (r.ok) {
             const runs = `${r.runs} run${r.runs === 1 ? '' : 's'}`;
-            process.stdout.write(`${r.file}: ok (${r.tuningRuns !== undefined ? `${r.tuningRuns} tuning runs, then ${runs} with the selected values` : runs})\n`);
-          }
-          else process.stderr.write(new SuiteError(r.file, r.errors).lines().map((l) => `${l}\n`).join(''));
+            process.stdout.write(
+              `${r.file}: ok (${r.tuningRuns !== undefined ? `${r.tuningRuns} tuning runs, then ${runs} with the selected values` : runs})\n`,
+            );
+          } else
+            process.stderr.write(
+              new SuiteError(r.file, r.errors)
+                .lines()
+                .map((l) => `${l}\n`)
+                .join(''),
+            );
         }
       }
       if (results.some((r) => !r.ok)) process.exitCode = EXIT.badInput;

@@ -50,7 +50,8 @@ export function defaultProbeIterations(bytes: number): number {
 export async function probeAllreduce(collective: Collective, options: AllreduceProbeOptions = {}): Promise<AllreduceProbeResult> {
   const dtype = options.dtype ?? 'float32';
   const elementBytes = dtype === 'float64' ? 8 : 4;
-  const iterationsFor = typeof options.iterations === 'number' ? () => options.iterations as number : (options.iterations ?? defaultProbeIterations);
+  const iterationsFor =
+    typeof options.iterations === 'number' ? () => options.iterations as number : (options.iterations ?? defaultProbeIterations);
   const warmup = options.warmupIterations ?? 3;
   const busFactor = (2 * (collective.worldSize - 1)) / collective.worldSize;
   const sizes: AllreduceSizeResult[] = [];

@@ -59,18 +59,28 @@ export interface ChunkExpectation {
 }
 
 /** Why a data frame's header does not fit the chunk this rank expects next, or null. */
-export function chunkHeaderProblem(header: FrameHeader, data: Float32Array | Float64Array, chunk: Span, expected: ChunkExpectation): Error | null {
+export function chunkHeaderProblem(
+  header: FrameHeader,
+  data: Float32Array | Float64Array,
+  chunk: Span,
+  expected: ChunkExpectation,
+): Error | null {
   const hint = 'every rank must make the same collective calls, in the same order, with arrays of the same length and type';
   const { label, from } = expected;
-  if (header.type !== FRAME_TYPE.data) return new CollectiveMismatchError(`${label}: rank ${from} sent frame type ${header.type} instead of data; ${hint}`);
+  if (header.type !== FRAME_TYPE.data)
+    return new CollectiveMismatchError(`${label}: rank ${from} sent frame type ${header.type} instead of data; ${hint}`);
   if (header.tag !== expected.tag >>> 0) return new CollectiveMismatchError(`${label}: rank ${from} is in call #${header.tag}; ${hint}`);
   const dtype = dtypeOf(data);
   if (header.dtype !== dtype) {
-    return new CollectiveMismatchError(`${label}: rank ${from} sent ${bytesPerElement(header.dtype) * 8}-bit floats, this rank has ${bytesPerElement(dtype) * 8}-bit; ${hint}`);
+    return new CollectiveMismatchError(
+      `${label}: rank ${from} sent ${bytesPerElement(header.dtype) * 8}-bit floats, this rank has ${bytesPerElement(dtype) * 8}-bit; ${hint}`,
+    );
   }
   const byteLength = (chunk.end - chunk.start) * data.BYTES_PER_ELEMENT;
   if (header.payloadBytes !== byteLength) {
-    return new CollectiveMismatchError(`${label}: rank ${from} sent a chunk of ${header.payloadBytes} bytes where ${byteLength} were expected; ${hint}`);
+    return new CollectiveMismatchError(
+      `${label}: rank ${from} sent a chunk of ${header.payloadBytes} bytes where ${byteLength} were expected; ${hint}`,
+    );
   }
   return null;
 }

@@ -12,7 +12,17 @@ import type { Socket } from 'node:net';
 import { FrameError, PeerLostError, RendezvousError } from './errors.js';
 import { FrameDecoder } from './frameDecoder.js';
 import type { ReadRelay } from './tcp.js';
-import { decodeJsonPayload, encodeFrameHeader, encodeJsonFrame, FRAME_HEADER_BYTES, FRAME_TYPE, type Dtype, type Frame, type FrameHeader, type FrameType } from './frames.js';
+import {
+  decodeJsonPayload,
+  encodeFrameHeader,
+  encodeJsonFrame,
+  FRAME_HEADER_BYTES,
+  FRAME_TYPE,
+  type Dtype,
+  type Frame,
+  type FrameHeader,
+  type FrameType,
+} from './frames.js';
 
 /**
  * Takes a run of data frames, piece by piece, as they arrive. Everything happens inside the socket's
@@ -337,7 +347,8 @@ export class FramedConnection {
   }
 
   private assertWritable(): void {
-    const unusable = this.failure ?? (this.closedLocally || this.peerLeft || !this.socket.writable ? this.lost('connection is closed') : null);
+    const unusable =
+      this.failure ?? (this.closedLocally || this.peerLeft || !this.socket.writable ? this.lost('connection is closed') : null);
     if (unusable) throw unusable;
   }
 

@@ -96,7 +96,8 @@ export function decodeFrameHeader(bytes: Buffer, maxPayloadBytes: number): Frame
   const tag = bytes.readUInt32LE(8);
   const payloadBytes = bytes.readUInt32LE(12);
   if (payloadBytes > maxPayloadBytes) throw new FrameError(`frame too large: claims ${payloadBytes} bytes, limit ${maxPayloadBytes}`);
-  if (payloadBytes % bytesPerElement(dtype as Dtype) !== 0) throw new FrameError(`payload of ${payloadBytes} bytes is not a whole number of dtype ${dtype} elements`);
+  if (payloadBytes % bytesPerElement(dtype as Dtype) !== 0)
+    throw new FrameError(`payload of ${payloadBytes} bytes is not a whole number of dtype ${dtype} elements`);
   return { type: type as FrameType, dtype: dtype as Dtype, tag, payloadBytes };
 }
 
@@ -114,6 +115,7 @@ export function decodeJsonPayload(frame: Frame): Record<string, unknown> {
   } catch {
     throw new FrameError(`frame type ${frame.type} does not carry valid JSON`);
   }
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw new FrameError(`frame type ${frame.type} does not carry a JSON object`);
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw new FrameError(`frame type ${frame.type} does not carry a JSON object`);
   return body as Record<string, unknown>;
 }

@@ -56,13 +56,15 @@ export function helloProblem(hello: Hello, expected: HelloExpectation, joined: R
   if (hello.rank < 1 || hello.rank >= expected.worldSize) return `rank ${hello.rank} is not in 1..${expected.worldSize - 1}`;
   if (joined.has(hello.rank)) return `duplicate rank ${hello.rank} (already joined)`;
   if (hello.port < 1 || hello.port > 65535 || hello.host.length > 255) return 'the ring listener address is not a TCP endpoint';
-  if (hello.chunkBytes !== expected.chunkBytes) return `chunkBytes mismatch (you use ${hello.chunkBytes}, rank 0 uses ${expected.chunkBytes})`;
+  if (hello.chunkBytes !== expected.chunkBytes)
+    return `chunkBytes mismatch (you use ${hello.chunkBytes}, rank 0 uses ${expected.chunkBytes})`;
   return null;
 }
 
 export function ringHelloProblem(hello: RingHello, expected: { token: string; worldSize: number; successor: number }): string | null {
   if (!tokensMatch(hello.token, expected.token)) return 'wrong token';
-  if (hello.worldSize !== expected.worldSize) return `world size mismatch (you say ${hello.worldSize}, this rank has ${expected.worldSize})`;
+  if (hello.worldSize !== expected.worldSize)
+    return `world size mismatch (you say ${hello.worldSize}, this rank has ${expected.worldSize})`;
   if (hello.rank !== expected.successor) return `rank ${hello.rank} is not this rank's ring successor (rank ${expected.successor})`;
   return null;
 }
@@ -88,8 +90,12 @@ export function parseWelcome(body: Record<string, unknown>, worldSize: number): 
   if (!Array.isArray(peers) || peers.length !== worldSize) throw new FrameError(`welcome does not list ${worldSize} ranks`);
   return peers.map((peer, rank) => {
     if (typeof peer !== 'object' || peer === null) throw new FrameError(`welcome entry ${rank} is not an object`);
-    const endpoint = { host: field(peer as Record<string, unknown>, 'host', 'string'), port: integerField(peer as Record<string, unknown>, 'port') };
-    if (endpoint.host === '' || endpoint.port < 1 || endpoint.port > 65535) throw new FrameError(`welcome entry ${rank} is not a TCP endpoint`);
+    const endpoint = {
+      host: field(peer as Record<string, unknown>, 'host', 'string'),
+      port: integerField(peer as Record<string, unknown>, 'port'),
+    };
+    if (endpoint.host === '' || endpoint.port < 1 || endpoint.port > 65535)
+      throw new FrameError(`welcome entry ${rank} is not a TCP endpoint`);
     return endpoint;
   });
 }
@@ -106,7 +112,8 @@ function field(body: Record<string, unknown>, name: string, type: 'string'): str
 
 function integerField(body: Record<string, unknown>, name: string): number {
   const value = body[name];
-  if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw new FrameError(`handshake field '${name}' is missing or not an integer`);
+  if (typeof value !== 'number' || !Number.isSafeInteger(value))
+    throw new FrameError(`handshake field '${name}' is missing or not an integer`);
   return value;
 }
 

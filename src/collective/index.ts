@@ -21,6 +21,12 @@ export { DEFAULT_CHUNK_BYTES, joinWorld, type JoinOptions } from './joinWorld.js
 export { collectiveTimeoutFromEnv, DEFAULT_COLLECTIVE_TIMEOUT_MS, worldFromEnv, type Launcher, type WorldInfo } from './worldInfo.js';
 export { launchLocalWorld, type LocalWorldOptions, type LocalWorldOutcome } from './launchLocalWorld.js';
 export { findFreePort } from './freePort.js';
-export { DEFAULT_PROBE_SIZES, probeAllreduce, type AllreduceProbeOptions, type AllreduceProbeResult, type AllreduceSizeResult } from './allreduceProbe.js';
+export {
+  DEFAULT_PROBE_SIZES,
+  probeAllreduce,
+  type AllreduceProbeOptions,
+  type AllreduceProbeResult,
+  type AllreduceSizeResult,
+} from './allreduceProbe.js';
 export { measureLoopbackThroughput, type LoopbackThroughputOptions, type LoopbackThroughputResult } from './loopbackThroughput.js';
 export type { LatencySummary } from './latencyStats.js';

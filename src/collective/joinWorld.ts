@@ -40,7 +40,8 @@ export async function joinWorld(world: WorldInfo, options: JoinOptions = {}): Pr
   try {
     const own: RingEndpoint = { host: advertisedHost(world), port: listener.port };
     const rendezvousOptions = { deadline, timeoutMs, chunkBytes, warn };
-    const table = world.rank === 0 ? await hostRendezvous(world, own, rendezvousOptions) : await joinRendezvous(world, own, rendezvousOptions);
+    const table =
+      world.rank === 0 ? await hostRendezvous(world, own, rendezvousOptions) : await joinRendezvous(world, own, rendezvousOptions);
     const links = await connectRing(world, table, listener, { deadline, timeoutMs, maxMessageBytes, warn });
     return new SocketCollective(world.rank, world.worldSize, links, { timeoutMs, chunkBytes });
   } finally {
@@ -60,14 +61,16 @@ function advertisedHost(world: WorldInfo): string {
 function checkWorld(world: WorldInfo): void {
   const { rank, worldSize, masterPort } = world;
   if (!Number.isSafeInteger(worldSize) || worldSize < 1) throw new WorldConfigError(`worldSize ${worldSize} must be a positive integer`);
-  if (!Number.isSafeInteger(rank) || rank < 0 || rank >= worldSize) throw new WorldConfigError(`rank ${rank} is not in 0..${worldSize - 1}`);
+  if (!Number.isSafeInteger(rank) || rank < 0 || rank >= worldSize)
+    throw new WorldConfigError(`rank ${rank} is not in 0..${worldSize - 1}`);
   if (worldSize > 1 && (!Number.isInteger(masterPort) || masterPort < 1 || masterPort > 65535)) {
     throw new WorldConfigError(`masterPort ${masterPort} is not a TCP port (a world of ${worldSize} needs rank 0's fixed rendezvous port)`);
   }
 }
 
 function checkOptions(timeoutMs: number, maxMessageBytes: number, chunkBytes: number): void {
-  if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS)) throw new RangeError(`timeoutMs ${timeoutMs} must be in 1..${MAX_TIMER_MS} (Node's longest timer)`);
+  if (!(timeoutMs > 0 && timeoutMs <= MAX_TIMER_MS))
+    throw new RangeError(`timeoutMs ${timeoutMs} must be in 1..${MAX_TIMER_MS} (Node's longest timer)`);
   if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1024 || maxMessageBytes > 0xffffffff) {
     throw new RangeError(`maxMessageBytes ${maxMessageBytes} must be an integer in 1 KiB..4 GiB`);
   }

@@ -146,7 +146,10 @@ export async function launchLocalWorld(options: LocalWorldOptions): Promise<Loca
     finished.push(
       subprocess.then((result) => {
         if (result.exitCode === undefined && result.signal === undefined) {
-          recordFailure({ rank, describe: () => `worker rank ${rank} could not be started: ${result.originalMessage ?? result.shortMessage ?? 'unknown error'}` });
+          recordFailure({
+            rank,
+            describe: () => `worker rank ${rank} could not be started: ${result.originalMessage ?? result.shortMessage ?? 'unknown error'}`,
+          });
         }
       }),
     );
@@ -161,7 +164,10 @@ export async function launchLocalWorld(options: LocalWorldOptions): Promise<Loca
       signals[rank] = signal;
       if (signal !== null) recordFailure({ rank, describe: () => `worker rank ${rank} was killed by ${signal}` });
       else if (code !== 0) {
-        recordFailure({ rank, describe: () => `worker rank ${rank} exited with code ${code}${suffix(lastMeaningfulLine(lastStderrLines[rank]))}` });
+        recordFailure({
+          rank,
+          describe: () => `worker rank ${rank} exited with code ${code}${suffix(lastMeaningfulLine(lastStderrLines[rank]))}`,
+        });
       }
     });
   }
@@ -180,7 +186,10 @@ export async function launchLocalWorld(options: LocalWorldOptions): Promise<Loca
       const now = performance.now();
       stoppedSince[rank] ??= now;
       if (now - stoppedSince[rank] < stoppedLimitMs) return;
-      recordFailure({ rank, describe: () => `worker rank ${rank} was stopped (not running) for ${formatSeconds(stoppedLimitMs)}; the run was ended` });
+      recordFailure({
+        rank,
+        describe: () => `worker rank ${rank} was stopped (not running) for ${formatSeconds(stoppedLimitMs)}; the run was ended`,
+      });
       subprocess.kill('SIGKILL'); // a stopped process cannot act on SIGTERM
     });
   }, SUPERVISE_EVERY_MS);
@@ -188,7 +197,10 @@ export async function launchLocalWorld(options: LocalWorldOptions): Promise<Loca
 
   let timer: NodeJS.Timeout | undefined;
   if (options.timeoutMs !== undefined) {
-    timer = setTimeout(() => recordFailure({ rank: null, describe: () => `timed out after ${formatSeconds(options.timeoutMs!)}` }), options.timeoutMs);
+    timer = setTimeout(
+      () => recordFailure({ rank: null, describe: () => `timed out after ${formatSeconds(options.timeoutMs!)}` }),
+      options.timeoutMs,
+    );
   }
   await Promise.all(finished); // every worker exited and its output was read to the end
   clearTimeout(timer);
@@ -202,9 +214,13 @@ export async function launchLocalWorld(options: LocalWorldOptions): Promise<Loca
 
 /** The device each rank gets: from the visible list when there is one (it must be long enough), else 0..N-1. */
 function gpuPerRank(workers: number, visible: string | undefined): string[] {
-  const devices = visible?.split(',').map((d) => d.trim()).filter((d) => d !== '');
+  const devices = visible
+    ?.split(',')
+    .map((d) => d.trim())
+    .filter((d) => d !== '');
   if (!devices || devices.length === 0) return Array.from({ length: workers }, (_, rank) => String(rank));
-  if (devices.length < workers) throw new RangeError(`pinGpus: ${workers} workers, but CUDA_VISIBLE_DEVICES lists ${devices.length} device(s)`);
+  if (devices.length < workers)
+    throw new RangeError(`pinGpus: ${workers} workers, but CUDA_VISIBLE_DEVICES lists ${devices.length} device(s)`);
   return devices.slice(0, workers);
 }
 
@@ -222,7 +238,6 @@ function rememberLine(lines: string[], line: string): void {
   lines.push(line);
   if (lines.length > REMEMBERED_LINES) lines.shift();
 }
-
 
 function suffix(line: string | null): string {
   return line === null ? '' : `: ${line}`;

@@ -76,13 +76,17 @@ export async function measureLoopbackThroughput(options: LoopbackThroughputOptio
   const server: Server = createServer();
   const port = await listen(server, 0, LOOPBACK);
   const accepted = new Promise<Socket>((resolve) => server.once('connection', resolve));
-  const peer = execa(process.execPath, ['-e', PEER_SOURCE, String(totalBytes), duplex ? 'duplex' : 'simplex', String(writeBytes), String(port)], {
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: 'inherit',
-    buffer: false,
-    reject: false,
-  });
+  const peer = execa(
+    process.execPath,
+    ['-e', PEER_SOURCE, String(totalBytes), duplex ? 'duplex' : 'simplex', String(writeBytes), String(port)],
+    {
+      stdin: 'ignore',
+      stdout: 'pipe',
+      stderr: 'inherit',
+      buffer: false,
+      reject: false,
+    },
+  );
   let back: Socket | undefined;
   try {
     const peerPort = Number(await firstLine(peer.stdout));
@@ -137,10 +141,13 @@ function counter(): { add: (n: number) => void; until: (n: number) => Promise<vo
 
 function connectReading(port: number, onBytes: (count: number) => void): Promise<Socket> {
   return new Promise((resolve, reject) => {
-    const onread = { buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES), callback: (count: number) => {
+    const onread = {
+      buffer: Buffer.allocUnsafe(READ_BUFFER_BYTES),
+      callback: (count: number) => {
         onBytes(count);
         return true;
-      } };
+      },
+    };
     const socket = connect({ host: LOOPBACK, port, onread }, () => {
       socket.off('error', reject);
       socket.setNoDelay(true);
@@ -160,4 +167,3 @@ function firstLine(stream: NodeJS.ReadableStream): Promise<string> {
     lines.once('close', () => reject(new Error('the loopback peer exited before printing its port')));
   });
 }
-

@@ -28,7 +28,9 @@ export async function hostRendezvous(world: WorldInfo, own: RingEndpoint, option
   try {
     await listen(server, world.masterPort, world.bindAddr);
   } catch (error) {
-    throw new RendezvousError(`rank 0 cannot listen on ${world.bindAddr}:${world.masterPort} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    throw new RendezvousError(
+      `rank 0 cannot listen on ${world.bindAddr}:${world.masterPort} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
   }
   const joined = new Map<number, { connection: FramedConnection; endpoint: RingEndpoint }>();
   const connections = new Set<FramedConnection>();
@@ -55,7 +57,11 @@ export async function hostRendezvous(world: WorldInfo, own: RingEndpoint, option
       refuse(connection, `malformed hello: ${(error as Error).message}`);
       return;
     }
-    const problem = helloProblem(hello, { token: world.token, worldSize: world.worldSize, chunkBytes: options.chunkBytes }, new Set(joined.keys()));
+    const problem = helloProblem(
+      hello,
+      { token: world.token, worldSize: world.worldSize, chunkBytes: options.chunkBytes },
+      new Set(joined.keys()),
+    );
     if (problem) {
       refuse(connection, problem);
       return;
@@ -84,7 +90,11 @@ export async function hostRendezvous(world: WorldInfo, own: RingEndpoint, option
   };
 
   server.on('connection', (socket: Socket) => {
-    const connection = new FramedConnection(socket, HANDSHAKE_MAX_MESSAGE_BYTES, `connection from ${plainAddress(socket.remoteAddress)}:${socket.remotePort}`);
+    const connection = new FramedConnection(
+      socket,
+      HANDSHAKE_MAX_MESSAGE_BYTES,
+      `connection from ${plainAddress(socket.remoteAddress)}:${socket.remotePort}`,
+    );
     connections.add(connection);
     connection
       .receive()
@@ -120,24 +130,34 @@ export async function joinRendezvous(world: WorldInfo, own: RingEndpoint, option
   try {
     socket = await connectWithRetry(world.masterAddr, world.masterPort, options.deadline);
   } catch (error) {
-    throw timedOut(`could not reach ${where} (${error instanceof ConnectFailed ? error.code : (error as Error).message})${multiHostHint(world)}`);
+    throw timedOut(
+      `could not reach ${where} (${error instanceof ConnectFailed ? error.code : (error as Error).message})${multiHostHint(world)}`,
+    );
   }
   // Rank 0 is who we chose to trust; its table grows with the world.
   const connection = new FramedConnection(socket, HANDSHAKE_MAX_MESSAGE_BYTES + 512 * world.worldSize, where);
   try {
-    const hello: Hello = { token: world.token, rank: world.rank, worldSize: world.worldSize, host: own.host, port: own.port, chunkBytes: options.chunkBytes };
+    const hello: Hello = {
+      token: world.token,
+      rank: world.rank,
+      worldSize: world.worldSize,
+      host: own.host,
+      port: own.port,
+      chunkBytes: options.chunkBytes,
+    };
     connection.sendJson(FRAME_TYPE.hello, hello);
-    const reply = await withDeadline(connection.receive(), options.deadline, () => timedOut(`joined ${where}, but not every rank joined in time`)).catch(
-      (error: Error) => {
-        throw error instanceof RendezvousError && error.message.startsWith('rendezvous timed out')
-          ? error
-          : new RendezvousError(`rendezvous failed: ${where} closed the connection without answering (${error.message})`);
-      },
-    );
+    const reply = await withDeadline(connection.receive(), options.deadline, () =>
+      timedOut(`joined ${where}, but not every rank joined in time`),
+    ).catch((error: Error) => {
+      throw error instanceof RendezvousError && error.message.startsWith('rendezvous timed out')
+        ? error
+        : new RendezvousError(`rendezvous failed: ${where} closed the connection without answering (${error.message})`);
+    });
     if (reply.type === FRAME_TYPE.refuse) throw new RendezvousError(`rendezvous refused: ${parseRefusal(decodeJsonPayload(reply))}`);
     if (reply.type !== FRAME_TYPE.welcome) throw new RendezvousError(`rendezvous failed: ${where} answered with frame type ${reply.type}`);
     const table = parseWelcome(decodeJsonPayload(reply), world.worldSize);
-    if (table[world.rank].port !== own.port) throw new RendezvousError(`rendezvous failed: the table from ${where} does not list this rank's listener`);
+    if (table[world.rank].port !== own.port)
+      throw new RendezvousError(`rendezvous failed: the table from ${where} does not list this rank's listener`);
     return table;
   } catch (error) {
     if (error instanceof FrameError) throw new RendezvousError(`rendezvous failed: ${where} sent a malformed reply (${error.message})`);
@@ -150,7 +170,9 @@ export async function joinRendezvous(world: WorldInfo, own: RingEndpoint, option
 /** Ranks on several hosts must listen on a reachable address: loopback is the default. */
 function multiHostHint(world: WorldInfo): string {
   const loopback = (host: string) => host === 'localhost' || host === '::1' || host.startsWith('127.');
-  return !loopback(world.masterAddr) && loopback(world.bindAddr) ? '; on several hosts set NGD_BENCH_BIND_ADDR (e.g. 0.0.0.0) on every rank' : '';
+  return !loopback(world.masterAddr) && loopback(world.bindAddr)
+    ? '; on several hosts set NGD_BENCH_BIND_ADDR (e.g. 0.0.0.0) on every rank'
+    : '';
 }
 
 function range(from: number, to: number): number[] {

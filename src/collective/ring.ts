@@ -57,7 +57,9 @@ export class RingListener {
     try {
       return new RingListener(server, await listen(server, 0, bindAddr));
     } catch (error) {
-      throw new RendezvousError(`cannot listen for the ring on ${bindAddr} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+      throw new RendezvousError(
+        `cannot listen for the ring on ${bindAddr} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+      );
     }
   }
 
@@ -77,7 +79,12 @@ export class RingListener {
   }
 }
 
-export async function connectRing(world: WorldInfo, table: readonly RingEndpoint[], listener: RingListener, options: RingOptions): Promise<RingLinks> {
+export async function connectRing(
+  world: WorldInfo,
+  table: readonly RingEndpoint[],
+  listener: RingListener,
+  options: RingOptions,
+): Promise<RingLinks> {
   const predecessor = (world.rank - 1 + world.worldSize) % world.worldSize;
   const successor = (world.rank + 1) % world.worldSize;
   const [prev, next] = await Promise.allSettled([
@@ -90,7 +97,12 @@ export async function connectRing(world: WorldInfo, table: readonly RingEndpoint
   throw prev.status === 'rejected' ? prev.reason : (next as PromiseRejectedResult).reason;
 }
 
-async function acceptSuccessor(world: WorldInfo, successor: number, listener: RingListener, options: RingOptions): Promise<FramedConnection> {
+async function acceptSuccessor(
+  world: WorldInfo,
+  successor: number,
+  listener: RingListener,
+  options: RingOptions,
+): Promise<FramedConnection> {
   const candidates = new Set<FramedConnection>();
   let accept: (connection: FramedConnection) => void = () => {};
   const accepted = new Promise<FramedConnection>((resolve) => (accept = resolve));
@@ -108,7 +120,11 @@ async function acceptSuccessor(world: WorldInfo, successor: number, listener: Ri
   };
 
   const onConnection = (socket: Socket) => {
-    const connection = new FramedConnection(socket, HANDSHAKE_MAX_MESSAGE_BYTES, `connection from ${plainAddress(socket.remoteAddress)}:${socket.remotePort}`);
+    const connection = new FramedConnection(
+      socket,
+      HANDSHAKE_MAX_MESSAGE_BYTES,
+      `connection from ${plainAddress(socket.remoteAddress)}:${socket.remotePort}`,
+    );
     candidates.add(connection);
     const onRingHello = (frame: Frame) => {
       let hello: RingHello;
@@ -119,7 +135,9 @@ async function acceptSuccessor(world: WorldInfo, successor: number, listener: Ri
         refuse(connection, `malformed ring hello: ${(error as Error).message}`);
         return;
       }
-      const problem = done ? `rank ${world.rank} already has its successor` : ringHelloProblem(hello, { token: world.token, worldSize: world.worldSize, successor });
+      const problem = done
+        ? `rank ${world.rank} already has its successor`
+        : ringHelloProblem(hello, { token: world.token, worldSize: world.worldSize, successor });
       if (problem) {
         refuse(connection, problem);
         return;
@@ -153,14 +171,21 @@ async function acceptSuccessor(world: WorldInfo, successor: number, listener: Ri
   }
 }
 
-async function connectPredecessor(world: WorldInfo, predecessor: number, endpoint: RingEndpoint, options: RingOptions): Promise<FramedConnection> {
+async function connectPredecessor(
+  world: WorldInfo,
+  predecessor: number,
+  endpoint: RingEndpoint,
+  options: RingOptions,
+): Promise<FramedConnection> {
   const where = `rank ${predecessor} at ${endpoint.host}:${endpoint.port}`;
   const relay = new ReadRelay(READ_BUFFER_BYTES);
   let socket: Socket;
   try {
     socket = await connectWithRetry(endpoint.host, endpoint.port, options.deadline, relay);
   } catch (error) {
-    throw new RendezvousError(`ring: cannot connect to ${where} (${error instanceof ConnectFailed ? error.code : (error as Error).message})`);
+    throw new RendezvousError(
+      `ring: cannot connect to ${where} (${error instanceof ConnectFailed ? error.code : (error as Error).message})`,
+    );
   }
   // The endpoint came from the authenticated rendezvous table, and data may follow the welcome in
   // the same read: accept data frames from the start.

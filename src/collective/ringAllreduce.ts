@@ -63,7 +63,11 @@ export async function ringBroadcast(data: Float32Array | Float64Array, root: num
   if (rank === root) {
     for (const chunk of chunks) sendChunk(data, chunk, call);
   } else {
-    await receiveAll(data, chunks.map((chunk) => ({ chunk, mode: 'copy' as const, forward })), call);
+    await receiveAll(
+      data,
+      chunks.map((chunk) => ({ chunk, mode: 'copy' as const, forward })),
+      call,
+    );
   }
   await call.links.next.flushed();
 }
@@ -73,7 +77,11 @@ function chunkElements(data: Float32Array | Float64Array, call: RingCall): numbe
 }
 
 function sendChunk(data: Float32Array | Float64Array, chunk: Span, call: RingCall): void {
-  const bytes = new Uint8Array(data.buffer, data.byteOffset + chunk.start * data.BYTES_PER_ELEMENT, (chunk.end - chunk.start) * data.BYTES_PER_ELEMENT);
+  const bytes = new Uint8Array(
+    data.buffer,
+    data.byteOffset + chunk.start * data.BYTES_PER_ELEMENT,
+    (chunk.end - chunk.start) * data.BYTES_PER_ELEMENT,
+  );
   call.links.next.send(FRAME_TYPE.data, dtypeOf(data), call.tag, bytes);
 }
 

@@ -35,7 +35,8 @@ export function segmentSpans(length: number, worldSize: number): Span[] {
 /** `span` cut into pieces of at most `chunkElements`; an empty span has no chunks. */
 export function chunkSpans(span: Span, chunkElements: number): Span[] {
   const chunks: Span[] = [];
-  for (let start = span.start; start < span.end; start += chunkElements) chunks.push({ start, end: Math.min(start + chunkElements, span.end) });
+  for (let start = span.start; start < span.end; start += chunkElements)
+    chunks.push({ start, end: Math.min(start + chunkElements, span.end) });
   return chunks;
 }
 

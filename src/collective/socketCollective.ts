@@ -83,10 +83,21 @@ export class SocketCollective implements Collective {
     if (this.failure) throw this.failure;
     if (this.closing) throw new Error(`the collective of rank ${this.rank} is closed`);
     const tag = this.callsStarted++;
-    const call: RingCall = { rank: this.rank, worldSize: this.worldSize, links: this.links, tag, label: `${name} #${tag}`, chunkBytes: this.options.chunkBytes };
+    const call: RingCall = {
+      rank: this.rank,
+      worldSize: this.worldSize,
+      links: this.links,
+      tag,
+      label: `${name} #${tag}`,
+      chunkBytes: this.options.chunkBytes,
+    };
     const started = performance.now();
     const timer = setTimeout(() => {
-      this.fail(new CollectiveTimeoutError(`${call.label} on rank ${this.rank} timed out after ${formatSeconds(this.options.timeoutMs)} (a rank is stuck or never made the call)`));
+      this.fail(
+        new CollectiveTimeoutError(
+          `${call.label} on rank ${this.rank} timed out after ${formatSeconds(this.options.timeoutMs)} (a rank is stuck or never made the call)`,
+        ),
+      );
     }, this.options.timeoutMs);
     this.busy = true;
     try {

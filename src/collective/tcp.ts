@@ -50,10 +50,13 @@ export async function connectWithRetry(host: string, port: number, deadline: num
 function connectOnce(host: string, port: number, deadline: number, relay?: ReadRelay): Promise<Socket> {
   return new Promise((resolve, reject) => {
     const socket = connect(relay ? { host, port, onread: relay.onread } : { host, port });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' }));
-    }, Math.max(1, deadline - Date.now()));
+    const timer = setTimeout(
+      () => {
+        socket.destroy();
+        reject(Object.assign(new Error('connect timed out'), { code: 'ETIMEDOUT' }));
+      },
+      Math.max(1, deadline - Date.now()),
+    );
     socket.once('error', (error) => {
       clearTimeout(timer);
       socket.destroy();

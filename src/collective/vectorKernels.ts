@@ -49,7 +49,13 @@ export function meanScale(data: Float32Array | Float64Array, worldSize: number):
   return data instanceof Float32Array ? Math.fround(1 / worldSize) : 1 / worldSize;
 }
 
-export function addWithSimd(kernels: SimdKernels, target: Float32Array | Float64Array, offset: number, source: Uint8Array, scale?: number): void {
+export function addWithSimd(
+  kernels: SimdKernels,
+  target: Float32Array | Float64Array,
+  offset: number,
+  source: Uint8Array,
+  scale?: number,
+): void {
   const elementBytes = target.BYTES_PER_ELEMENT;
   const targetBytes = new Uint8Array(target.buffer, target.byteOffset + offset * elementBytes, source.byteLength);
   for (let at = 0; at < source.byteLength; at += BLOCK) {
@@ -62,13 +68,15 @@ export function addWithSimd(kernels: SimdKernels, target: Float32Array | Float64
       else kernels.addScale64(0, BLOCK, vectorBytes, scale);
       // The last element, past the last whole 16-byte vector.
       const { f64 } = kernels;
-      for (let i = vectorBytes / 8; i < length / 8; i++) f64[i] = scale === undefined ? f64[i] + f64[BLOCK / 8 + i] : (f64[i] + f64[BLOCK / 8 + i]) * scale;
+      for (let i = vectorBytes / 8; i < length / 8; i++)
+        f64[i] = scale === undefined ? f64[i] + f64[BLOCK / 8 + i] : (f64[i] + f64[BLOCK / 8 + i]) * scale;
     } else {
       if (scale === undefined) kernels.add32(0, BLOCK, vectorBytes);
       else kernels.addScale32(0, BLOCK, vectorBytes, scale);
       // The last elements (up to three), past the last whole 16-byte vector.
       const { f32 } = kernels;
-      for (let i = vectorBytes / 4; i < length / 4; i++) f32[i] = scale === undefined ? f32[i] + f32[BLOCK / 4 + i] : Math.fround(f32[i] + f32[BLOCK / 4 + i]) * scale;
+      for (let i = vectorBytes / 4; i < length / 4; i++)
+        f32[i] = scale === undefined ? f32[i] + f32[BLOCK / 4 + i] : Math.fround(f32[i] + f32[BLOCK / 4 + i]) * scale;
     }
     targetBytes.set(kernels.bytes.subarray(0, length), at);
   }
@@ -126,7 +134,12 @@ function loadSimdKernels(): SimdKernels | null {
   }
 }
 
-function pick({ add32, add64, addScale32, addScale64 }: Omit<SimdKernels, 'bytes' | 'f32' | 'f64'>): Omit<SimdKernels, 'bytes' | 'f32' | 'f64'> {
+function pick({
+  add32,
+  add64,
+  addScale32,
+  addScale64,
+}: Omit<SimdKernels, 'bytes' | 'f32' | 'f64'>): Omit<SimdKernels, 'bytes' | 'f32' | 'f64'> {
   return { add32, add64, addScale32, addScale64 };
 }
 
@@ -152,7 +165,9 @@ function simdModuleBytes(): Uint8Array<ArrayBuffer> {
   const section = (id: number, content: number[]) => [id, ...uleb(content.length), ...content];
   const name = (text: string) => [...uleb(text.length), ...Buffer.from(text, 'utf8')];
   const [I32, F32, F64] = [0x7f, 0x7d, 0x7c];
-  const [localGet, localSet, i32Const, i32Add, i32GeU, block, loop, br, brIf, end] = [0x20, 0x21, 0x41, 0x6a, 0x4f, 0x02, 0x03, 0x0c, 0x0d, 0x0b];
+  const [localGet, localSet, i32Const, i32Add, i32GeU, block, loop, br, brIf, end] = [
+    0x20, 0x21, 0x41, 0x6a, 0x4f, 0x02, 0x03, 0x0c, 0x0d, 0x0b,
+  ];
   const simdOp = (opcode: number) => [0xfd, ...uleb(opcode)];
   const v128Load = [...simdOp(0x00), 0x04, 0x00]; // memarg: align 2^4, offset 0
   const v128Store = [...simdOp(0x0b), 0x04, 0x00];
@@ -160,36 +175,79 @@ function simdModuleBytes(): Uint8Array<ArrayBuffer> {
   const advance = (local: number) => [localGet, local, i32Const, 16, i32Add, localSet, local];
   // Locals: 0 = dst, 1 = src, 2 = n, 3 = scale (addScale only), then the declared extra i32: end.
   const loopUntilEnd = (endLocal: number, step: number[]) => [
-    0x01, 0x01, I32, // one extra local: end
-    localGet, 0, localGet, 2, i32Add, localSet, endLocal,
-    block, 0x40, loop, 0x40,
-    localGet, 0, localGet, endLocal, i32GeU, brIf, 1,
+    0x01,
+    0x01,
+    I32, // one extra local: end
+    localGet,
+    0,
+    localGet,
+    2,
+    i32Add,
+    localSet,
+    endLocal,
+    block,
+    0x40,
+    loop,
+    0x40,
+    localGet,
+    0,
+    localGet,
+    endLocal,
+    i32GeU,
+    brIf,
+    1,
     ...step,
-    ...advance(0), ...advance(1),
-    br, 0, end, end, end,
+    ...advance(0),
+    ...advance(1),
+    br,
+    0,
+    end,
+    end,
+    end,
   ];
   const sum = (add: number) => [localGet, 0, ...v128Load, localGet, 1, ...v128Load, ...simdOp(add)];
   const addBody = (add: number) => loopUntilEnd(3, [localGet, 0, ...sum(add), ...v128Store]);
-  const addScaleBody = (add: number, splat: number, mul: number) => loopUntilEnd(4, [localGet, 0, ...sum(add), localGet, 3, ...simdOp(splat), ...simdOp(mul), ...v128Store]);
+  const addScaleBody = (add: number, splat: number, mul: number) =>
+    loopUntilEnd(4, [localGet, 0, ...sum(add), localGet, 3, ...simdOp(splat), ...simdOp(mul), ...v128Store]);
   const sized = (code: number[]) => [...uleb(code.length), ...code];
   return new Uint8Array([
-    0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00, // "\0asm", version 1
+    0x00,
+    0x61,
+    0x73,
+    0x6d,
+    0x01,
+    0x00,
+    0x00,
+    0x00, // "\0asm", version 1
     // types: 0 = (i32, i32, i32) -> (), 1 = (i32, i32, i32, f32) -> (), 2 = (i32, i32, i32, f64) -> ()
-    ...section(1, vector([[0x60, 3, I32, I32, I32, 0], [0x60, 4, I32, I32, I32, F32, 0], [0x60, 4, I32, I32, I32, F64, 0]])),
+    ...section(
+      1,
+      vector([
+        [0x60, 3, I32, I32, I32, 0],
+        [0x60, 4, I32, I32, I32, F32, 0],
+        [0x60, 4, I32, I32, I32, F64, 0],
+      ]),
+    ),
     ...section(3, vector([[0], [0], [1], [2]])), // add32, add64, addScale32, addScale64
     ...section(5, vector([[0x00, (2 * BLOCK) / 65536]])), // memory: 2 pages, no maximum
-    ...section(7, vector([
-      [...name('memory'), 0x02, 0],
-      [...name('add32'), 0x00, 0],
-      [...name('add64'), 0x00, 1],
-      [...name('addScale32'), 0x00, 2],
-      [...name('addScale64'), 0x00, 3],
-    ])),
-    ...section(10, vector([
-      sized(addBody(F32X4_ADD)),
-      sized(addBody(F64X2_ADD)),
-      sized(addScaleBody(F32X4_ADD, F32X4_SPLAT, F32X4_MUL)),
-      sized(addScaleBody(F64X2_ADD, F64X2_SPLAT, F64X2_MUL)),
-    ])),
+    ...section(
+      7,
+      vector([
+        [...name('memory'), 0x02, 0],
+        [...name('add32'), 0x00, 0],
+        [...name('add64'), 0x00, 1],
+        [...name('addScale32'), 0x00, 2],
+        [...name('addScale64'), 0x00, 3],
+      ]),
+    ),
+    ...section(
+      10,
+      vector([
+        sized(addBody(F32X4_ADD)),
+        sized(addBody(F64X2_ADD)),
+        sized(addScaleBody(F32X4_ADD, F32X4_SPLAT, F32X4_MUL)),
+        sized(addScaleBody(F64X2_ADD, F64X2_SPLAT, F64X2_MUL)),
+      ]),
+    ),
   ]);
 }

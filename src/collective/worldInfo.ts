@@ -44,7 +44,12 @@ interface ExternalLauncher {
 }
 
 const EXTERNAL_LAUNCHERS: readonly ExternalLauncher[] = [
-  { launcher: 'mpirun', rankVar: 'OMPI_COMM_WORLD_RANK', sizeVar: 'OMPI_COMM_WORLD_SIZE', jobIdVars: ['OMPI_MCA_orte_hnp_uri', 'PMIX_NAMESPACE'] },
+  {
+    launcher: 'mpirun',
+    rankVar: 'OMPI_COMM_WORLD_RANK',
+    sizeVar: 'OMPI_COMM_WORLD_SIZE',
+    jobIdVars: ['OMPI_MCA_orte_hnp_uri', 'PMIX_NAMESPACE'],
+  },
   { launcher: 'slurm', rankVar: 'SLURM_PROCID', sizeVar: 'SLURM_NTASKS', jobIdVars: ['SLURM_JOB_ID', 'SLURM_STEP_ID'] },
   { launcher: 'torchrun', rankVar: 'RANK', sizeVar: 'WORLD_SIZE', jobIdVars: ['TORCHELASTIC_RUN_ID'] },
 ];
@@ -53,7 +58,9 @@ const EXTERNAL_LAUNCHERS: readonly ExternalLauncher[] = [
 export function worldFromEnv(env: Env = process.env): WorldInfo {
   const bindAddr = envValue(env, 'NGD_BENCH_BIND_ADDR') ?? LOOPBACK;
   if (isIP(bindAddr) === 0 && !HOSTNAME.test(bindAddr)) {
-    throw new WorldConfigError(`NGD_BENCH_BIND_ADDR=${JSON.stringify(bindAddr)} is not an IP address or host name (e.g. 0.0.0.0 to listen on every interface)`);
+    throw new WorldConfigError(
+      `NGD_BENCH_BIND_ADDR=${JSON.stringify(bindAddr)} is not an IP address or host name (e.g. 0.0.0.0 to listen on every interface)`,
+    );
   }
   if (envValue(env, 'NGD_BENCH_RANK') !== undefined || envValue(env, 'NGD_BENCH_WORLD_SIZE') !== undefined) {
     return ownLauncherWorld(env, bindAddr);
@@ -67,7 +74,8 @@ export function worldFromEnv(env: Env = process.env): WorldInfo {
 function ownLauncherWorld(env: Env, bindAddr: string): WorldInfo {
   const { rank, worldSize } = rankAndSize(env, 'NGD_BENCH_RANK', 'NGD_BENCH_WORLD_SIZE');
   const masterAddr = envValue(env, 'NGD_BENCH_MASTER_ADDR') ?? LOOPBACK;
-  if (worldSize === 1) return { rank, worldSize, masterAddr, masterPort: 0, bindAddr, token: envValue(env, 'NGD_BENCH_TOKEN') ?? '', launcher: 'ngd-bench' };
+  if (worldSize === 1)
+    return { rank, worldSize, masterAddr, masterPort: 0, bindAddr, token: envValue(env, 'NGD_BENCH_TOKEN') ?? '', launcher: 'ngd-bench' };
   const masterPort = requiredPort(env, ['NGD_BENCH_MASTER_PORT']);
   const token = envValue(env, 'NGD_BENCH_TOKEN');
   if (token === undefined) throw new WorldConfigError('NGD_BENCH_TOKEN is not set (NGD_BENCH_WORLD_SIZE > 1 needs a shared token)');
@@ -82,11 +90,14 @@ function externalLauncherWorld(external: ExternalLauncher, env: Env, bindAddr: s
   const { rank, worldSize } = rankAndSize(env, external.rankVar, external.sizeVar);
   const masterAddr = envValue(env, 'NGD_BENCH_MASTER_ADDR') ?? envValue(env, 'MASTER_ADDR') ?? LOOPBACK;
   const launcher = external.launcher;
-  if (worldSize === 1) return { rank, worldSize, masterAddr, masterPort: 0, bindAddr, token: envValue(env, 'NGD_BENCH_TOKEN') ?? '', launcher };
+  if (worldSize === 1)
+    return { rank, worldSize, masterAddr, masterPort: 0, bindAddr, token: envValue(env, 'NGD_BENCH_TOKEN') ?? '', launcher };
   const masterPort = requiredPort(env, ['NGD_BENCH_MASTER_PORT', 'MASTER_PORT']);
   const token = envValue(env, 'NGD_BENCH_TOKEN') ?? derivedToken(external, env);
   if (token === undefined) {
-    throw new WorldConfigError(`NGD_BENCH_TOKEN is not set and no job id (${external.jobIdVars.join(', ')}) to derive one from; set NGD_BENCH_TOKEN to the same secret on every rank`);
+    throw new WorldConfigError(
+      `NGD_BENCH_TOKEN is not set and no job id (${external.jobIdVars.join(', ')}) to derive one from; set NGD_BENCH_TOKEN to the same secret on every rank`,
+    );
   }
   return { rank, worldSize, masterAddr, masterPort, bindAddr, token, launcher };
 }

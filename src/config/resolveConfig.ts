@@ -53,7 +53,9 @@ function normalizeBudget(config: TrainConfig, what: string): void {
       ]);
     }
     if (metric.endsWith('Accuracy') && !(config.budget.target.value > 0 && config.budget.target.value <= 1)) {
-      throw new ValidationError(what, [`/budget/target/value: an accuracy target is a fraction in (0, 1], got ${config.budget.target.value}`]);
+      throw new ValidationError(what, [
+        `/budget/target/value: an accuracy target is a fraction in (0, 1], got ${config.budget.target.value}`,
+      ]);
     }
   }
 }
@@ -76,7 +78,9 @@ export function resolveTrainConfig(input: unknown, what = 'config'): TrainConfig
   const usesSmoothing = opt.name === 'smoothed-sgd' || opt.name === 'smoothed-ngd';
   if (!usesKfac && opt.kfac) throw new ValidationError(what, [`/optimizer/kfac: optimizer '${opt.name}' does not use K-FAC settings`]);
   if (!usesSmoothing && opt.smoothing) {
-    throw new ValidationError(what, [`/optimizer/smoothing: optimizer '${opt.name}' does not smooth; use 'smoothed-sgd' or 'smoothed-ngd'`]);
+    throw new ValidationError(what, [
+      `/optimizer/smoothing: optimizer '${opt.name}' does not smooth; use 'smoothed-sgd' or 'smoothed-ngd'`,
+    ]);
   }
   if (usesKfac) opt.kfac = validateWithDefaults(KfacConfigSchema, opt.kfac ?? {}, `${what} /optimizer/kfac`);
   if (usesSmoothing) opt.smoothing = validateWithDefaults(SmoothingConfigSchema, opt.smoothing ?? {}, `${what} /optimizer/smoothing`);

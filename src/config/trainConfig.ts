@@ -12,8 +12,16 @@ export const DEFAULT_MLP_WIDTHS = [256, 256] as const;
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'cpu-blas', 'cpu'] as const;
 
 /** A string enum as a union of literals, so `Static` yields the literal union type. */
-function literalUnion<T extends string>(values: readonly T[], description: string, def: T, extra: SchemaOptions = {}): TUnion<TLiteral<T>[]> {
-  return Type.Union(values.map((v) => Type.Literal(v)), { description, default: def, ...extra });
+function literalUnion<T extends string>(
+  values: readonly T[],
+  description: string,
+  def: T,
+  extra: SchemaOptions = {},
+): TUnion<TLiteral<T>[]> {
+  return Type.Union(
+    values.map((v) => Type.Literal(v)),
+    { description, default: def, ...extra },
+  );
 }
 
 export const ModelConfigSchema = Type.Object(
@@ -32,12 +40,8 @@ export const DatasetConfigSchema = Type.Object(
   {
     name: literalUnion(DATASET_NAMES, 'Dataset.', 'fashion-mnist'),
     dataDir: Type.Optional(Type.String({ description: 'Directory holding the dataset files.' })),
-    trainSize: Type.Optional(
-      Type.Integer({ minimum: 1, description: 'Train on the first N examples of the seeded shuffle.' }),
-    ),
-    testSize: Type.Optional(
-      Type.Integer({ minimum: 1, description: 'Evaluate on the first N test examples of the seeded shuffle.' }),
-    ),
+    trainSize: Type.Optional(Type.Integer({ minimum: 1, description: 'Train on the first N examples of the seeded shuffle.' })),
+    testSize: Type.Optional(Type.Integer({ minimum: 1, description: 'Evaluate on the first N test examples of the seeded shuffle.' })),
     validationSize: Type.Optional(
       Type.Integer({
         minimum: 1,
@@ -106,15 +110,22 @@ export const OptimizerConfigSchema = Type.Object(
 
 export const ScheduleConfigSchema = Type.Object(
   {
-    kind: Type.Union(
-      [Type.Literal('constant'), Type.Literal('step'), Type.Literal('cosine'), Type.Literal('polynomial')],
-      { default: 'constant' },
-    ),
+    kind: Type.Union([Type.Literal('constant'), Type.Literal('step'), Type.Literal('cosine'), Type.Literal('polynomial')], {
+      default: 'constant',
+    }),
     warmupEpochs: Type.Number({ minimum: 0, default: 0 }),
-    stepMilestones: Type.Array(Type.Number({ minimum: 0 }), { default: [], description: 'step: epochs at which lr is multiplied by stepFactor.' }),
+    stepMilestones: Type.Array(Type.Number({ minimum: 0 }), {
+      default: [],
+      description: 'step: epochs at which lr is multiplied by stepFactor.',
+    }),
     stepFactor: Type.Number({ exclusiveMinimum: 0, default: 0.1 }),
     power: Type.Number({ exclusiveMinimum: 0, default: 2, description: 'polynomial: decay exponent.' }),
-    finalLrFraction: Type.Number({ minimum: 0, maximum: 1, default: 0, description: 'cosine/polynomial: final lr as a fraction of the peak.' }),
+    finalLrFraction: Type.Number({
+      minimum: 0,
+      maximum: 1,
+      default: 0,
+      description: 'cosine/polynomial: final lr as a fraction of the peak.',
+    }),
     batchScaling: Type.Union([Type.Literal('linear'), Type.Literal('sqrt'), Type.Literal('none')], {
       default: 'none',
       description: 'How the lr scales with batchSize / referenceBatchSize.',
@@ -139,7 +150,11 @@ const StepLimitSchema = Type.Object(
 
 export const TargetSchema = Type.Object(
   {
-    metric: literalUnion(TARGET_METRICS, 'The evaluated metric the target is set on (validation* needs dataset.validationSize).', 'validationAccuracy'),
+    metric: literalUnion(
+      TARGET_METRICS,
+      'The evaluated metric the target is set on (validation* needs dataset.validationSize).',
+      'validationAccuracy',
+    ),
     value: Type.Number({ description: 'Accuracies are reached at >= value (a fraction, 0.87 = 87 %), losses at <= value.' }),
   },
   { additionalProperties: false },
@@ -176,7 +191,9 @@ export const TrainConfigSchema = Type.Object(
     optimizer: OptimizerConfigSchema,
     schedule: ScheduleConfigSchema,
     batchSize: Type.Integer({ minimum: 1, default: 128, description: 'Global mini-batch size.' }),
-    epochs: Type.Optional(Type.Integer({ minimum: 1, description: 'Training epochs (an epoch budget; default 1 unless "budget" is given).' })),
+    epochs: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Training epochs (an epoch budget; default 1 unless "budget" is given).' }),
+    ),
     budget: Type.Optional(BudgetSchema),
     evalEverySteps: Type.Optional(
       Type.Integer({

@@ -17,7 +17,13 @@ const PLANE = CIFAR_SIDE * CIFAR_SIDE;
 /** One label byte followed by the three colour planes. */
 export const CIFAR_RECORD_BYTES = 1 + CIFAR_CHANNELS * PLANE;
 export const CIFAR_RECORDS_PER_FILE = 10000;
-export const CIFAR_TRAIN_FILES = ['data_batch_1.bin', 'data_batch_2.bin', 'data_batch_3.bin', 'data_batch_4.bin', 'data_batch_5.bin'] as const;
+export const CIFAR_TRAIN_FILES = [
+  'data_batch_1.bin',
+  'data_batch_2.bin',
+  'data_batch_3.bin',
+  'data_batch_4.bin',
+  'data_batch_5.bin',
+] as const;
 export const CIFAR_TEST_FILE = 'test_batch.bin';
 /** The folder the official archive extracts to; accepted inside the data directory. */
 export const CIFAR_ARCHIVE_FOLDER = 'cifar-10-batches-bin';

@@ -52,9 +52,7 @@ export function parseIdx(fileBytes: Uint8Array, expect: IdxExpectation): IdxArra
   const expectedSize = headerSize + dims.reduce((a, b) => a * b, 1);
   if (bytes.length !== expectedSize) {
     const what = bytes.length < expectedSize ? 'truncated' : `${bytes.length - expectedSize} trailing bytes`;
-    throw new FormatProblem(
-      `${what}: ${bytes.length} bytes, expected ${expectedSize} (header ${headerSize} + ${dims.join('x')} values)`,
-    );
+    throw new FormatProblem(`${what}: ${bytes.length} bytes, expected ${expectedSize} (header ${headerSize} + ${dims.join('x')} values)`);
   }
   const data = bytes.subarray(headerSize);
   if (expect.numClasses !== undefined) checkLabels(data, expect.numClasses);

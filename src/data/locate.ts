@@ -36,7 +36,12 @@ export function locateDataDir(name: FileDatasetName, opts: LocateOptions = {}): 
   for (const [origin, dir] of explicit) {
     if (!dir) continue;
     if (!isDirectory(dir)) {
-      throw new DatasetError({ dataset: name, file: resolve(dir), problem: `directory given by ${origin} does not exist`, remedy: howToGet(name) });
+      throw new DatasetError({
+        dataset: name,
+        file: resolve(dir),
+        problem: `directory given by ${origin} does not exist`,
+        remedy: howToGet(name),
+      });
     }
     return resolve(dir);
   }
@@ -49,7 +54,7 @@ export function locateDataDir(name: FileDatasetName, opts: LocateOptions = {}): 
   } else {
     tried.push(`${GENERIC_DATA_DIR_ENV} (unset)`);
   }
-  const fallback = opts.defaultDir === undefined ? src.debianDir : opts.defaultDir ?? undefined;
+  const fallback = opts.defaultDir === undefined ? src.debianDir : (opts.defaultDir ?? undefined);
   if (fallback) {
     if (isDirectory(fallback)) return resolve(fallback);
     tried.push(fallback);

@@ -31,7 +31,8 @@ export const DATASET_SOURCES: Record<FileDatasetName, DatasetSource> = {
     envVar: 'NGD_BENCH_MNIST_DIR',
     subfolder: 'mnist',
     debianDir: '/usr/share/datasets/mnist',
-    files: 'the four standard MNIST IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz)',
+    files:
+      'the four standard MNIST IDX files (train-images-idx3-ubyte.gz, train-labels-idx1-ubyte.gz, t10k-images-idx3-ubyte.gz, t10k-labels-idx1-ubyte.gz)',
   },
   cifar10: {
     envVar: 'NGD_BENCH_CIFAR10_DIR',

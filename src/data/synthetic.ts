@@ -60,15 +60,31 @@ export function makeSyntheticDataset(options: SyntheticOptions): Dataset {
 
 function checkOptions(o: { trainCount: number; testCount: number; inputShape: InputShape; numClasses: number }): void {
   const bad = (what: string, value: unknown) =>
-    new DatasetError({ dataset: 'synthetic', problem: `${what} must be a positive integer, got ${JSON.stringify(value)}`, remedy: 'fix the synthetic dataset options' });
-  for (const [what, value] of [['trainCount', o.trainCount], ['testCount', o.testCount], ['numClasses', o.numClasses]] as const) {
+    new DatasetError({
+      dataset: 'synthetic',
+      problem: `${what} must be a positive integer, got ${JSON.stringify(value)}`,
+      remedy: 'fix the synthetic dataset options',
+    });
+  for (const [what, value] of [
+    ['trainCount', o.trainCount],
+    ['testCount', o.testCount],
+    ['numClasses', o.numClasses],
+  ] as const) {
     if (!Number.isInteger(value) || value < 1) throw bad(what, value);
   }
-  if (o.inputShape.length !== 3 || !o.inputShape.every((d) => Number.isInteger(d) && d >= 1)) throw bad('every inputShape entry', o.inputShape);
+  if (o.inputShape.length !== 3 || !o.inputShape.every((d) => Number.isInteger(d) && d >= 1))
+    throw bad('every inputShape entry', o.inputShape);
 }
 
 /** One row per label: (prototype + noiseStd * N(0,1)) * scale. */
-function sampleImages(labels: Int32Array, prototypes: Float32Array, dim: number, noiseStd: number, scale: number, rng: () => number): Float32Array {
+function sampleImages(
+  labels: Int32Array,
+  prototypes: Float32Array,
+  dim: number,
+  noiseStd: number,
+  scale: number,
+  rng: () => number,
+): Float32Array {
   const images = gaussians(labels.length * dim, rng);
   for (let i = 0; i < labels.length; i++) {
     const proto = labels[i] * dim;

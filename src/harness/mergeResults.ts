@@ -63,7 +63,9 @@ export function chooseResult(candidates: readonly Candidate[]): { chosen: Candid
     const first = complete[0];
     const other = complete.find((c) => !isDeepStrictEqual(c.result, first.result));
     if (other) {
-      return { conflict: `${first.file} and ${other.file} hold different complete results for the same run (${first.result.status} vs ${other.result.status})` };
+      return {
+        conflict: `${first.file} and ${other.file} hold different complete results for the same run (${first.result.status} vs ${other.result.status})`,
+      };
     }
     return { chosen: first };
   }
@@ -141,7 +143,10 @@ export function mergeResults(options: MergeOptions): MergeReport {
   if (mergedProbes.report) writeJsonAtomic(join(options.outDir, PROBES_FILE), mergedProbes.report);
   if (selections.length > 0) {
     if (selections.every((t) => isDeepStrictEqual(t, selections[0]))) writeJsonAtomic(join(options.outDir, TUNING_FILE), selections[0]);
-    else warnings.push(`the shards hold different ${TUNING_FILE} files: not copied; \`ngd-bench run SUITE --out ${options.outDir} --resume\` recomputes it from the merged tuning runs`);
+    else
+      warnings.push(
+        `the shards hold different ${TUNING_FILE} files: not copied; \`ngd-bench run SUITE --out ${options.outDir} --resume\` recomputes it from the merged tuning runs`,
+      );
   }
   const suite = suites.size === 1 ? [...suites][0] : null;
   writeManifest(options.outDir, {

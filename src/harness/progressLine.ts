@@ -61,12 +61,6 @@ export function parseProgressLine(line: string): ProgressEvent | null {
 /** Fraction of the run done (0..1) that an event implies. */
 export function progressFraction(event: ProgressEvent): number {
   const f =
-    event.event === 'step'
-      ? event.totalSteps > 0
-        ? event.step / event.totalSteps
-        : 0
-      : event.epochs > 0
-        ? event.epoch / event.epochs
-        : 0;
+    event.event === 'step' ? (event.totalSteps > 0 ? event.step / event.totalSteps : 0) : event.epochs > 0 ? event.epoch / event.epochs : 0;
   return Math.min(1, Math.max(0, f));
 }

@@ -152,7 +152,14 @@ export function suiteExitCode(outcome: SuiteOutcome): number {
   return outcome.counts.failed + outcome.counts.diverged > 0 ? EXIT.runFailed : EXIT.ok;
 }
 
-function outcomeFromResult(run: PlannedRun, result: RunResult, file: string, attempts: number, seconds: number, skipped: boolean): RunOutcome {
+function outcomeFromResult(
+  run: PlannedRun,
+  result: RunResult,
+  file: string,
+  attempts: number,
+  seconds: number,
+  skipped: boolean,
+): RunOutcome {
   return {
     id: run.id,
     name: run.name,

@@ -95,7 +95,9 @@ export function formatSuiteSummary(outcome: SuiteOutcome): string[] {
   ];
   for (const run of outcome.runs) {
     if (run.status === 'diverged') {
-      lines.push(`  diverged: ${run.name} (${run.id})${run.divergedAtStep !== undefined ? ` at step ${run.divergedAtStep}` : ''} -> ${run.resultFile}`);
+      lines.push(
+        `  diverged: ${run.name} (${run.id})${run.divergedAtStep !== undefined ? ` at step ${run.divergedAtStep}` : ''} -> ${run.resultFile}`,
+      );
     } else if (run.status === 'failed') {
       lines.push(`  failed: ${run.name} (${run.id}): ${run.error ?? 'unknown error'} -> ${run.resultFile}`);
     }
@@ -115,7 +117,8 @@ class SuiteTracker {
   total = 0;
   done = 0;
   readonly completedSeconds: number[] = [];
-  current: { run: PlannedRun; index: number; startedAt: number; progress: ProgressEvent | null; lastStep: ProgressEvent | null } | null = null;
+  current: { run: PlannedRun; index: number; startedAt: number; progress: ProgressEvent | null; lastStep: ProgressEvent | null } | null =
+    null;
 
   constructor(private readonly now: () => number) {}
 
@@ -183,7 +186,9 @@ export class PlainSuiteDisplay implements SuiteDisplay {
     this.tracker.update(event);
     switch (event.type) {
       case 'suite-started':
-        this.line(`suite ${event.suite}: ${event.total} run${event.total === 1 ? '' : 's'} -> ${event.outDir}${event.resume ? ' (resuming)' : ''}`);
+        this.line(
+          `suite ${event.suite}: ${event.total} run${event.total === 1 ? '' : 's'} -> ${event.outDir}${event.resume ? ' (resuming)' : ''}`,
+        );
         break;
       case 'run-skipped':
         this.line(`${tag(event.index, event.total)} ${event.run.name} skipped (already ${event.outcome.status})`);
@@ -197,11 +202,15 @@ export class PlainSuiteDisplay implements SuiteDisplay {
         // Steps are too frequent for a log; one line per epoch.
         if (event.progress.event === 'epoch') {
           const eta = this.tracker.eta();
-          this.line(`${tag(event.index, event.total)} ${event.run.name}: ${formatProgress(event.progress)}${eta !== null ? `, suite ETA ${formatDuration(eta)}` : ''}`);
+          this.line(
+            `${tag(event.index, event.total)} ${event.run.name}: ${formatProgress(event.progress)}${eta !== null ? `, suite ETA ${formatDuration(eta)}` : ''}`,
+          );
         }
         break;
       case 'run-retrying':
-        this.line(`${tag(event.index, event.total)} ${event.run.name}: ${event.reason}; retrying (attempt ${event.attempt + 1} of ${event.maxAttempts})`);
+        this.line(
+          `${tag(event.index, event.total)} ${event.run.name}: ${event.reason}; retrying (attempt ${event.attempt + 1} of ${event.maxAttempts})`,
+        );
         break;
       case 'run-finished':
         this.line(`${tag(event.index, event.total)} ${formatRunOutcome(event.outcome)}`);
@@ -281,7 +290,9 @@ export class TtySuiteDisplay implements SuiteDisplay {
         this.multi.log(`${tag(event.index, event.total)} ${event.run.name} skipped (already ${event.outcome.status})\n`);
         break;
       case 'run-retrying':
-        this.multi.log(`${tag(event.index, event.total)} ${event.run.name}: ${event.reason}; retrying (attempt ${event.attempt + 1} of ${event.maxAttempts})\n`);
+        this.multi.log(
+          `${tag(event.index, event.total)} ${event.run.name}: ${event.reason}; retrying (attempt ${event.attempt + 1} of ${event.maxAttempts})\n`,
+        );
         break;
       case 'run-finished':
         this.multi.log(`${tag(event.index, event.total)} ${formatRunOutcome(event.outcome)}\n`);

@@ -42,21 +42,51 @@ export function judgeAttempt(exit: ChildExit, read: ResultRead, timeoutSeconds: 
   if (exit.timedOut) {
     // Not retried (a run that is too slow stays too slow), but an infrastructure failure in the
     // result schema's terms: nothing went wrong in the training itself.
-    return { kind: 'failed', reason: `timed out after ${formatSeconds(timeoutSeconds)} s`, retryable: false, failureKind: 'infrastructure', childResult: null };
+    return {
+      kind: 'failed',
+      reason: `timed out after ${formatSeconds(timeoutSeconds)} s`,
+      retryable: false,
+      failureKind: 'infrastructure',
+      childResult: null,
+    };
   }
   if (exit.spawnError !== null) {
-    return { kind: 'failed', reason: `could not start: ${exit.spawnError}`, retryable: true, failureKind: 'infrastructure', childResult: null };
+    return {
+      kind: 'failed',
+      reason: `could not start: ${exit.spawnError}`,
+      retryable: true,
+      failureKind: 'infrastructure',
+      childResult: null,
+    };
   }
   if (exit.exitCode === null) {
-    return { kind: 'failed', reason: `killed by ${exit.signal ?? 'an unknown signal'}${quote}`, retryable: true, failureKind: 'infrastructure', childResult: null };
+    return {
+      kind: 'failed',
+      reason: `killed by ${exit.signal ?? 'an unknown signal'}${quote}`,
+      retryable: true,
+      failureKind: 'infrastructure',
+      childResult: null,
+    };
   }
   const code = exit.exitCode;
   if (code === EXIT.infrastructure) {
     const childResult = read.kind === 'valid' && read.result.status === 'failed' ? read.result : null;
-    return { kind: 'failed', reason: `infrastructure failure (exit code 4)${quote}`, retryable: true, failureKind: 'infrastructure', childResult };
+    return {
+      kind: 'failed',
+      reason: `infrastructure failure (exit code 4)${quote}`,
+      retryable: true,
+      failureKind: 'infrastructure',
+      childResult,
+    };
   }
   if (code === EXIT.badInput) {
-    return { kind: 'failed', reason: `exit code 2${lastLine ? quote : ': bad input'}`, retryable: false, failureKind: 'run', childResult: null };
+    return {
+      kind: 'failed',
+      reason: `exit code 2${lastLine ? quote : ': bad input'}`,
+      retryable: false,
+      failureKind: 'run',
+      childResult: null,
+    };
   }
   if (code === EXIT.ok || code === EXIT.runFailed || code === EXIT.diverged) {
     if (read.kind === 'valid') return { kind: 'recorded', result: read.result };
@@ -80,7 +110,13 @@ export function runIdentity(run: PlannedRun, attempts: number): RunIdentity {
 }
 
 /** The `failed` result the harness writes when the child left none (crash, kill, timeout, bad input). */
-export function harnessFailedResult(run: PlannedRun, reason: string, failureKind: FailureKind, startedAt: Date, finishedAt: Date): RunResult {
+export function harnessFailedResult(
+  run: PlannedRun,
+  reason: string,
+  failureKind: FailureKind,
+  startedAt: Date,
+  finishedAt: Date,
+): RunResult {
   return failedRunResult({ config: run.config, error: reason, failureKind, startedAt, finishedAt });
 }
 

@@ -90,7 +90,8 @@ const cpuKernel: KernelConfig = {
     const a = attrs as unknown as ExtractPatchesAttrs;
     const cpu = backend as unknown as CpuBackendData;
     const values = cpu.data.get(x.dataId).values;
-    if (!(values instanceof Float32Array) || x.shape.length !== 4) throw new Error(`${EXTRACT_PATCHES_KERNEL}: expects a float32 NHWC tensor`);
+    if (!(values instanceof Float32Array) || x.shape.length !== 4)
+      throw new Error(`${EXTRACT_PATCHES_KERNEL}: expects a float32 NHWC tensor`);
     const g = patchGeometry(x.shape, a);
     const shape = patchesShape(g, a);
     const out = new Float32Array(shape.reduce((p, d) => p * d, 1));

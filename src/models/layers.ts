@@ -111,9 +111,7 @@ export function applyBatchNorm(bn: BatchNormLayer, x: Tensor, training: boolean,
   if (updateRunningStats) {
     tf.tidy(() => {
       bn.runningMean.assign(tf.add(tf.mul(bn.runningMean, BATCH_NORM_MOMENTUM), tf.mul(mean, 1 - BATCH_NORM_MOMENTUM)));
-      bn.runningVariance.assign(
-        tf.add(tf.mul(bn.runningVariance, BATCH_NORM_MOMENTUM), tf.mul(variance, 1 - BATCH_NORM_MOMENTUM)),
-      );
+      bn.runningVariance.assign(tf.add(tf.mul(bn.runningVariance, BATCH_NORM_MOMENTUM), tf.mul(variance, 1 - BATCH_NORM_MOMENTUM)));
     });
   }
   return tf.batchNorm(x, mean, variance, bn.shift, bn.scale, BATCH_NORM_EPSILON);

@@ -11,7 +11,8 @@ export function sampleLabels(logits: Tensor, seed: number, rowOffset = 0, global
   return tf.tidy(() => {
     const [n, classes] = logits.shape as [number, number];
     const total = globalRows ?? n;
-    if (rowOffset < 0 || rowOffset + n > total) throw new Error(`sampleLabels: rows [${rowOffset}, ${rowOffset + n}) outside a batch of ${total}`);
+    if (rowOffset < 0 || rowOffset + n > total)
+      throw new Error(`sampleLabels: rows [${rowOffset}, ${rowOffset + n}) outside a batch of ${total}`);
     const cdf = tf.cumsum(tf.softmax(logits as tf.Tensor2D), 1);
     const all = tf.randomUniform([total, 1], 0, 1, 'float32', seed);
     const u = total === n ? all : tf.slice(all, [rowOffset, 0], [n, 1]);

@@ -37,7 +37,10 @@ export async function measureAllreduceAcrossWorkers(
     const latency = await figureOfSamples(`allreduce ${s.bytes} B`, s.samplesMs);
     sizeFigures.push({ bytes: s.bytes, latency, algorithmBandwidth: s.algorithmBandwidth, busBandwidth: s.busBandwidth });
   }
-  const transfer = await figureOfSamples('loopback TCP', tcp.samples.map((bps) => (1000 * tcp.totalBytes) / bps));
+  const transfer = await figureOfSamples(
+    'loopback TCP',
+    tcp.samples.map((bps) => (1000 * tcp.totalBytes) / bps),
+  );
   return {
     workers,
     algorithm: 'ring',

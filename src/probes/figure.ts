@@ -8,7 +8,6 @@ import type { Figure } from '../results/probeReport.js';
 
 export type { Figure };
 
-
 interface TinybenchLatency {
   mean: number;
   p50?: number;

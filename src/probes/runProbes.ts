@@ -68,7 +68,8 @@ export async function runProbes(suite: Suite, options: ProbeOptions = {}): Promi
       stepPhases.push({ optimizerLabel, optimizer: config.optimizer.name, model: config.model.name, batchSize, ...figures, reference });
     }
   }
-  const allreduce = settings.workers >= 2 && options.allreduce ? await options.allreduce(settings.workers, settings.allreduceSizes, iterations) : null;
+  const allreduce =
+    settings.workers >= 2 && options.allreduce ? await options.allreduce(settings.workers, settings.allreduceSizes, iterations) : null;
   return {
     schemaVersion: 1,
     kind: 'ngd-bench-probes',

@@ -7,7 +7,15 @@ import { criticalBatchSizes, targetCells, type CriticalBatch, type TargetCell } 
 import { dateRange, environments, type EnvironmentGroup } from './environment.js';
 import { groupRuns, type Grouped } from './groupRuns.js';
 import type { ResultSet } from './resultSet.js';
-import { chooseTarget, DEFAULT_TARGET_FRACTION, scalingEfficiency, timeToTarget, type CellTimeToTarget, type ScalingRow, type TargetChoice } from './timing.js';
+import {
+  chooseTarget,
+  DEFAULT_TARGET_FRACTION,
+  scalingEfficiency,
+  timeToTarget,
+  type CellTimeToTarget,
+  type ScalingRow,
+  type TargetChoice,
+} from './timing.js';
 
 export interface AnalysisOptions {
   claims?: ClaimOptions;

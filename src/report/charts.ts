@@ -52,7 +52,16 @@ function byBatchChart(grouped: Grouped, metric: ByBatchMetric): ChartFile {
     const a = metric.summary(c);
     if (a === null) return [];
     const std = a.std ?? 0;
-    return [{ optimizer: c.series.display, batch: c.batchSize, mean: round(100 * a.mean), lo: round(100 * (a.mean - std)), hi: round(100 * (a.mean + std)), seeds: a.n }];
+    return [
+      {
+        optimizer: c.series.display,
+        batch: c.batchSize,
+        mean: round(100 * a.mean),
+        lo: round(100 * (a.mean - std)),
+        hi: round(100 * (a.mean + std)),
+        seeds: a.n,
+      },
+    ];
   });
   const batches = [...new Set(values.map((v) => v.batch))].sort((a, b) => a - b);
   const lo = batches.length > 0 ? batches[0] : 1;
@@ -158,7 +167,12 @@ export function sensitivityChart(grid: SensitivityGrid): ChartFile {
       const failed = cell && !a ? cell.runs.map((x) => x.result.status).find((st) => st !== 'ok') : undefined;
       // A mean over fewer seeds than ran says so: "86.82 (1/2)".
       const partial = cell && a && cell.ok.length < cell.runs.length ? ` (${cell.ok.length}/${cell.runs.length})` : '';
-      values.push({ row: String(r), column: String(c), accuracy: a ? round(100 * a.mean) : null, label: a ? `${(100 * a.mean).toFixed(2)}${partial}` : (failed ?? 'not run') });
+      values.push({
+        row: String(r),
+        column: String(c),
+        accuracy: a ? round(100 * a.mean) : null,
+        label: a ? `${(100 * a.mean).toFixed(2)}${partial}` : (failed ?? 'not run'),
+      });
     });
   });
   const title = `${grid.optimizerLabel} at batch ${grid.batchSize}: final test accuracy (%) by ${short(grid.rowPath)} and ${short(grid.columnPath)}`;
@@ -174,13 +188,19 @@ export function sensitivityChart(grid: SensitivityGrid): ChartFile {
       y: { field: 'row', type: 'ordinal', title: short(grid.rowPath), sort: grid.rowValues.map(String) },
     },
     layer: [
-      { mark: 'rect', encoding: { color: { field: 'accuracy', type: 'quantitative', title: 'test acc. (%)', scale: { scheme: 'viridis' } } } },
+      {
+        mark: 'rect',
+        encoding: { color: { field: 'accuracy', type: 'quantitative', title: 'test acc. (%)', scale: { scheme: 'viridis' } } },
+      },
       {
         mark: { type: 'text', fontSize: 11 },
         encoding: {
           text: { field: 'label', type: 'nominal' },
           // White on the dark (low) end of viridis, black elsewhere.
-          color: { condition: { test: `datum.accuracy !== null && datum.accuracy < ${darkBelow(values)}`, value: 'white' }, value: 'black' },
+          color: {
+            condition: { test: `datum.accuracy !== null && datum.accuracy < ${darkBelow(values)}`, value: 'white' },
+            value: 'black',
+          },
         },
       },
     ],
@@ -202,7 +222,14 @@ export function sweepChart(curves: readonly SweepCurve[]): ChartFile {
     for (const { value, cell } of curve.points) {
       const a = cell.testAccuracy;
       const status = a ? 'ok' : (cell.runs.map((r) => r.result.status).find((st) => st !== 'ok') ?? 'not run');
-      values.push({ optimizer: curve.optimizerLabel, batch, batchOrder: curve.batchSize, value, accuracy: a ? round(100 * a.mean) : null, status });
+      values.push({
+        optimizer: curve.optimizerLabel,
+        batch,
+        batchOrder: curve.batchSize,
+        value,
+        accuracy: a ? round(100 * a.mean) : null,
+        status,
+      });
     }
   }
   const all = values.map((v) => v.value);
@@ -211,7 +238,12 @@ export function sweepChart(curves: readonly SweepCurve[]): ChartFile {
   // Series order (the paper's: sgd, ngd, smoothed-ngd, smoothed-sgd), not alphabetical.
   const domain = [...new Set(curves.map((c) => c.optimizerLabel))];
   const color = { field: 'optimizer', type: 'nominal' as const, title: 'optimizer', scale: { domain, scheme: 'tableau10' } };
-  const x = { field: 'value', type: 'quantitative' as const, title: `${short}${logScale ? ' (log scale)' : ''}`, scale: logScale ? { type: 'log' as const } : { zero: false } };
+  const x = {
+    field: 'value',
+    type: 'quantitative' as const,
+    title: `${short}${logScale ? ' (log scale)' : ''}`,
+    scale: logScale ? { type: 'log' as const } : { zero: false },
+  };
   const title = `Final test accuracy by ${short} (mean over seeds; × = diverged or failed)`;
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',

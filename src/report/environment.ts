@@ -21,9 +21,7 @@ export function environments(runs: readonly RunView[]): EnvironmentGroup[] {
     groups.set(key, g);
   }
   for (const g of groups.values()) g.toolVersions.sort();
-  return [...groups.entries()]
-    .sort(([ka, a], [kb, b]) => b.runs - a.runs || (ka < kb ? -1 : ka > kb ? 1 : 0))
-    .map(([, g]) => g);
+  return [...groups.entries()].sort(([ka, a], [kb, b]) => b.runs - a.runs || (ka < kb ? -1 : ka > kb ? 1 : 0)).map(([, g]) => g);
 }
 
 /** "cpu-blas (openblas 0.3.21) on AMD EPYC, 2 cores, no GPU, linux-x64, node v20.19.0". */

@@ -121,7 +121,9 @@ function cellOf(series: Series, batchSize: number, runs: RunView[]): Cell {
     runs,
     ok,
     testAccuracy: summarize(finals.map((f) => f.testAccuracy)),
-    validationAccuracy: finals.every((f) => f.validationAccuracy !== undefined) ? summarize(finals.map((f) => f.validationAccuracy!)) : null,
+    validationAccuracy: finals.every((f) => f.validationAccuracy !== undefined)
+      ? summarize(finals.map((f) => f.validationAccuracy!))
+      : null,
     trainAccuracy: summarize(finals.map((f) => f.trainAccuracy)),
     gap: summarize(finals.map((f) => f.trainAccuracy - f.testAccuracy)),
     samplesPerSecond: summarize(ok.map((r) => r.result.timing.samplesPerSecond)),
@@ -148,14 +150,23 @@ export function groupRuns(loaded: readonly LoadedRun[]): Grouped {
     if (!seriesByKey.has(key)) {
       const parts = [run.optimizerLabel, ...Object.entries(sweep).map(([p, v]) => `${names.get(p)}=${String(v)}`)];
       if (workers !== 1) parts.push(`w=${workers}`);
-      seriesByKey.set(key, { key, optimizerLabel: run.optimizerLabel, optimizerName: run.optimizerName, sweep, workers, display: parts.join(' ') });
+      seriesByKey.set(key, {
+        key,
+        optimizerLabel: run.optimizerLabel,
+        optimizerName: run.optimizerName,
+        sweep,
+        workers,
+        display: parts.join(' '),
+      });
     }
     const cellKey = JSON.stringify([key, run.batchSize]);
     cellRuns.set(cellKey, [...(cellRuns.get(cellKey) ?? []), run]);
   }
   const series = [...seriesByKey.values()].sort(compareSeries);
   const batchSizes = [...new Set(runs.map((r) => r.batchSize))].sort((a, b) => a - b);
-  const workersAt = new Map(batchSizes.map((b) => [b, [...new Set(runs.filter((r) => r.batchSize === b).map((r) => r.workers))].sort((x, y) => x - y)]));
+  const workersAt = new Map(
+    batchSizes.map((b) => [b, [...new Set(runs.filter((r) => r.batchSize === b).map((r) => r.workers))].sort((x, y) => x - y)]),
+  );
   const cells: Cell[] = [];
   for (const s of series) {
     for (const b of batchSizes) {

@@ -56,7 +56,9 @@ function compareCells(a: Cell, b: Cell): number {
 
 /** Competition ranking (1, 2, 2, 4) of the cells of one set at one batch size. */
 export function rankCells(cells: readonly Cell[]): RankedEntry[] {
-  const sorted = [...cells].sort((a, b) => compareCells(a, b) || (a.series.display < b.series.display ? -1 : a.series.display > b.series.display ? 1 : 0));
+  const sorted = [...cells].sort(
+    (a, b) => compareCells(a, b) || (a.series.display < b.series.display ? -1 : a.series.display > b.series.display ? 1 : 0),
+  );
   const entries: RankedEntry[] = [];
   sorted.forEach((c, i) => {
     const rank = i > 0 && compareCells(sorted[i - 1], c) === 0 ? entries[i - 1].rank : i + 1;

@@ -68,7 +68,6 @@ interface Placement {
 
 const MAIN: Placement = { heading: '##', chartPrefix: '' };
 
-
 function shellQuote(s: string): string {
   return /^[\w./@:=,+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
@@ -129,7 +128,10 @@ function baselineSection(findings: ReportFindings | undefined): string[] {
   if (findings.lines.length > 0) {
     const order = (l: FindingLine) => (l.kind === 'regression' ? 0 : 1);
     const sorted = [...findings.lines].sort(
-      (x, y) => order(x) - order(y) || (x.runId < y.runId ? -1 : x.runId > y.runId ? 1 : 0) || (x.metric < y.metric ? -1 : x.metric > y.metric ? 1 : 0),
+      (x, y) =>
+        order(x) - order(y) ||
+        (x.runId < y.runId ? -1 : x.runId > y.runId ? 1 : 0) ||
+        (x.metric < y.metric ? -1 : x.metric > y.metric ? 1 : 0),
     );
     const notes = sorted.some((l) => l.note !== undefined);
     const value = (x: number | null) => (x === null ? '—' : num(x));
@@ -165,7 +167,10 @@ function claimsSection(a: Analysis, input: ReportInput): string[] {
     '',
     // Long cells: aligned delimiters would only pad every line of the source to the longest one.
     markdownTable(
-      [['', 'claim', 'verdict', 'basis'], ...a.claims.map((c) => [c.id, c.claim, verdictText(c.verdict), [c.reason, ...c.numbers].map(cell).join('<br>')])],
+      [
+        ['', 'claim', 'verdict', 'basis'],
+        ...a.claims.map((c) => [c.id, c.claim, verdictText(c.verdict), [c.reason, ...c.numbers].map(cell).join('<br>')]),
+      ],
       { alignDelimiters: false },
     ),
     '',
@@ -236,7 +241,11 @@ function sensitivitySections(a: Analysis, input: ReportInput, at: Placement = MA
       'Generalization gap (train − test accuracy, points):',
       '',
       grid((c) => (c.gap ? pctSummary(c.gap) : null)),
-      ...image(input, `${at.chartPrefix}${sensitivityChartFile(g)}`, `${g.optimizerLabel} at batch ${g.batchSize}: test accuracy by ${short(g.rowPath)} and ${short(g.columnPath)}`),
+      ...image(
+        input,
+        `${at.chartPrefix}${sensitivityChartFile(g)}`,
+        `${g.optimizerLabel} at batch ${g.batchSize}: test accuracy by ${short(g.rowPath)} and ${short(g.columnPath)}`,
+      ),
       '',
     );
   }
@@ -270,7 +279,10 @@ function sweepSections(a: Analysis, input: ReportInput, at: Placement = MAIN): s
     lines.push(
       `Final test accuracy against \`${path}\` as configured (a schedule's batch-size scaling of the learning rate applies on top); the best value per optimizer and batch size (${onValidation ? 'highest mean final validation accuracy: picked on the validation split' : 'highest mean final test accuracy: picked on the test set'}), and the values that diverged or failed:`,
       '',
-      table([['optimizer', 'batch', `best ${path.slice(path.lastIndexOf('.') + 1)}`, 'test accuracy (%)', 'diverged or failed at'], ...best]),
+      table([
+        ['optimizer', 'batch', `best ${path.slice(path.lastIndexOf('.') + 1)}`, 'test accuracy (%)', 'diverged or failed at'],
+        ...best,
+      ]),
       ...image(input, `${at.chartPrefix}${sweepChartFile(path)}`, `final test accuracy by ${path}`),
       '',
     );
@@ -299,7 +311,11 @@ function supplementSections(input: ReportInput): string[] {
       // Its grids and curves say it all; a study with neither gets its accuracy table.
       ...(grids.length + sweeps.length > 0
         ? [...grids, ...(grids.length > 0 && sweeps.length > 0 ? [''] : []), ...sweeps]
-        : [`Final test accuracy (%): mean ± sample std over seeds (${note.text}).`, '', cellTable(a.grouped, (c) => (c.testAccuracy ? pctSummary(c.testAccuracy) : null), note.usualN)]),
+        : [
+            `Final test accuracy (%): mean ± sample std over seeds (${note.text}).`,
+            '',
+            cellTable(a.grouped, (c) => (c.testAccuracy ? pctSummary(c.testAccuracy) : null), note.usualN),
+          ]),
       '',
     );
   }
@@ -323,7 +339,11 @@ function timingSections(a: Analysis): string[] {
         cell(r.cell.series.display),
         String(r.cell.batchSize),
         r.seconds ? secondsSummary(r.seconds) : 'not reached',
-        r.epochs ? (r.epochs.std === null || r.epochs.std === 0 ? num(r.epochs.mean) : `${num(r.epochs.mean)} ± ${num(r.epochs.std)}`) : '—',
+        r.epochs
+          ? r.epochs.std === null || r.epochs.std === 0
+            ? num(r.epochs.mean)
+            : `${num(r.epochs.mean)} ± ${num(r.epochs.std)}`
+          : '—',
         `${r.reached}/${r.total}`,
         r.cell.samplesPerSecond ? rateSummary(r.cell.samplesPerSecond) : '—',
         r.cell.trainSeconds ? secondsSummary(r.cell.trainSeconds) : '—',
@@ -372,7 +392,9 @@ const gbps = (bytesPerSecond: number) => `${(bytesPerSecond / 1e9).toFixed(2)} G
 function probesSection(probes: ProbeReport | null, input: ReportInput, suite: string | null): string[] {
   const lines = ['## Step phases (probes)', ''];
   if (!probes) {
-    const how = input.suiteFile ? ` \`ngd-bench probe ${shellQuote(input.suiteFile)} --out ${shellQuote(`${input.resultsDir}/probes.json`)}\` adds it.` : '';
+    const how = input.suiteFile
+      ? ` \`ngd-bench probe ${shellQuote(input.suiteFile)} --out ${shellQuote(`${input.resultsDir}/probes.json`)}\` adds it.`
+      : '';
     return [...lines, `No \`probes.json\` in the results directory.${how}`];
   }
   const phases = ['forwardBackward', 'curvature', 'inversion', 'preconditioning', 'update'] as const;
@@ -415,7 +437,8 @@ function probesSection(probes: ProbeReport | null, input: ReportInput, suite: st
       ]),
     );
   }
-  if (suite !== null && probes.suite !== suite) lines.push('', `Note: the probes are from suite ${code(probes.suite)}, the runs from ${code(suite)}.`);
+  if (suite !== null && probes.suite !== suite)
+    lines.push('', `Note: the probes are from suite ${code(probes.suite)}, the runs from ${code(suite)}.`);
   return lines;
 }
 
@@ -433,12 +456,7 @@ function failuresSection(a: Analysis): string[] {
   const lines = ['## Failed and diverged runs', ''];
   if (bad.length === 0) lines.push('None: every run finished ok.');
   else {
-    lines.push(
-      table([
-        ['run', 'status', 'reason'],
-        ...bad.map((r) => [code(r.id), r.result.status, cell(reasonOf(r.result))]),
-      ]),
-    );
+    lines.push(table([['run', 'status', 'reason'], ...bad.map((r) => [code(r.id), r.result.status, cell(reasonOf(r.result))])]));
   }
   if (a.missing.length > 0) {
     lines.push('', `Planned in \`manifest.json\` but without a result file (${a.missing.length}): ${a.missing.map(code).join(', ')}.`);
@@ -501,7 +519,8 @@ function reproduceSection(a: Analysis, input: ReportInput): string[] {
   const perRun: string[] = [];
   for (const r of a.grouped.runs) {
     const cmds: string[] = [];
-    if (input.suiteFile && r.suite !== null) cmds.push(`ngd-bench run ${q(input.suiteFile)} --out ${q(`rerun/${r.id}`)} --filter ${q(r.id)}`);
+    if (input.suiteFile && r.suite !== null)
+      cmds.push(`ngd-bench run ${q(input.suiteFile)} --out ${q(`rerun/${r.id}`)} --filter ${q(r.id)}`);
     if (input.configDir) {
       const workers = r.workers > 1 ? ` --workers ${r.workers}` : '';
       cmds.push(`ngd-bench train --config ${q(`${input.configDir}/${r.id}.json`)}${workers} --out ${q(`${r.id}.json`)}`);

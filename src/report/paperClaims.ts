@@ -72,7 +72,8 @@ export interface ClaimScorer {
 
 /** Picks among configurations on the validation split when every cell measured it, else on the test split. */
 export function finalScorer(cells: readonly Cell[], when = ''): ClaimScorer {
-  const onValidation = cells.some((c) => c.testAccuracy !== null) && cells.every((c) => c.testAccuracy === null || c.validationAccuracy !== null);
+  const onValidation =
+    cells.some((c) => c.testAccuracy !== null) && cells.every((c) => c.testAccuracy === null || c.validationAccuracy !== null);
   return {
     accuracy: `the final test accuracy${when}`,
     selection: onValidation
@@ -81,7 +82,13 @@ export function finalScorer(cells: readonly Cell[], when = ''): ClaimScorer {
     outcome: (c) =>
       c.testAccuracy === null
         ? null
-        : { runs: c.ok.length, accuracy: c.testAccuracy, gap: c.gap, rank: (onValidation ? c.validationAccuracy! : c.testAccuracy).mean, missed: null },
+        : {
+            runs: c.ok.length,
+            accuracy: c.testAccuracy,
+            gap: c.gap,
+            rank: (onValidation ? c.validationAccuracy! : c.testAccuracy).mean,
+            missed: null,
+          },
   };
 }
 
@@ -100,7 +107,8 @@ export function sharedClaimRules(options: ClaimOptions = {}): { margin: string; 
   const tol = options.tolerance ?? DEFAULT_TOLERANCE;
   return {
     margin: `A difference counts when it exceeds the margin m = max(${points(tol, false)} points, the largest sample std over seeds among the cells compared).`,
-    batches: '"Small" and "large" batch are the smallest and largest batch sizes at which every optimizer a claim compares has a cell; a claim needs two distinct ones, else it is inconclusive.',
+    batches:
+      '"Small" and "large" batch are the smallest and largest batch sizes at which every optimizer a claim compares has a cell; a claim needs two distinct ones, else it is inconclusive.',
     verdicts:
       'C1 holds if SGD loses more than m from small to large batch. C2 holds if NGD loses more than SGD does, by more than m. C3 holds if at large batch smoothed NGD is at least SGD − m and, when NGD has a cell there, above NGD. Otherwise a claim does not hold.',
   };
@@ -173,7 +181,9 @@ class Cells {
       const bad = c.runs.filter((r) => r.result.status !== 'ok');
       if (bad.length === 0) continue;
       const statuses = [...new Set(bad.map((r) => r.result.status))].sort();
-      parts.push(`${c.series.display} b${c.batchSize}: ${statuses.map((s) => `${bad.filter((r) => r.result.status === s).length} ${s}`).join(', ')}`);
+      parts.push(
+        `${c.series.display} b${c.batchSize}: ${statuses.map((s) => `${bad.filter((r) => r.result.status === s).length} ${s}`).join(', ')}`,
+      );
     }
     return parts.length === 0 ? null : `not counted: ${parts.join('; ')}`;
   }
@@ -213,7 +223,8 @@ function missing(allCells: readonly Cell[], cells: Cells, names: readonly Optimi
     return `${n}: ${sizes.map((b) => `b${b} (${seeds(b)} ok ${seeds(b) === 1 ? 'seed' : 'seeds'})`).join(', ')}`;
   });
   const common = cells.commonBatches(names);
-  const what = names.length === 1 ? '' : common.length === 1 ? `; only b${common[0]} qualifies for all` : '; no batch size qualifies for all';
+  const what =
+    names.length === 1 ? '' : common.length === 1 ? `; only b${common[0]} qualifies for all` : '; no batch size qualifies for all';
   return `needs ${listing([...names])} at two batch sizes with ≥ ${minSeeds} ok seeds each; has ${have.join('; ')}${what}`;
 }
 
@@ -224,7 +235,11 @@ function inconclusive(id: ClaimId, reason: string): ClaimResult {
 const join = (...parts: (string | null)[]) => parts.filter((p): p is string => p !== null);
 
 /** C1–C3 on some cells, as the scorer (the protocol) sees them: by default, final test accuracy. */
-export function evaluateClaims(allCells: readonly Cell[], options: ClaimOptions = {}, scorer: ClaimScorer = finalScorer(allCells)): ClaimResult[] {
+export function evaluateClaims(
+  allCells: readonly Cell[],
+  options: ClaimOptions = {},
+  scorer: ClaimScorer = finalScorer(allCells),
+): ClaimResult[] {
   const tol = options.tolerance ?? DEFAULT_TOLERANCE;
   const minSeeds = options.minSeeds ?? DEFAULT_MIN_SEEDS;
   const cells = new Cells(allCells, minSeeds, scorer);
@@ -267,7 +282,12 @@ export function evaluateClaims(allCells: readonly Cell[], options: ClaimOptions 
     const names: OptimizerName[] = ['sgd', 'ngd'];
     const b = extremes(names);
     if (!b) return inconclusive('C2', missing(allCells, cells, names, minSeeds));
-    const [s0, s1, n0, n1] = [cells.pick('sgd', b.small)!, cells.pick('sgd', b.large)!, cells.pick('ngd', b.small)!, cells.pick('ngd', b.large)!];
+    const [s0, s1, n0, n1] = [
+      cells.pick('sgd', b.small)!,
+      cells.pick('sgd', b.large)!,
+      cells.pick('ngd', b.small)!,
+      cells.pick('ngd', b.large)!,
+    ];
     const gaps = [n1, s1].filter((p) => !p.outcome.missed && p.outcome.gap !== null);
     const gap = (p: Picked) => `${p.cell.series.display} ${points(p.outcome.gap!.mean, false)}`;
     const numbers = join(
@@ -282,11 +302,20 @@ export function evaluateClaims(allCells: readonly Cell[], options: ClaimOptions 
     if (Number.isNaN(sgdDrop)) return bothMissed('C2', 'SGD', b, numbers);
     const excess = ngdDrop - sgdDrop;
     if (Number.isNaN(excess)) {
-      return { ...inconclusive('C2', `both NGD and SGD fail to ${goal} in most seeds at b${b.large} (and not at b${b.small}): no difference to measure`), numbers, batchSizes: b };
+      return {
+        ...inconclusive(
+          'C2',
+          `both NGD and SGD fail to ${goal} in most seeds at b${b.large} (and not at b${b.small}): no difference to measure`,
+        ),
+        numbers,
+        batchSizes: b,
+      };
     }
     const m = margin(s0, s1, n0, n1);
     const holds = excess > m;
-    const extra = Number.isFinite(excess) ? `NGD's extra loss ${points(excess, false)} is` : `NGD's extra loss is ${excess > 0 ? 'unbounded' : 'negative'}:`;
+    const extra = Number.isFinite(excess)
+      ? `NGD's extra loss ${points(excess, false)} is`
+      : `NGD's extra loss is ${excess > 0 ? 'unbounded' : 'negative'}:`;
     return {
       id: 'C2',
       claim: CLAIMS.C2,
@@ -304,8 +333,20 @@ export function evaluateClaims(allCells: readonly Cell[], options: ClaimOptions 
     const sgd = cells.pick('sgd', b.large)!;
     const smooth = cells.pick('smoothed-ngd', b.large)!;
     const ngd = cells.pick('ngd', b.large);
-    const numbers = join(describe(smooth), describe(sgd), ngd ? describe(ngd) : null, cells.notCounted(['sgd', 'ngd', 'smoothed-ngd'], b.large));
-    const result = (holds: boolean, reason: string): ClaimResult => ({ id: 'C3', claim: CLAIMS.C3, verdict: holds ? 'holds' : 'does not hold', numbers, reason, batchSizes: b });
+    const numbers = join(
+      describe(smooth),
+      describe(sgd),
+      ngd ? describe(ngd) : null,
+      cells.notCounted(['sgd', 'ngd', 'smoothed-ngd'], b.large),
+    );
+    const result = (holds: boolean, reason: string): ClaimResult => ({
+      id: 'C3',
+      claim: CLAIMS.C3,
+      verdict: holds ? 'holds' : 'does not hold',
+      numbers,
+      reason,
+      batchSizes: b,
+    });
     // A cell that mostly missed has nothing to recover with, whatever the others did.
     if (smooth.outcome.missed) return result(false, `at b${b.large} smoothed NGD fails to ${goal} in most seeds`);
     const m = margin(sgd, smooth);

@@ -7,7 +7,16 @@ import type { RunResult } from '../results/runResult.js';
 import { groupRuns, type Cell, type Grouped } from './groupRuns.js';
 import type { LoadedRun } from './resultSet.js';
 import type { MatchedFit } from './matchedFit.js';
-import { CLAIMS, evaluateClaims, finalScorer, type ClaimId, type ClaimOptions, type ClaimResult, type ClaimScorer, type CellOutcome } from './paperClaims.js';
+import {
+  CLAIMS,
+  evaluateClaims,
+  finalScorer,
+  type ClaimId,
+  type ClaimOptions,
+  type ClaimResult,
+  type ClaimScorer,
+  type CellOutcome,
+} from './paperClaims.js';
 import { finalPointPhrase, noRunsReason, PROTOCOL_IDS, PROTOCOL_NAMES, takesPart, type ProtocolId } from './protocols.js';
 import { pointAtStep, type CurvePoint } from './runCurve.js';
 import { num } from '../util/format.js';
@@ -93,22 +102,48 @@ export function matchedFitScorer(fit: MatchedFit): ClaimScorer {
 }
 
 function unsupported(id: ProtocolId, why: string): ProtocolClaims {
-  const claims = (Object.keys(CLAIMS) as ClaimId[]).map((c) => ({ id: c, claim: CLAIMS[c], verdict: 'inconclusive' as const, numbers: [], reason: why, batchSizes: null }));
+  const claims = (Object.keys(CLAIMS) as ClaimId[]).map((c) => ({
+    id: c,
+    claim: CLAIMS[c],
+    verdict: 'inconclusive' as const,
+    numbers: [],
+    reason: why,
+    batchSizes: null,
+  }));
   return { id, name: PROTOCOL_NAMES[id], runs: 0, unsupported: why, scorer: null, claims };
 }
 
 /** C1–C3 under every protocol, in PROTOCOL_IDS order; `grouped` holds every run, `fit` the set's matched fit. */
-export function protocolClaims(runs: readonly LoadedRun[], grouped: Grouped, fit: MatchedFit | null, options: ClaimOptions = {}): ProtocolClaims[] {
+export function protocolClaims(
+  runs: readonly LoadedRun[],
+  grouped: Grouped,
+  fit: MatchedFit | null,
+  options: ClaimOptions = {},
+): ProtocolClaims[] {
   return PROTOCOL_IDS.map((id) => {
     if (id === 'matched-fit') {
       if (fit === null) return unsupported(id, 'no ok run recorded a finite train loss');
       const scorer = matchedFitScorer(fit);
-      return { id, name: PROTOCOL_NAMES[id], runs: fit.compared, unsupported: null, scorer, claims: evaluateClaims(grouped.cells, options, scorer) };
+      return {
+        id,
+        name: PROTOCOL_NAMES[id],
+        runs: fit.compared,
+        unsupported: null,
+        scorer,
+        claims: evaluateClaims(grouped.cells, options, scorer),
+      };
     }
     const mine = runs.filter((r) => takesPart(r.result.config, id));
     if (mine.length === 0) return unsupported(id, noRunsReason(id));
     const sub = groupRuns(mine);
     const scorer = id === 'target' ? targetScorer(sub) : finalScorer(sub.cells, ` ${finalPointPhrase(mine.map((r) => r.result.config))}`);
-    return { id, name: PROTOCOL_NAMES[id], runs: mine.length, unsupported: null, scorer, claims: evaluateClaims(sub.cells, options, scorer) };
+    return {
+      id,
+      name: PROTOCOL_NAMES[id],
+      runs: mine.length,
+      unsupported: null,
+      scorer,
+      claims: evaluateClaims(sub.cells, options, scorer),
+    };
   });
 }

@@ -57,7 +57,8 @@ export function protocolClaimsSection(a: Analysis, options: ClaimOptions = {}): 
   ];
 }
 
-const count = (s: Summary | null, fmt: (x: number) => string) => (s === null ? '—' : s.std === null ? fmt(s.mean) : `${fmt(s.mean)} ± ${fmt(s.std)}`);
+const count = (s: Summary | null, fmt: (x: number) => string) =>
+  s === null ? '—' : s.std === null ? fmt(s.mean) : `${fmt(s.mean)} ± ${fmt(s.std)}`;
 
 /** A series × batch table of target cells: the summary, (met/ok seeds), and runs that did not finish ok. */
 function targetTable(a: Analysis, value: (t: TargetCell) => Summary | null, fmt: (x: number) => string): string {
@@ -85,7 +86,9 @@ const ratioText = (r: number) => `${r.toFixed(2)}×`;
 
 export function stepsToTargetSection(a: Analysis, chartsHref: string | null): string[] {
   if (a.targets.length === 0) return [];
-  const budgets = [...new Set(a.targets.flatMap((t) => t.cell.ok.filter((r) => r.result.target).map((r) => describeBudget(r.result.config))))].sort();
+  const budgets = [
+    ...new Set(a.targets.flatMap((t) => t.cell.ok.filter((r) => r.result.target).map((r) => describeBudget(r.result.config)))),
+  ].sort();
   const targets = targetsOf(a.targets);
   const critical = a.critical.map((c) => {
     const ratios = c.points
@@ -149,7 +152,16 @@ export function matchedFitSection(a: Analysis): string[] {
     pctSummary(c.testAccuracy),
     pctSummary(c.gap),
   ]);
-  const head = ['optimizer', 'batch', 'seeds', 'step', 'train loss', ...(validation ? ['validation accuracy (%)'] : []), 'test accuracy (%)', 'train − test (points)'];
+  const head = [
+    'optimizer',
+    'batch',
+    'seeds',
+    'step',
+    'train loss',
+    ...(validation ? ['validation accuracy (%)'] : []),
+    'test accuracy (%)',
+    'train − test (points)',
+  ];
   return [
     '## Generalization at matched fit',
     '',

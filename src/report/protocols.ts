@@ -26,7 +26,8 @@ export const PROTOCOL_NAMES: Record<ProtocolId, string> = {
 type BudgetFields = Pick<TrainConfig, 'epochs' | 'budget'>;
 
 const hasTarget = (config: BudgetFields) => config.budget !== undefined && 'target' in config.budget;
-const stopsAtTarget = (config: BudgetFields) => config.budget !== undefined && 'target' in config.budget && (config.budget.stopAtTarget ?? true);
+const stopsAtTarget = (config: BudgetFields) =>
+  config.budget !== undefined && 'target' in config.budget && (config.budget.stopAtTarget ?? true);
 
 /** Does a run's budget let it take part in a budget protocol? (Matched fit takes every run with a curve.) */
 export function takesPart(config: BudgetFields, protocol: Exclude<ProtocolId, 'matched-fit'>): boolean {
@@ -48,7 +49,8 @@ export function noRunsReason(protocol: Exclude<ProtocolId, 'matched-fit'>): stri
 export function finalPointPhrase(configs: readonly BudgetFields[]): string {
   const budgets = [...new Set(configs.map(describeBudget))].sort();
   if (budgets.length === 0) return 'at the end of each run';
-  if (budgets.length > 1) return `at the end of each run's budget (${listing(budgets.map((b) => `"${b}"`))}; a target run stops when it meets its target)`;
+  if (budgets.length > 1)
+    return `at the end of each run's budget (${listing(budgets.map((b) => `"${b}"`))}; a target run stops when it meets its target)`;
   const [budget] = budgets;
   if (configs.every(stopsAtTarget)) return `at the stop (target met or budget exhausted: ${budget})`;
   if (configs.every(hasTarget)) return `after the whole budget (${budget}; the target is only recorded)`;

@@ -53,6 +53,7 @@ export function pointAtStep(result: RunResult, step: number): CurvePoint | null 
 /** The lowest finite train loss on the curve, or null when none was recorded. */
 export function lowestTrainLoss(points: readonly CurvePoint[]): number | null {
   let lowest: number | null = null;
-  for (const p of points) if (p.trainLoss !== null && Number.isFinite(p.trainLoss) && (lowest === null || p.trainLoss < lowest)) lowest = p.trainLoss;
+  for (const p of points)
+    if (p.trainLoss !== null && Number.isFinite(p.trainLoss) && (lowest === null || p.trainLoss < lowest)) lowest = p.trainLoss;
   return lowest;
 }

@@ -87,15 +87,26 @@ export function criticalBatchSizes(cells: readonly TargetCell[], factor = CRITIC
     }));
     const none = (reason: string): CriticalBatch => ({ series, base, points, critical: null, atLeast: false, reason });
     if (mine.length < 2) return none(`target runs at one batch size only (b${first.cell.batchSize})`);
-    if (!base) return none(`at its smallest batch size, b${first.cell.batchSize}, the target was met in ${first.reached} of ${first.runs} seeds`);
+    if (!base)
+      return none(`at its smallest batch size, b${first.cell.batchSize}, the target was met in ${first.reached} of ${first.runs} seeds`);
     let last = 0;
     while (last + 1 < points.length && points[last + 1].ratio !== null && points[last + 1].ratio! <= factor) last++;
     const critical = points[last].batchSize;
     if (last === points.length - 1) {
-      return { series, base, points, critical, atLeast: true, reason: `every batch size tested stays within ${factor}× of perfect scaling` };
+      return {
+        series,
+        base,
+        points,
+        critical,
+        atLeast: true,
+        reason: `every batch size tested stays within ${factor}× of perfect scaling`,
+      };
     }
     const next = points[last + 1];
-    const why = next.ratio === null ? `b${next.batchSize} met the target in ${next.target.reached} of ${next.target.runs} seeds` : `b${next.batchSize} needs ${next.ratio.toFixed(2)}× perfect scaling`;
+    const why =
+      next.ratio === null
+        ? `b${next.batchSize} met the target in ${next.target.reached} of ${next.target.runs} seeds`
+        : `b${next.batchSize} needs ${next.ratio.toFixed(2)}× perfect scaling`;
     return { series, base, points, critical, atLeast: false, reason: why };
   });
 }

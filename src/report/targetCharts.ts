@@ -32,7 +32,8 @@ export function targetChart(cells: readonly TargetCell[], measure: TargetMeasure
   }
   for (const c of criticalBatchSizes(cells)) {
     if (!c.base) continue;
-    for (const p of c.points) rows.push({ kind: 'ideal', optimizer: c.series.display, batch: p.batchSize, y: per(p.target, perfectSteps(c.base, p.batchSize)) });
+    for (const p of c.points)
+      rows.push({ kind: 'ideal', optimizer: c.series.display, batch: p.batchSize, y: per(p.target, perfectSteps(c.base, p.batchSize)) });
   }
   const batches = [...new Set(cells.map((t) => t.cell.batchSize))].sort((a, b) => a - b);
   const domain = [...new Set(cells.map((t) => t.cell.series.display))];
@@ -46,7 +47,12 @@ export function targetChart(cells: readonly TargetCell[], measure: TargetMeasure
     scale: { type: 'log' as const, base: 2, domain: [batches[0] / Math.SQRT2, batches[batches.length - 1] * Math.SQRT2], nice: false },
     axis: { values: batches, format: 'd', grid: false },
   };
-  const y = (field: string) => ({ field, type: 'quantitative' as const, title: `${measure} to target (log scale)`, scale: { type: 'log' as const } });
+  const y = (field: string) => ({
+    field,
+    type: 'quantitative' as const,
+    title: `${measure} to target (log scale)`,
+    scale: { type: 'log' as const },
+  });
   const only = (kind: Row['kind']) => [{ filter: `datum.kind === '${kind}'` }];
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -55,7 +61,16 @@ export function targetChart(cells: readonly TargetCell[], measure: TargetMeasure
     height: 300,
     background: 'white',
     data: { values: rows },
-    encoding: { x, color: { field: 'optimizer', type: 'nominal', title: 'optimizer', scale: { domain, scheme: 'tableau10' }, legend: { labelLimit: 400 } } },
+    encoding: {
+      x,
+      color: {
+        field: 'optimizer',
+        type: 'nominal',
+        title: 'optimizer',
+        scale: { domain, scheme: 'tableau10' },
+        legend: { labelLimit: 400 },
+      },
+    },
     layer: [
       { transform: only('ideal'), mark: { type: 'line', strokeDash: [4, 4], strokeWidth: 1 }, encoding: { y: y('y') } },
       { transform: only('mean'), mark: { type: 'line', point: { filled: true, size: 50 } }, encoding: { y: y('y') } },

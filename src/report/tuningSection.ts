@@ -57,7 +57,9 @@ export function tuningSection(t: TuningSelection, resultsDir: string, target: st
   const paths = [...new Set(t.grid.map((g) => g.path))];
   // With one tuned path a candidate is its value alone.
   const key = (v: Values) => (paths.length === 1 ? String(v[paths[0]]) : show(v));
-  const where = t.perBatchSize ? 'per optimizer and batch size' : 'per optimizer, once (at the batch size shown), and used at every batch size';
+  const where = t.perBatchSize
+    ? 'per optimizer and batch size'
+    : 'per optimizer, once (at the batch size shown), and used at every batch size';
   const lines = [
     '## Tuning',
     '',

@@ -8,7 +8,9 @@ export const FigureSchema = Type.Object(
     meanMs: Type.Number({ minimum: 0 }),
     medianMs: Type.Number({ minimum: 0 }),
     p99Ms: Type.Number({ minimum: 0 }),
-    rmePercent: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], { description: 'relative margin of error of the mean (95%); null with one sample' }),
+    rmePercent: Type.Union([Type.Number({ minimum: 0 }), Type.Null()], {
+      description: 'relative margin of error of the mean (95%); null with one sample',
+    }),
     samples: Type.Integer({ minimum: 1 }),
   },
   { additionalProperties: false },
@@ -38,7 +40,10 @@ export const StepPhaseProbeSchema = Type.Object(
         preconditioning: FigureSchema,
         update: FigureSchema,
       },
-      { additionalProperties: false, description: 'per-step time of each phase; phases run every k steps have median 0 and an amortized mean' },
+      {
+        additionalProperties: false,
+        description: 'per-step time of each phase; phases run every k steps have median 0 and an amortized mean',
+      },
     ),
   },
   { additionalProperties: false },
@@ -49,7 +54,10 @@ export const AllreduceProbeSchema = Type.Object(
     bytes: Type.Integer({ minimum: 0 }),
     latency: FigureSchema,
     algorithmBandwidth: Type.Number({ minimum: 0, description: 'bytes / median time, bytes per second' }),
-    busBandwidth: Type.Number({ minimum: 0, description: '2 (N-1)/N x algorithm bandwidth: what each link carried, comparable to raw TCP' }),
+    busBandwidth: Type.Number({
+      minimum: 0,
+      description: '2 (N-1)/N x algorithm bandwidth: what each link carried, comparable to raw TCP',
+    }),
   },
   { additionalProperties: false },
 );

@@ -48,7 +48,13 @@ export interface ResultsDirectory {
 const fail = (message: string) => new ResultsDirectoryError(message);
 
 /** Reads and validates one of the directory's own JSON documents (manifest, probes, tuning), or null if absent. */
-function readOwnFile<T>(dir: string, names: readonly string[], name: string, what: string, check: (value: unknown) => asserts value is T): T | null {
+function readOwnFile<T>(
+  dir: string,
+  names: readonly string[],
+  name: string,
+  what: string,
+  check: (value: unknown) => asserts value is T,
+): T | null {
   if (!names.includes(name)) return null;
   const path = join(dir, name);
   const value = readJsonFile(path, what, { maxBytes: MAX_RESULT_BYTES, fail });
@@ -86,7 +92,8 @@ export function readStoredRun(dir: string, file: string): StoredRun {
   const path = join(dir, file);
   const result = parseRunResult(readJsonFile(path, 'result file', { maxBytes: MAX_RESULT_BYTES, fail }), path);
   if (!result.run) throw fail(`${path}: result has no run identity (written by \`ngd-bench train\`, not by \`ngd-bench run\`)`);
-  if (file !== `${result.run.id}.json`) throw fail(`${path}: holds run '${result.run.id}'; a results directory names each result <run id>.json (a copy or a renamed file?)`);
+  if (file !== `${result.run.id}.json`)
+    throw fail(`${path}: holds run '${result.run.id}'; a results directory names each result <run id>.json (a copy or a renamed file?)`);
   return { file, path, result: result as IdentifiedRunResult };
 }
 
@@ -113,7 +120,9 @@ export function readResultsDirectory(dir: string, options: ReadOptions = {}): Re
   const stranger = runs.find((r) => r.result.run.suite !== suite);
   if (stranger) throw fail(`${stranger.path}: result of suite '${stranger.result.run.suite}' in a results directory of suite '${suite}'`);
   const probesFile = probes ? join(dir, PROBES_FILE) : null;
-  if (probes && probes.suite !== suite) throw fail(`${probesFile}: probe report of suite '${probes.suite}' in a results directory of suite '${suite}'`);
-  if (tuning && tuning.suite !== suite) throw fail(`${join(dir, TUNING_FILE)}: tuning selection of suite '${tuning.suite}' in a results directory of suite '${suite}'`);
+  if (probes && probes.suite !== suite)
+    throw fail(`${probesFile}: probe report of suite '${probes.suite}' in a results directory of suite '${suite}'`);
+  if (tuning && tuning.suite !== suite)
+    throw fail(`${join(dir, TUNING_FILE)}: tuning selection of suite '${tuning.suite}' in a results directory of suite '${suite}'`);
   return { dir, suite, manifest, runs, probes, probesFile, tuning };
 }

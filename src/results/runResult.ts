@@ -53,7 +53,9 @@ export const TargetOutcomeSchema = Type.Object(
     stepsToTarget: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
     samplesToTarget: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
     epochsToTarget: Type.Union([Type.Number({ minimum: 0 }), Type.Null()]),
-    trainSecondsToTarget: Type.Union([Seconds, Type.Null()], { description: 'training time (evaluation excluded) until the evaluation that met it' }),
+    trainSecondsToTarget: Type.Union([Seconds, Type.Null()], {
+      description: 'training time (evaluation excluded) until the evaluation that met it',
+    }),
     best: NullableNumber,
     bestAtStep: Type.Union([Type.Integer({ minimum: 0 }), Type.Null()]),
   },
@@ -149,33 +151,46 @@ export const RunResultSchema = Type.Object(
     error: Type.Optional(Type.String()),
     failureKind: Type.Optional(
       Type.Union([Type.Literal('run'), Type.Literal('infrastructure')], {
-        description: "for failed runs: 'infrastructure' (a worker or peer lost, a timeout: worth a retry) or 'run' (training itself failed)",
+        description:
+          "for failed runs: 'infrastructure' (a worker or peer lost, a timeout: worth a retry) or 'run' (training itself failed)",
       }),
     ),
     stderrTail: Type.Optional(Type.String({ description: 'last lines the run printed on stderr, kept for failed runs' })),
     run: Type.Optional(RunIdentitySchema),
     parallel: Type.Optional(ParallelSchema),
-    dataset: Type.Union([Type.Object(
-      {
-        source: Type.String(),
-        trainExamples: Type.Integer({ minimum: 0 }),
-        testExamples: Type.Integer({ minimum: 0 }),
-        validationExamples: Type.Optional(Type.Integer({ minimum: 0, description: 'held out of the training file; never trained on' })),
-        trainEvalExamples: Type.Optional(Type.Integer({ minimum: 0, description: 'training examples the train metrics are measured on, when a subset' })),
-        inputShape: Type.Array(Type.Integer({ minimum: 1 })),
-        numClasses: Type.Integer({ minimum: 2 }),
-      },
-      { additionalProperties: false },
-    ), Type.Null()], { description: 'null when the run failed before its data was loaded' }),
+    dataset: Type.Union(
+      [
+        Type.Object(
+          {
+            source: Type.String(),
+            trainExamples: Type.Integer({ minimum: 0 }),
+            testExamples: Type.Integer({ minimum: 0 }),
+            validationExamples: Type.Optional(Type.Integer({ minimum: 0, description: 'held out of the training file; never trained on' })),
+            trainEvalExamples: Type.Optional(
+              Type.Integer({ minimum: 0, description: 'training examples the train metrics are measured on, when a subset' }),
+            ),
+            inputShape: Type.Array(Type.Integer({ minimum: 1 })),
+            numClasses: Type.Integer({ minimum: 2 }),
+          },
+          { additionalProperties: false },
+        ),
+        Type.Null(),
+      ],
+      { description: 'null when the run failed before its data was loaded' },
+    ),
     epochs: Type.Array(EpochMetricsSchema),
-    evaluations: Type.Optional(Type.Array(EvaluationSchema, { description: 'every evaluation, in step order (epoch ends and every evalEverySteps)' })),
+    evaluations: Type.Optional(
+      Type.Array(EvaluationSchema, { description: 'every evaluation, in step order (epoch ends and every evalEverySteps)' }),
+    ),
     stopReason: Type.Optional(
-      Type.Union([Type.Literal('budget'), Type.Literal('target')], { description: "why an ok run stopped: its budget ran out, or it met its target" }),
+      Type.Union([Type.Literal('budget'), Type.Literal('target')], {
+        description: 'why an ok run stopped: its budget ran out, or it met its target',
+      }),
     ),
     target: Type.Optional(TargetOutcomeSchema),
     final: Type.Union([FinalMetricsSchema, Type.Null()], { description: 'the last evaluation (at the stop)' }),
     optimizerDiagnostics: Type.Record(Type.String(), Type.Number(), {
-      description: 'the optimizer\'s own run statistics, e.g. K-FAC klClippedStepFraction and meanKlScale',
+      description: "the optimizer's own run statistics, e.g. K-FAC klClippedStepFraction and meanKlScale",
     }),
     timing: Type.Object(
       {

@@ -11,7 +11,9 @@ const Values = Type.Record(Type.String(), Value, { description: 'config path -> 
 export const CandidateSchema = Type.Object(
   {
     values: Values,
-    score: Type.Union([Type.Number(), Type.Null()], { description: 'mean of the selection metric over the tuning seeds (null when it cannot be scored)' }),
+    score: Type.Union([Type.Number(), Type.Null()], {
+      description: 'mean of the selection metric over the tuning seeds (null when it cannot be scored)',
+    }),
     reachedTarget: Type.Optional(Type.Boolean({ description: 'stepsToTarget: every seed met the target' })),
     seeds: Type.Array(
       Type.Object(
@@ -19,12 +21,16 @@ export const CandidateSchema = Type.Object(
           seed: Type.Integer({ minimum: 0 }),
           runId: Type.Union([Type.String(), Type.Null()], { description: 'null when the tuning run is missing' }),
           status: Type.Union([Type.Literal('ok'), Type.Literal('diverged'), Type.Literal('failed'), Type.Literal('missing')]),
-          value: Type.Union([Type.Number(), Type.Null()], { description: 'the selection metric of this run (for a target not met: its best value seen)' }),
+          value: Type.Union([Type.Number(), Type.Null()], {
+            description: 'the selection metric of this run (for a target not met: its best value seen)',
+          }),
         },
         { additionalProperties: false },
       ),
     ),
-    excluded: Type.Union([Type.String(), Type.Null()], { description: 'why the value was not a candidate (divergence, a failed or missing run)' }),
+    excluded: Type.Union([Type.String(), Type.Null()], {
+      description: 'why the value was not a candidate (divergence, a failed or missing run)',
+    }),
   },
   { additionalProperties: false },
 );
@@ -34,10 +40,15 @@ export const SelectionCellSchema = Type.Object(
     optimizerLabel: Type.String(),
     batchSize: Type.Union([Type.Integer({ minimum: 1 }), Type.Null()], { description: 'null: selected once and used at every batch size' }),
     selectedAt: Type.Integer({ minimum: 1, description: 'the batch size the tuning runs of this cell ran at' }),
-    chosen: Type.Union([Type.Object({ values: Values, score: Type.Union([Type.Number(), Type.Null()]) }, { additionalProperties: false }), Type.Null()]),
+    chosen: Type.Union([
+      Type.Object({ values: Values, score: Type.Union([Type.Number(), Type.Null()]) }, { additionalProperties: false }),
+      Type.Null(),
+    ]),
     reason: Type.String({ description: 'one line: why this value, or why none' }),
     ties: Type.Array(Values, { description: 'other candidates with exactly the chosen score (the first in grid order wins)' }),
-    edges: Type.Array(Type.String(), { description: 'grid paths whose chosen value is the lowest or highest tried: the optimum may lie outside the grid' }),
+    edges: Type.Array(Type.String(), {
+      description: 'grid paths whose chosen value is the lowest or highest tried: the optimum may lie outside the grid',
+    }),
     candidates: Type.Array(CandidateSchema),
   },
   { additionalProperties: false },

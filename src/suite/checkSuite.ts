@@ -34,7 +34,12 @@ export function countRuns(suite: Suite): number {
 export function semanticProblems(suite: Suite): SuiteProblem[] {
   const runs = countRuns(suite);
   if (runs > MAX_RUNS) {
-    return [{ path: '/', message: `the suite expands to ${runs} runs; the limit is ${MAX_RUNS} (split it into several suites, or shrink the axes)` }];
+    return [
+      {
+        path: '/',
+        message: `the suite expands to ${runs} runs; the limit is ${MAX_RUNS} (split it into several suites, or shrink the axes)`,
+      },
+    ];
   }
   const problems: SuiteProblem[] = [];
   const add = (path: string, message: string) => problems.push({ path, message });
@@ -52,7 +57,10 @@ export function semanticProblems(suite: Suite): SuiteProblem[] {
         const users = labels.filter((l) => optimizerUses(entryByLabel.get(l)!.name, section));
         const nonUsers = applies.filter((l) => !users.includes(l));
         if (users.length === 0) {
-          add(`${base}/${i}/path`, `'${sweep.path}' is ${SECTION_SETTING[section]}, which no optimizer of this suite uses (only ${SECTION_USERS[section]} do)`);
+          add(
+            `${base}/${i}/path`,
+            `'${sweep.path}' is ${SECTION_SETTING[section]}, which no optimizer of this suite uses (only ${SECTION_USERS[section]} do)`,
+          );
         } else if (nonUsers.length > 0) {
           add(
             `${base}/${i}${sweep.optimizers ? '/optimizers' : ''}`,
@@ -69,30 +77,48 @@ export function semanticProblems(suite: Suite): SuiteProblem[] {
         if (other.path !== sweep.path) continue;
         const otherApplies = other.optimizers ?? labels;
         const both = applies.filter((l) => otherApplies.includes(l));
-        if (both.length > 0) add(`${base}/${i}/path`, `'${sweep.path}' is already swept by ${base}/${j} for ${both.map((l) => `'${l}'`).join(', ')}`);
+        if (both.length > 0)
+          add(`${base}/${i}/path`, `'${sweep.path}' is already swept by ${base}/${j} for ${both.map((l) => `'${l}'`).join(', ')}`);
       }
     });
   }
 
   function checkTune(s: Suite, tune: Tune): void {
     checkSweeps(tune.grid, '/tune/grid');
-    if (s.sweep.length > 0) add('/tune', 'a tuned suite cannot also sweep (each final cell gets one selected value): move the swept parameter into "tune.grid", or make the sweep its own suite');
+    if (s.sweep.length > 0)
+      add(
+        '/tune',
+        'a tuned suite cannot also sweep (each final cell gets one selected value): move the swept parameter into "tune.grid", or make the sweep its own suite',
+      );
     tune.grid.forEach((entry, i) => {
-      if (entry.values.length < 2) add(`/tune/grid/${i}/values`, `tuning needs at least two values to choose from (got ${entry.values.length}); fix the value in "defaults" or an optimizer entry instead`);
+      if (entry.values.length < 2)
+        add(
+          `/tune/grid/${i}/values`,
+          `tuning needs at least two values to choose from (got ${entry.values.length}); fix the value in "defaults" or an optimizer entry instead`,
+        );
       s.sweep.forEach((sweep, j) => {
         if (sweep.path !== entry.path) return;
         const both = (entry.optimizers ?? labels).filter((l) => (sweep.optimizers ?? labels).includes(l));
-        if (both.length > 0) add(`/tune/grid/${i}/path`, `'${entry.path}' is both swept (/sweep/${j}) and tuned for ${both.map((l) => `'${l}'`).join(', ')}: a value is either an axis of the study or selected`);
+        if (both.length > 0)
+          add(
+            `/tune/grid/${i}/path`,
+            `'${entry.path}' is both swept (/sweep/${j}) and tuned for ${both.map((l) => `'${l}'`).join(', ')}: a value is either an axis of the study or selected`,
+          );
       });
     });
-    if (!tune.perBatchSize && tune.atBatchSize === undefined) add('/tune', 'perBatchSize is false: say which batch size to select at with "atBatchSize"');
+    if (!tune.perBatchSize && tune.atBatchSize === undefined)
+      add('/tune', 'perBatchSize is false: say which batch size to select at with "atBatchSize"');
     if (tune.atBatchSize !== undefined) {
       if (tune.perBatchSize) add('/tune/atBatchSize', 'atBatchSize applies only with "perBatchSize": false');
-      else if (!s.batchSizes.includes(tune.atBatchSize)) add('/tune/atBatchSize', `batch size ${tune.atBatchSize} is not in "batchSizes" (${s.batchSizes.join(', ')})`);
+      else if (!s.batchSizes.includes(tune.atBatchSize))
+        add('/tune/atBatchSize', `batch size ${tune.atBatchSize} is not in "batchSizes" (${s.batchSizes.join(', ')})`);
     }
     const metric = tune.select.metric;
     if (metric.startsWith('validation') && s.dataset.validationSize === undefined) {
-      add('/tune/select/metric', `'${metric}' is measured on the validation split, which this suite does not hold out: set dataset.validationSize (tuning never selects on the test split)`);
+      add(
+        '/tune/select/metric',
+        `'${metric}' is measured on the validation split, which this suite does not hold out: set dataset.validationSize (tuning never selects on the test split)`,
+      );
     }
     if (metric === 'stepsToTarget' && !(s.budget !== undefined && 'target' in s.budget)) {
       add('/tune/select/metric', `'stepsToTarget' needs a target budget ("budget": {"target": ..., "max": ...})`);
@@ -101,31 +127,46 @@ export function semanticProblems(suite: Suite): SuiteProblem[] {
 
   function checkBudget(s: Suite): void {
     if (s.epochs !== undefined && s.budget !== undefined) add('/budget', 'give either "epochs" or "budget", not both');
-    if (s.evalEverySteps !== undefined && s.evalEverySamples !== undefined) add('/evalEverySamples', 'give either "evalEverySteps" or "evalEverySamples", not both');
+    if (s.evalEverySteps !== undefined && s.evalEverySamples !== undefined)
+      add('/evalEverySamples', 'give either "evalEverySteps" or "evalEverySamples", not both');
     const sizes = SPLIT_SIZES[s.dataset.name];
     const validation = s.dataset.validationSize;
     if (sizes && validation !== undefined) {
       if (validation >= sizes.train) {
-        add('/dataset/validationSize', `${validation} is not smaller than the ${sizes.train} examples of the ${s.dataset.name} training file: nothing would be left to train on`);
+        add(
+          '/dataset/validationSize',
+          `${validation} is not smaller than the ${sizes.train} examples of the ${s.dataset.name} training file: nothing would be left to train on`,
+        );
       } else if (s.dataset.trainSize !== undefined && s.dataset.trainSize > sizes.train - validation) {
-        add('/dataset/trainSize', `${s.dataset.trainSize} exceeds the ${sizes.train - validation} training examples left after holding out validationSize ${validation}`);
+        add(
+          '/dataset/trainSize',
+          `${s.dataset.trainSize} exceeds the ${sizes.train - validation} training examples left after holding out validationSize ${validation}`,
+        );
       }
     }
     const budget = s.budget;
     if (budget !== undefined && 'target' in budget && budget.target.metric.startsWith('validation') && validation === undefined) {
-      add('/budget/target/metric', `'${budget.target.metric}' is measured on the validation split, which this suite does not hold out (set dataset.validationSize)`);
+      add(
+        '/budget/target/metric',
+        `'${budget.target.metric}' is measured on the validation split, which this suite does not hold out (set dataset.validationSize)`,
+      );
     }
   }
-
 
   suite.optimizers.forEach((entry, i) => {
     const first = labels.indexOf(labels[i]);
     if (first < i) {
-      add(`/optimizers/${i}${entry.label !== undefined ? '/label' : ''}`, `duplicate optimizer label '${labels[i]}' (also /optimizers/${first}); give the entries distinct "label"s`);
+      add(
+        `/optimizers/${i}${entry.label !== undefined ? '/label' : ''}`,
+        `duplicate optimizer label '${labels[i]}' (also /optimizers/${first}); give the entries distinct "label"s`,
+      );
     }
     for (const section of ['kfac', 'smoothing'] as const) {
       if (entry[section] !== undefined && !optimizerUses(entry.name, section)) {
-        add(`/optimizers/${i}/${section}`, `optimizer '${entry.name}' does not use ${SECTION_WHAT[section]} (only ${SECTION_USERS[section]} do)`);
+        add(
+          `/optimizers/${i}/${section}`,
+          `optimizer '${entry.name}' does not use ${SECTION_WHAT[section]} (only ${SECTION_USERS[section]} do)`,
+        );
       }
     }
   });
@@ -149,15 +190,22 @@ export function semanticProblems(suite: Suite): SuiteProblem[] {
   }
   const examples = trainExamples(suite.dataset);
   for (const key of Object.keys(suite.workersByBatchSize ?? {})) {
-    if (!suite.batchSizes.includes(Number(key))) add(`/workersByBatchSize/${key}`, `batch size ${key} is not in "batchSizes" (${suite.batchSizes.join(', ')})`);
+    if (!suite.batchSizes.includes(Number(key)))
+      add(`/workersByBatchSize/${key}`, `batch size ${key} is not in "batchSizes" (${suite.batchSizes.join(', ')})`);
   }
   suite.batchSizes.forEach((batch, i) => {
     const uneven = workersFor(suite, batch).filter((w) => batch % w !== 0);
     if (uneven.length > 0) {
-      add(`/batchSizes/${i}`, `batch size ${batch} does not split evenly across ${uneven.join(' or ')} workers (every batch size must be divisible by every worker count)`);
+      add(
+        `/batchSizes/${i}`,
+        `batch size ${batch} does not split evenly across ${uneven.join(' or ')} workers (every batch size must be divisible by every worker count)`,
+      );
     }
     if (examples !== undefined && batch > examples.count) {
-      add(`/batchSizes/${i}`, `batch size ${batch} exceeds the ${examples.count} training examples (${examples.source}): no full batch can be formed`);
+      add(
+        `/batchSizes/${i}`,
+        `batch size ${batch} exceeds the ${examples.count} training examples (${examples.source}): no full batch can be formed`,
+      );
     }
   });
 

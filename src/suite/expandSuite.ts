@@ -52,7 +52,8 @@ export function runConfigInput(suite: Suite, entry: OptimizerEntry, cell: Omit<R
   const optimizer: Record<string, unknown> = { name, ...defaultScalars, ...scalars };
   if (optimizerUses(name, 'kfac') && (defaultKfac || kfac)) optimizer.kfac = { ...defaultKfac, ...kfac };
   if (optimizerUses(name, 'smoothing') && (defaultSmoothing || smoothing)) optimizer.smoothing = { ...defaultSmoothing, ...smoothing };
-  const evalEverySteps = suite.evalEverySamples !== undefined ? Math.max(1, Math.round(suite.evalEverySamples / cell.batchSize)) : suite.evalEverySteps;
+  const evalEverySteps =
+    suite.evalEverySamples !== undefined ? Math.max(1, Math.round(suite.evalEverySamples / cell.batchSize)) : suite.evalEverySteps;
   const input: Record<string, unknown> = structuredClone({
     model: suite.model,
     dataset: suite.dataset,
@@ -94,7 +95,11 @@ function resolveProblems(error: ValidationError | UnknownNameError, entryIndex: 
   return lines.map((line) => {
     const m = /^(\/\S*): (.*)$/.exec(line);
     if (!m) return { path: `/optimizers/${entryIndex}`, message: line };
-    const path = m[1].startsWith('/optimizer/') ? `/optimizers/${entryIndex}/${m[1].slice('/optimizer/'.length)}` : m[1] === '/optimizer' ? `/optimizers/${entryIndex}` : m[1];
+    const path = m[1].startsWith('/optimizer/')
+      ? `/optimizers/${entryIndex}/${m[1].slice('/optimizer/'.length)}`
+      : m[1] === '/optimizer'
+        ? `/optimizers/${entryIndex}`
+        : m[1];
     return { path, message: m[2] };
   });
 }
@@ -141,7 +146,12 @@ export function planRuns(suite: Suite, matrix: MatrixOptions = {}): { runs: Plan
               // Only reachable through a swept dataset setting (checkSuite covers the suite's own).
               const sweepIndex = sweeps.findIndex((s) => s.path.startsWith('dataset.') && s.path in sweep);
               const message = `batch size ${config.batchSize} exceeds the ${examples.count} training examples (${examples.source}): no full batch can be formed`;
-              const at = sweepIndex < 0 ? '/dataset' : sweepIndex < suite.sweep.length ? `/sweep/${sweepIndex}` : `/tune/grid/${sweepIndex - suite.sweep.length}`;
+              const at =
+                sweepIndex < 0
+                  ? '/dataset'
+                  : sweepIndex < suite.sweep.length
+                    ? `/sweep/${sweepIndex}`
+                    : `/tune/grid/${sweepIndex - suite.sweep.length}`;
               fail({ path: at, message }, name);
               continue;
             }

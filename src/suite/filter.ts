@@ -25,7 +25,10 @@ const FIELDS: Record<string, (run: PlannedRun) => unknown> = {
 };
 
 function globToRegExp(glob: string): RegExp {
-  const body = glob.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+  const body = glob
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.');
   return new RegExp(`^${body}$`);
 }
 
@@ -59,7 +62,10 @@ export function compileFilter(filter: string, runs: readonly PlannedRun[]): (run
         if (!get) {
           const guess = nearest(key, Object.keys(fields));
           throw new SuiteError('--filter', [
-            { path: '', message: `unknown key '${key}' in '${term}'${guess ? ` (did you mean '${guess}'?)` : ''}; known: ${Object.keys(fields).join(', ')}` },
+            {
+              path: '',
+              message: `unknown key '${key}' in '${term}'${guess ? ` (did you mean '${guess}'?)` : ''}; known: ${Object.keys(fields).join(', ')}`,
+            },
           ]);
         }
         const wanted = term.slice(eq + 1).split(',');

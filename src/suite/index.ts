@@ -1,5 +1,15 @@
 /** Declarative suites: load and validate a suite file, expand it into planned runs, filter and shard them. No tfjs. */
-export { SuiteSchema, labelOf, type Suite, type OptimizerEntry, type OptimizerSettings, type Sweep, type Tolerances, type RunSettings, type Probes } from './suiteSchema.js';
+export {
+  SuiteSchema,
+  labelOf,
+  type Suite,
+  type OptimizerEntry,
+  type OptimizerSettings,
+  type Sweep,
+  type Tolerances,
+  type RunSettings,
+  type Probes,
+} from './suiteSchema.js';
 export { SuiteError, formatProblem, type SuiteProblem } from './suiteError.js';
 export { loadSuite, parseSuiteText, suiteFromValue, suiteFormat, type SuiteFormat } from './loadSuite.js';
 export { expandSuite, planRuns, runConfig, runConfigInput, type ExpandOptions, type RunCell } from './expandSuite.js';

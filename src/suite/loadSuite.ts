@@ -44,19 +44,26 @@ export function parseSuiteText(text: string, file: string, format: SuiteFormat):
 
 export function loadSuite(path: string): Suite {
   const format = suiteFormat(path);
-  if (!format) throw new SuiteError(path, [{ path: '', message: `unsupported suite file type '${extname(path) || '(none)'}': use .json, .yaml or .yml` }]);
+  if (!format)
+    throw new SuiteError(path, [
+      { path: '', message: `unsupported suite file type '${extname(path) || '(none)'}': use .json, .yaml or .yml` },
+    ]);
   let text: string;
   try {
     // Refused before reading: a many-gigabyte "suite" must not be loaded into memory to be judged.
     const bytes = statSync(path).size;
     if (bytes > MAX_DOCUMENT_BYTES) {
-      throw new SuiteError(path, [{ path: '', message: `the file is ${bytes} bytes; suite files are limited to ${MAX_DOCUMENT_BYTES} bytes (1 MiB)` }]);
+      throw new SuiteError(path, [
+        { path: '', message: `the file is ${bytes} bytes; suite files are limited to ${MAX_DOCUMENT_BYTES} bytes (1 MiB)` },
+      ]);
     }
     text = readFileSync(path, 'utf8');
   } catch (error) {
     if (error instanceof SuiteError) throw error;
     const code = (error as NodeJS.ErrnoException).code;
-    throw new SuiteError(path, [{ path: '', message: code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message }]);
+    throw new SuiteError(path, [
+      { path: '', message: code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message },
+    ]);
   }
   return parseSuiteText(text, path, format);
 }

@@ -99,7 +99,8 @@ const isJson = (v: unknown): v is Json => typeof v === 'object' && v !== null &&
  */
 function objectUnionProblems(e: ErrorObject): SuiteProblem[] | null {
   const branches = e.schema as unknown;
-  if (!isJson(e.data) || !Array.isArray(branches) || !branches.every((b) => isJson(b) && b.type === 'object' && isJson(b.properties))) return null;
+  if (!isJson(e.data) || !Array.isArray(branches) || !branches.every((b) => isJson(b) && b.type === 'object' && isJson(b.properties)))
+    return null;
   const data = e.data;
   const keys = Object.keys(data);
   const fits = (branches as Json[]).filter((b) => keys.length > 0 && keys.every((k) => k in (b.properties as Json)));
@@ -107,8 +108,15 @@ function objectUnionProblems(e: ErrorObject): SuiteProblem[] | null {
     const inner = schemaProblems(fits[0] as unknown as TSchema, data, false, pathOf(e) === '/' ? '' : pathOf(e));
     return inner.length > 0 ? inner : null;
   }
-  const shapes = (branches as Json[]).map((b) => ((b.required as string[] | undefined) ?? Object.keys(b.properties as Json)).map((k) => `"${k}"`).join(' and '));
-  return [{ path: pathOf(e), message: `must have ${shapes.join(', or ')}${keys.length > 0 ? ` (got ${keys.map((k) => `"${k}"`).join(', ')})` : ''}` }];
+  const shapes = (branches as Json[]).map((b) =>
+    ((b.required as string[] | undefined) ?? Object.keys(b.properties as Json)).map((k) => `"${k}"`).join(' and '),
+  );
+  return [
+    {
+      path: pathOf(e),
+      message: `must have ${shapes.join(', or ')}${keys.length > 0 ? ` (got ${keys.map((k) => `"${k}"`).join(', ')})` : ''}`,
+    },
+  ];
 }
 
 /**
@@ -134,11 +142,20 @@ export function summarize(errors: ErrorObject[]): SuiteProblem[] {
     // The errors of this union's own branches (not those of a union nested inside it).
     const branches = errors.filter((b) => within(b, e) && !unions.some((u) => u !== b && within(u, e) && within(b, u)));
     if (branches.length > 0 && branches.every((b) => b.keyword === 'const')) {
-      problems.push({ path: pathOf(e), message: unknownValue(pathOf(e), e.data, branches.map((b) => b.params.allowedValue)) });
+      problems.push({
+        path: pathOf(e),
+        message: unknownValue(
+          pathOf(e),
+          e.data,
+          branches.map((b) => b.params.allowedValue),
+        ),
+      });
       continue;
     }
     const messages = [...new Set(branches.map((b) => describe(b)))];
-    const joined = messages.every((m) => m.startsWith('must be ')) ? `must be ${messages.map((m) => m.slice(8)).join(' or ')}` : messages.join(' or ');
+    const joined = messages.every((m) => m.startsWith('must be '))
+      ? `must be ${messages.map((m) => m.slice(8)).join(' or ')}`
+      : messages.join(' or ');
     problems.push({ path: pathOf(e), message: messages.length > 0 ? joined : (e.message ?? 'does not match') });
   }
   const seen = new Set<string>();

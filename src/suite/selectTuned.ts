@@ -120,7 +120,13 @@ function selectCell(
   const targetMetric = suite.budget !== undefined && 'target' in suite.budget ? suite.budget.target.metric : null;
   const cellRuns = runs.filter((r) => r.optimizerLabel === label && r.config.batchSize === batchSize);
   const scored = candidateValues(tune, label).map((values) =>
-    scoreCandidate(tune, values, cellRuns, results, unstableValues.some((u) => sameValues(values, u))),
+    scoreCandidate(
+      tune,
+      values,
+      cellRuns,
+      results,
+      unstableValues.some((u) => sameValues(values, u)),
+    ),
   );
   const eligible = scored.filter((s) => s.candidate.excluded === null);
   let best: Scored | undefined;
@@ -132,10 +138,18 @@ function selectCell(
     candidates: scored.map((s) => s.candidate),
   };
   if (!best) {
-    return { ...base, chosen: null, reason: `no candidate left: ${scored.map((s) => `${show(s.candidate.values)}: ${s.candidate.excluded}`).join('; ')}`, ties: [], edges: [] };
+    return {
+      ...base,
+      chosen: null,
+      reason: `no candidate left: ${scored.map((s) => `${show(s.candidate.values)}: ${s.candidate.excluded}`).join('; ')}`,
+      ties: [],
+      edges: [],
+    };
   }
   const chosen = best;
-  const ties = eligible.filter((s) => s !== chosen && s.group === chosen.group && s.candidate.score === chosen.candidate.score).map((s) => s.candidate.values);
+  const ties = eligible
+    .filter((s) => s !== chosen && s.group === chosen.group && s.candidate.score === chosen.candidate.score)
+    .map((s) => s.candidate.values);
   const metric = tune.select.metric;
   const what =
     metric === 'stepsToTarget'
@@ -152,7 +166,11 @@ function selectCell(
   };
 }
 
-export function selectTuned(suite: Suite, tuningRuns: readonly PlannedRun[], results: ReadonlyMap<string, TuningRunResult>): TuningSelection {
+export function selectTuned(
+  suite: Suite,
+  tuningRuns: readonly PlannedRun[],
+  results: ReadonlyMap<string, TuningRunResult>,
+): TuningSelection {
   const tune = suite.tune;
   if (!tune) throw new Error(`internal error: suite ${suite.name} has no "tune" section`);
   const batchSizes = selectionBatchSizes(suite, tune);

@@ -50,9 +50,17 @@ const optimizerSettings = {
       }),
     ),
   ),
-  momentum: Type.Optional(withoutDefaults(annotate(optimizerProperties.momentum, { description: 'Momentum coefficient (heavy-ball, or Nesterov with nesterov: true).' }))),
-  nesterov: Type.Optional(withoutDefaults(annotate(optimizerProperties.nesterov, { description: 'Nesterov momentum instead of heavy-ball.' }))),
-  weightDecay: Type.Optional(withoutDefaults(annotate(optimizerProperties.weightDecay, { description: 'Weight-decay coefficient (0 disables).' }))),
+  momentum: Type.Optional(
+    withoutDefaults(
+      annotate(optimizerProperties.momentum, { description: 'Momentum coefficient (heavy-ball, or Nesterov with nesterov: true).' }),
+    ),
+  ),
+  nesterov: Type.Optional(
+    withoutDefaults(annotate(optimizerProperties.nesterov, { description: 'Nesterov momentum instead of heavy-ball.' })),
+  ),
+  weightDecay: Type.Optional(
+    withoutDefaults(annotate(optimizerProperties.weightDecay, { description: 'Weight-decay coefficient (0 disables).' })),
+  ),
   weightDecayMode: Type.Optional(
     withoutDefaults(
       annotate(optimizerProperties.weightDecayMode, {
@@ -63,7 +71,8 @@ const optimizerSettings = {
   kfac: Type.Optional(
     Type.Partial(withoutDefaults(KfacConfigSchema), {
       additionalProperties: false,
-      description: 'K-FAC settings (ngd and smoothed-ngd only; in "defaults" they apply to those optimizers and are ignored by the others).',
+      description:
+        'K-FAC settings (ngd and smoothed-ngd only; in "defaults" they apply to those optimizers and are ignored by the others).',
     }),
   ),
   smoothing: Type.Optional(
@@ -78,14 +87,17 @@ const optimizerSettings = {
 export const OptimizerSettingsSchema = Type.Object(optimizerSettings, {
   additionalProperties: false,
   default: {},
-  description: 'Optimizer settings shared by every optimizer of the suite; an optimizer entry overrides them key by key (kfac and smoothing merge per key).',
+  description:
+    'Optimizer settings shared by every optimizer of the suite; an optimizer entry overrides them key by key (kfac and smoothing merge per key).',
 });
 
 export const OptimizerEntrySchema = Type.Object(
   {
     name: withoutDefaults(annotate(optimizerProperties.name, { description: 'Optimizer: sgd, smoothed-sgd, ngd or smoothed-ngd.' })),
     label: Type.Optional(
-      Label('Unique label of this entry, used in run names and reports (default: the optimizer name). Needed when two entries share an optimizer.'),
+      Label(
+        'Unique label of this entry, used in run names and reports (default: the optimizer name). Needed when two entries share an optimizer.',
+      ),
     ),
     ...optimizerSettings,
   },
@@ -97,7 +109,8 @@ export const SweepSchema = Type.Object(
     path: Type.Unsafe<string>({
       type: 'string',
       enum: [...SWEEPABLE_PATHS],
-      description: 'Dotted path of the swept training-config value, e.g. "optimizer.kfac.damping". Batch size, seed, optimizer and workers are axes of their own.',
+      description:
+        'Dotted path of the swept training-config value, e.g. "optimizer.kfac.damping". Batch size, seed, optimizer and workers are axes of their own.',
     }),
     values: Type.Array(Type.Union([Type.Number(), Type.String(), Type.Boolean(), Type.Null()]), {
       minItems: 1,
@@ -108,7 +121,8 @@ export const SweepSchema = Type.Object(
       Type.Array(Label('An optimizer label of this suite.'), {
         minItems: 1,
         uniqueItems: true,
-        description: 'Labels of the optimizers this sweep applies to (default: all). Required for K-FAC and smoothing paths unless every optimizer uses them.',
+        description:
+          'Labels of the optimizers this sweep applies to (default: all). Required for K-FAC and smoothing paths unless every optimizer uses them.',
       }),
     ),
   },
@@ -141,13 +155,20 @@ export const TuneSchema = Type.Object(
   {
     grid: Type.Array(SweepSchema, {
       minItems: 1,
-      description: 'Hyper-parameters to tune: every combination of their values (for the optimizers each applies to) is a candidate. Each path needs at least two values.',
+      description:
+        'Hyper-parameters to tune: every combination of their values (for the optimizers each applies to) is a candidate. Each path needs at least two values.',
     }),
     perBatchSize: Type.Boolean({
       default: true,
-      description: 'Select separately at every batch size (Shallue et al. 2019); false selects once, at "atBatchSize", and uses that value at every batch size.',
+      description:
+        'Select separately at every batch size (Shallue et al. 2019); false selects once, at "atBatchSize", and uses that value at every batch size.',
     }),
-    atBatchSize: Type.Optional(Type.Integer({ minimum: 1, description: 'With perBatchSize false: the batch size the values are selected at (one of "batchSizes").' })),
+    atBatchSize: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description: 'With perBatchSize false: the batch size the values are selected at (one of "batchSizes").',
+      }),
+    ),
     seeds: Type.Array(Type.Integer({ minimum: 0 }), {
       minItems: 1,
       uniqueItems: true,
@@ -167,22 +188,26 @@ export const TolerancesSchema = Type.Object(
     accuracyDropPoints: Type.Number({
       minimum: 0,
       default: 1,
-      description: 'A run fails the baseline check when its final test accuracy is more than this many percentage points below the baseline (1 = 91.0% -> 89.9% fails).',
+      description:
+        'A run fails the baseline check when its final test accuracy is more than this many percentage points below the baseline (1 = 91.0% -> 89.9% fails).',
     }),
     seedSpreadFactor: Type.Number({
       minimum: 0,
       default: 2,
-      description: "The allowed accuracy drop widens to this many standard deviations of the baseline's accuracy over seeds (in points), when that is larger; 0 disables.",
+      description:
+        "The allowed accuracy drop widens to this many standard deviations of the baseline's accuracy over seeds (in points), when that is larger; 0 disables.",
     }),
     timeRatio: Type.Number({
       minimum: 1,
       default: 1.25,
-      description: 'A run fails the timing check when its time per training step exceeds the baseline by this ratio (1.25 = 25% slower fails).',
+      description:
+        'A run fails the timing check when its time per training step exceeds the baseline by this ratio (1.25 = 25% slower fails).',
     }),
     minTimingSamples: Type.Integer({
       minimum: 1,
       default: 3,
-      description: 'Timing checks need at least this many samples (runs or probe repetitions) on each side; with fewer, a slowdown is reported but does not fail.',
+      description:
+        'Timing checks need at least this many samples (runs or probe repetitions) on each side; with fewer, a slowdown is reported but does not fail.',
     }),
   },
   { additionalProperties: false, default: {}, description: 'How far results may drift from a baseline before the baseline check fails.' },
@@ -200,7 +225,8 @@ export const RunSettingsSchema = Type.Object(
     retries: Type.Integer({
       minimum: 0,
       default: 1,
-      description: 'Relaunches of a run after an infrastructure failure (a worker or peer lost, a process killed by a signal the harness did not send, a launch that failed); never after a timeout, divergence, a failed run or bad input.',
+      description:
+        'Relaunches of a run after an infrastructure failure (a worker or peer lost, a process killed by a signal the harness did not send, a launch that failed); never after a timeout, divergence, a failed run or bad input.',
     }),
   },
   { additionalProperties: false, default: {}, description: 'How the harness launches each run.' },
@@ -209,10 +235,18 @@ export const RunSettingsSchema = Type.Object(
 export const ProbesSchema = Type.Object(
   {
     batchSizes: Type.Optional(
-      Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, uniqueItems: true, description: 'Global batch sizes to time training steps at (default: the suite\'s "batchSizes").' }),
+      Type.Array(Type.Integer({ minimum: 1 }), {
+        minItems: 1,
+        uniqueItems: true,
+        description: 'Global batch sizes to time training steps at (default: the suite\'s "batchSizes").',
+      }),
     ),
     optimizers: Type.Optional(
-      Type.Array(Label('An optimizer label of this suite.'), { minItems: 1, uniqueItems: true, description: 'Optimizer labels to time (default: all).' }),
+      Type.Array(Label('An optimizer label of this suite.'), {
+        minItems: 1,
+        uniqueItems: true,
+        description: 'Optimizer labels to time (default: all).',
+      }),
     ),
     iterations: Type.Integer({ minimum: 1, default: 20, description: 'Timed iterations per probe (after warm-up).' }),
     allreduceSizes: Type.Array(Type.Integer({ minimum: 1 }), {
@@ -221,9 +255,14 @@ export const ProbesSchema = Type.Object(
       default: [4096, 262144, 4194304, 33554432],
       description: 'Payload sizes, bytes, of the allreduce timing probes.',
     }),
-    workers: Type.Optional(Type.Integer({ minimum: 1, description: 'Workers for the allreduce probes (default: the largest of "workers").' })),
+    workers: Type.Optional(
+      Type.Integer({ minimum: 1, description: 'Workers for the allreduce probes (default: the largest of "workers").' }),
+    ),
   },
-  { additionalProperties: false, description: 'Timing probes: short measurements of step times and collectives, recorded next to the runs.' },
+  {
+    additionalProperties: false,
+    description: 'Timing probes: short measurements of step times and collectives, recorded next to the runs.',
+  },
 );
 
 const trainProperties = TrainConfigSchema.properties;
@@ -240,19 +279,24 @@ export const SuiteSchema = Type.Object(
     description: Type.Optional(Type.String({ description: 'What the suite checks, for humans.' })),
     model: annotate(ModelConfigSchema, { description: 'Model, as in a training config (default: the mlp).' }),
     dataset: annotate(DatasetConfigSchema, { description: 'Dataset, as in a training config (default: fashion-mnist).' }),
-    schedule: describeProperties(annotate(ScheduleConfigSchema, { description: 'Learning-rate schedule and batch-size scaling rule, shared by all optimizers.' }), {
-      kind: 'Learning-rate decay after warm-up.',
-      warmupEpochs: 'Epochs of linear warm-up to the peak learning rate.',
-      stepFactor: 'step: factor the learning rate is multiplied by at each milestone.',
-      referenceBatchSize: 'Batch size at which the learning rate is "lr"; batchScaling scales it to the actual batch size.',
-    }),
+    schedule: describeProperties(
+      annotate(ScheduleConfigSchema, { description: 'Learning-rate schedule and batch-size scaling rule, shared by all optimizers.' }),
+      {
+        kind: 'Learning-rate decay after warm-up.',
+        warmupEpochs: 'Epochs of linear warm-up to the peak learning rate.',
+        stepFactor: 'step: factor the learning rate is multiplied by at each milestone.',
+        referenceBatchSize: 'Batch size at which the learning rate is "lr"; batchScaling scales it to the actual batch size.',
+      },
+    ),
     epochs: annotate(trainProperties.epochs, { description: 'Training epochs per run (an epoch budget; give this or "budget").' }),
     budget: annotate(trainProperties.budget, {
       description:
         'Budget of every run instead of "epochs": {"steps": n}, or a target {"target": {"metric", "value"}, "max": {"epochs" | "steps": n}} (steps-to-target; a run stops at the first evaluation that meets it).',
     }),
     evalEverySteps: annotate(trainProperties.evalEverySteps, { description: 'Also evaluate every N steps, at every batch size.' }),
-    evalGrowth: annotate(trainProperties.evalGrowth, { description: 'Also evaluate at the steps ceil(g^k): evenly spaced on a log scale, for steps-to-target at every batch size.' }),
+    evalGrowth: annotate(trainProperties.evalGrowth, {
+      description: 'Also evaluate at the steps ceil(g^k): evenly spaced on a log scale, for steps-to-target at every batch size.',
+    }),
     evalEverySamples: Type.Optional(
       Type.Integer({
         minimum: 1,
@@ -263,7 +307,10 @@ export const SuiteSchema = Type.Object(
     evalBatchSize: annotate(trainProperties.evalBatchSize, { description: 'Batch size for evaluation (does not affect results).' }),
     backend: annotate(trainProperties.backend, { description: 'Compute backend for every run (auto picks the fastest available).' }),
     defaults: OptimizerSettingsSchema,
-    optimizers: Type.Array(OptimizerEntrySchema, { minItems: 1, description: 'The optimizers to compare; every one runs on every cell of the axes.' }),
+    optimizers: Type.Array(OptimizerEntrySchema, {
+      minItems: 1,
+      description: 'The optimizers to compare; every one runs on every cell of the axes.',
+    }),
     batchSizes: Type.Array(Type.Integer({ minimum: 1 }), {
       minItems: 1,
       uniqueItems: true,
@@ -276,16 +323,17 @@ export const SuiteSchema = Type.Object(
       description: 'Data-parallel worker counts; every batch size must be divisible by every worker count.',
     }),
     workersByBatchSize: Type.Optional(
-      Type.Record(
-        Type.String({ pattern: '^[1-9][0-9]*$' }),
-        Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, uniqueItems: true }),
-        {
-          description:
-            'Worker counts for particular batch sizes, replacing "workers" for them, e.g. {"8192": [2]} runs the largest batch data-parallel. Keys must be listed in "batchSizes".',
-        },
-      ),
+      Type.Record(Type.String({ pattern: '^[1-9][0-9]*$' }), Type.Array(Type.Integer({ minimum: 1 }), { minItems: 1, uniqueItems: true }), {
+        description:
+          'Worker counts for particular batch sizes, replacing "workers" for them, e.g. {"8192": [2]} runs the largest batch data-parallel. Keys must be listed in "batchSizes".',
+      }),
     ),
-    seeds: Type.Array(Type.Integer({ minimum: 0 }), { minItems: 1, uniqueItems: true, default: [0], description: 'Seeds (replicates) of every configuration.' }),
+    seeds: Type.Array(Type.Integer({ minimum: 0 }), {
+      minItems: 1,
+      uniqueItems: true,
+      default: [0],
+      description: 'Seeds (replicates) of every configuration.',
+    }),
     sweep: Type.Array(SweepSchema, {
       default: [],
       description: 'Swept hyper-parameters: the product of their values (for the optimizers each applies to) multiplies the matrix.',

@@ -214,7 +214,9 @@ export async function runTraining(config: TrainConfig, dataset: Dataset, options
             trainAccuracy: point.trainAccuracy,
             testLoss: point.testLoss,
             testAccuracy: point.testAccuracy,
-            ...(point.validationAccuracy !== undefined ? { validationLoss: point.validationLoss, validationAccuracy: point.validationAccuracy } : {}),
+            ...(point.validationAccuracy !== undefined
+              ? { validationLoss: point.validationLoss, validationAccuracy: point.validationAccuracy }
+              : {}),
             seconds: (performance.now() - epochStart) / 1000,
           };
           epochs.push(metrics);
@@ -237,7 +239,9 @@ export async function runTraining(config: TrainConfig, dataset: Dataset, options
         trainAccuracy: last.trainAccuracy,
         testLoss: last.testLoss,
         testAccuracy: last.testAccuracy,
-        ...(last.validationAccuracy !== undefined ? { validationLoss: last.validationLoss, validationAccuracy: last.validationAccuracy } : {}),
+        ...(last.validationAccuracy !== undefined
+          ? { validationLoss: last.validationLoss, validationAccuracy: last.validationAccuracy }
+          : {}),
         generalizationGap: last.trainAccuracy - last.testAccuracy,
       },
       steps: step,

@@ -24,6 +24,10 @@ export function readWeightsFile(path: string): SavedParam[] {
   if (doc.format !== 'ngd-bench-weights/1' || !Array.isArray(doc.params)) throw new Error(`${path}: not an ngd-bench weights file`);
   return doc.params.map((p) => {
     const bytes = Buffer.from(p.float32, 'base64');
-    return { name: p.name, shape: p.shape, values: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)) };
+    return {
+      name: p.name,
+      shape: p.shape,
+      values: new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength)),
+    };
   });
 }

@@ -22,7 +22,10 @@ export type ExitCode = (typeof EXIT)[keyof typeof EXIT];
 export function exitCodeHelp(): string {
   const rows: [number, string][] = [
     [EXIT.ok, 'ok'],
-    [EXIT.runFailed, 'ran, and the outcome is bad: a failed run (train), a failed or diverged run (run), a re-run that differs (reproduce), a regression (check)'],
+    [
+      EXIT.runFailed,
+      'ran, and the outcome is bad: a failed run (train), a failed or diverged run (run), a re-run that differs (reproduce), a regression (check)',
+    ],
     [EXIT.badInput, 'bad input: one line names the flag, file or variable; nothing was written'],
     [EXIT.diverged, 'train: the run diverged (its result records the step)'],
     [EXIT.infrastructure, 'train: a worker died or a peer was lost (worth a retry)'],

@@ -71,7 +71,10 @@ export function num(x: number): string {
 
 /** Makes text safe for a Markdown table cell: one line, pipes escaped. */
 export function cell(text: string): string {
-  return text.replace(/\s*\r?\n\s*/g, ' ').replace(/\|/g, '\\|').trim();
+  return text
+    .replace(/\s*\r?\n\s*/g, ' ')
+    .replace(/\|/g, '\\|')
+    .trim();
 }
 
 /** Inline code, safe in a table cell. */

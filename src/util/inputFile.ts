@@ -52,7 +52,8 @@ export function regularFileProblem(path: string, maxBytes = MAX_DOCUMENT_BYTES):
     return unreadableReason(error);
   }
   if (!stats.isFile()) return `${kindOf(stats)}, not a regular file`;
-  if (stats.size > maxBytes) return `the file is ${stats.size} bytes; the limit is ${maxBytes} bytes (${+(maxBytes / (1 << 20)).toFixed(2)} MiB)`;
+  if (stats.size > maxBytes)
+    return `the file is ${stats.size} bytes; the limit is ${maxBytes} bytes (${+(maxBytes / (1 << 20)).toFixed(2)} MiB)`;
   return null;
 }
 

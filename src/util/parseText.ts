@@ -49,7 +49,8 @@ export function locateJsonError(text: string): { offset: number; message: string
   let i = 0;
   let depth = 0;
   const deeper = () => {
-    if (++depth > MAX_NESTING) throw new JsonSyntaxError(i, `nesting deeper than ${MAX_NESTING} levels (the limit for suite and config files)`);
+    if (++depth > MAX_NESTING)
+      throw new JsonSyntaxError(i, `nesting deeper than ${MAX_NESTING} levels (the limit for suite and config files)`);
   };
   const describeHere = () => (i >= text.length ? 'end of input' : `'${text[i]}'`);
   const fail = (expected: string): never => {
@@ -67,7 +68,7 @@ export function locateJsonError(text: string): { offset: number; message: string
   const string = () => {
     i++; // opening quote
     for (;;) {
-      if (i >= text.length) fail('a closing \'"\'');
+      if (i >= text.length) fail("a closing '\"'");
       const ch = text[i];
       if (ch === '"') {
         i++;
@@ -118,11 +119,12 @@ export function locateJsonError(text: string): { offset: number; message: string
     const keys = new Set<string>();
     for (;;) {
       space();
-      if (text[i] !== '"') fail(text[i] === '}' ? 'a property after \',\' (trailing comma)' : 'a double-quoted property name');
+      if (text[i] !== '"') fail(text[i] === '}' ? "a property after ',' (trailing comma)" : 'a double-quoted property name');
       const keyStart = i;
       string();
       const key = JSON.parse(text.slice(keyStart, i)) as string;
-      if (keys.has(key)) throw new JsonSyntaxError(keyStart, `duplicate key ${JSON.stringify(key)} (JSON parsers keep the last silently; write it once)`);
+      if (keys.has(key))
+        throw new JsonSyntaxError(keyStart, `duplicate key ${JSON.stringify(key)} (JSON parsers keep the last silently; write it once)`);
       keys.add(key);
       space();
       if (text[i] !== ':') fail("':' after the property name");
@@ -179,7 +181,9 @@ export function locateJsonError(text: string): { offset: number; message: string
 }
 
 const tooLarge = (text: string, maxBytes: number): DocumentProblem[] =>
-  Buffer.byteLength(text) > maxBytes ? [{ path: '', message: `the document is ${Buffer.byteLength(text)} bytes; ${describeLimit(maxBytes)}` }] : [];
+  Buffer.byteLength(text) > maxBytes
+    ? [{ path: '', message: `the document is ${Buffer.byteLength(text)} bytes; ${describeLimit(maxBytes)}` }]
+    : [];
 
 /** "suite and config files are limited to 1048576 bytes (1 MiB)" */
 export function describeLimit(maxBytes: number): string {
@@ -241,7 +245,9 @@ export function parseYamlText(text: string): ParseResult {
         ok: false,
         problems: doc.errors.map((e) => ({
           path: '',
-          message: /call stack/i.test(e.message) ? limitMessage(new RangeError(e.message)) : `malformed YAML at ${at(text, e.pos[0])}: ${firstLine(e)}`,
+          message: /call stack/i.test(e.message)
+            ? limitMessage(new RangeError(e.message))
+            : `malformed YAML at ${at(text, e.pos[0])}: ${firstLine(e)}`,
         })),
       };
     }

@@ -21,7 +21,10 @@ export function quantile(sorted: readonly number[], q: number): number {
 
 export function median(values: readonly number[]): number {
   if (values.length === 0) throw new RangeError('median of no values');
-  return quantile([...values].sort((a, b) => a - b), 0.5);
+  return quantile(
+    [...values].sort((a, b) => a - b),
+    0.5,
+  );
 }
 
 /** Sample standard deviation (n - 1 in the denominator); null for fewer than two values: a spread needs two. */
@@ -50,8 +53,8 @@ export function summarize(values: readonly number[]): Summary | null {
 
 // Two-sided 95% critical values of Student's t for 1..30 degrees of freedom; 1.96 beyond.
 const T975 = [
-  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08,
-  2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086,
+  2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
 ];
 
 /** Relative margin of error of the mean, as tinybench reports it: half-width of the 95% t-interval in percent of the mean (NaN below 2 values). */

@@ -7,8 +7,7 @@ export function kron(a: Float64Array, n: number, b: Float64Array, m: number): Fl
   const size = n * m;
   for (let i = 0; i < n; i++)
     for (let j = 0; j < n; j++)
-      for (let k = 0; k < m; k++)
-        for (let l = 0; l < m; l++) out[(i * m + k) * size + (j * m + l)] = a[i * n + j] * b[k * m + l];
+      for (let k = 0; k < m; k++) for (let l = 0; l < m; l++) out[(i * m + k) * size + (j * m + l)] = a[i * n + j] * b[k * m + l];
   return out;
 }
 

@@ -17,7 +17,8 @@ export function tfjsOrTrainingReachable(entries: readonly string[]): { offenders
   const visit = (file: string, from: string) => {
     if (seen.has(file)) return;
     seen.add(file);
-    if (TRAINING_SIDE.some((f) => file.startsWith(f)) || file === join(srcDir, 'tf.ts')) offenders.push(`${relative(root, from)} -> ${relative(root, file)}`);
+    if (TRAINING_SIDE.some((f) => file.startsWith(f)) || file === join(srcDir, 'tf.ts'))
+      offenders.push(`${relative(root, from)} -> ${relative(root, file)}`);
     const text = readFileSync(file, 'utf8');
     for (const m of text.matchAll(/(?:from\s+|import\s*\(\s*|import\s+)['"]([^'"]+)['"]/g)) {
       const spec = m[1];

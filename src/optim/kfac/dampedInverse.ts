@@ -38,9 +38,15 @@ export function dampedInverses(
   damping: number,
   inverse: SpdInverse = choleskyInverse,
 ): { aInverse: Float64Array; gInverse: Float64Array; pi: number } {
-  for (const [name, m, n] of [['A', a, aDim], ['G', g, gDim]] as const) {
+  for (const [name, m, n] of [
+    ['A', a, aDim],
+    ['G', g, gDim],
+  ] as const) {
     const bad = firstNonFinite(m);
-    if (bad >= 0) throw new DivergenceError(`K-FAC factor ${name} (${n}x${n}) has a non-finite entry at (${Math.floor(bad / n)}, ${bad % n}): training diverged`);
+    if (bad >= 0)
+      throw new DivergenceError(
+        `K-FAC factor ${name} (${n}x${n}) has a non-finite entry at (${Math.floor(bad / n)}, ${bad % n}): training diverged`,
+      );
   }
   const a64 = symmetrizeAndShift(a, aDim, 0);
   const g64 = symmetrizeAndShift(g, gDim, 0);
@@ -62,7 +68,9 @@ function invertDamped(inverse: SpdInverse, m: Float64Array, n: number, name: 'A'
     return inverse(m, n);
   } catch (error) {
     if (error instanceof FactorInversionError) {
-      throw new DivergenceError(`K-FAC factor ${name} (${n}x${n}) is not positive definite after damping: ${error.message}; training diverged`);
+      throw new DivergenceError(
+        `K-FAC factor ${name} (${n}x${n}) is not positive definite after damping: ${error.message}; training diverged`,
+      );
     }
     throw error;
   }

@@ -17,7 +17,12 @@ export function composedPatches(a: Tensor, attrs: ExtractPatchesAttrs): Tensor {
     if (padding === 'same') {
       const ph = samePadding(h, kernelHeight, stride);
       const pw = samePadding(w, kernelWidth, stride);
-      padded = tf.pad(padded, [[0, 0], [ph.before, ph.after], [pw.before, pw.after], [0, 0]]);
+      padded = tf.pad(padded, [
+        [0, 0],
+        [ph.before, ph.after],
+        [pw.before, pw.after],
+        [0, 0],
+      ]);
       outH = ph.outSize;
       outW = pw.outSize;
     } else {
