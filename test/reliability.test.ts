@@ -74,12 +74,15 @@ describe('output paths are checked before any work', () => {
     ['train --weights-out a directory', [...train, '--weights-out', tmp], /--weights-out .*: is a directory/],
     ['run --out an existing file', ['run', join(root, 'suites/smoke.json'), '--out', file], /--out .*: is a file, not a results directory/],
     ['--workers 0', [...train, '--workers', '0'], /'0' is not a positive integer/],
+    ['report --out a directory', ['report', join(root, 'test/fixtures/report/results'), '--out', tmp], /--out .*: is a directory/],
+    ['leaderboard --out a directory', ['leaderboard', join(root, 'test/fixtures/report/results'), '--out', tmp], /--out .*: is a directory/],
   ] as const) {
     it(`${what}: exit 2, one line`, () => {
       const r = runCli([...args]);
       assert.equal(r.code, 2, r.stderr);
       assert.match(r.stderr, message);
       assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+      if (args[0] === 'report') assert.ok(!existsSync(`${tmp}.files`), 'a refused report leaves no companion directory');
     });
   }
 });

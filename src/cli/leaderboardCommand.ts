@@ -1,10 +1,10 @@
 /** `ngd-bench leaderboard DIR...`: optimizers ranked per batch size and overall, across result sets. Never loads tfjs. */
-import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { Command } from 'commander';
 import { analyzeResultSet } from '../report/analyze.js';
 import { leaderboardMarkdown, type LeaderboardSet } from '../report/leaderboard.js';
 import { readResultsDirectory } from '../results/resultsDirectory.js';
+import { writeTextAtomic } from '../results/writeJsonAtomic.js';
+import { assertWritableFile } from './outputPath.js';
 import { displayPath } from './paths.js';
 
 interface LeaderboardFlags {
@@ -33,6 +33,7 @@ export function leaderboardCommand(): Command {
     .option('--title <text>', 'title (default: "ngd-bench leaderboard")')
     .addHelpText('after', HELP)
     .action((dirs: string[], flags: LeaderboardFlags) => {
+      if (flags.out) assertWritableFile(flags.out);
       const sets: LeaderboardSet[] = dirs.map((dir) => ({
         name: displayPath(dir),
         analysis: analyzeResultSet(readResultsDirectory(dir, { requireRuns: true })),
@@ -42,15 +43,7 @@ export function leaderboardCommand(): Command {
         process.stdout.write(text);
         return;
       }
-      mkdirSync(dirname(flags.out), { recursive: true });
-      const tmp = `${flags.out}.${process.pid}.tmp`;
-      try {
-        writeFileSync(tmp, text);
-        renameSync(tmp, flags.out);
-      } catch (error) {
-        rmSync(tmp, { force: true });
-        throw error;
-      }
+      writeTextAtomic(flags.out, text);
       process.stdout.write(`wrote ${displayPath(flags.out)} (${sets.length} result sets)\n`);
     });
 }

@@ -13,6 +13,7 @@ import { readResultsDirectory } from '../results/resultsDirectory.js';
 import { renderReport, type Supplement } from '../report/markdownReport.js';
 import type { AnalysisOptions } from '../report/analyze.js';
 import { writeTextAtomic } from '../results/writeJsonAtomic.js';
+import { assertWritableFile } from './outputPath.js';
 import { displayPath, findSuiteFile, suiteDescription } from './paths.js';
 import { InputFileError, firstLine } from '../util/errors.js';
 
@@ -125,6 +126,8 @@ export function reportCommand(deps: ReportCommandDeps = {}): Command {
     )
     .addHelpText('after', HELP)
     .action(async (dir: string, flags: ReportFlags) => {
+      // Checked before anything is read or written: a failed report leaves no companion directory behind.
+      assertWritableFile(flags.out);
       const companion = companionDir(flags.out);
       const [companionAbs, dirAbs] = [resolve(companion), resolve(dir)];
       if (companionAbs === dirAbs || dirAbs.startsWith(companionAbs + sep)) {
