@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { connect, type Socket } from 'node:net';
+import { type AddressInfo, connect, createServer, type Socket } from 'node:net';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
@@ -542,6 +542,25 @@ describe('joinWorld in one process', () => {
       /^rendezvous timed out after 0\.5 s: joined rank 0 at 127\.0\.0\.1:\d+, but not every rank joined in time$/,
     );
     await rejection(lead);
+  });
+
+  it('a rank that reached another program on the port (accepts, never answers) fails in seconds, saying so', async () => {
+    const { world } = await inProcessWorld(2);
+    const silent = createServer(() => {});
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as AddressInfo).port;
+    try {
+      const started = Date.now();
+      const error = await rejection(joinWorld({ ...world(1), masterPort: port }, { timeoutMs: 60_000, ackTimeoutMs: 400, warn: () => {} }));
+      assert.ok(Date.now() - started < 5_000, 'not the 60 s rendezvous deadline');
+      assert.ok(error instanceof RendezvousError);
+      assert.match(
+        error.message,
+        /^rendezvous failed: rank 0 at 127\.0\.0\.1:\d+ accepted the connection but did not answer the hello within 0\.4 s: is another program listening on that port \(MASTER_PORT\)\?$/,
+      );
+    } finally {
+      silent.close();
+    }
   });
 
   it('times out when rank 0 never comes, with the last connection error', async () => {

@@ -75,7 +75,11 @@ describe('output paths are checked before any work', () => {
     ['run --out an existing file', ['run', join(root, 'suites/smoke.json'), '--out', file], /--out .*: is a file, not a results directory/],
     ['--workers 0', [...train, '--workers', '0'], /'0' is not a positive integer/],
     ['report --out a directory', ['report', join(root, 'test/fixtures/report/results'), '--out', tmp], /--out .*: is a directory/],
-    ['leaderboard --out a directory', ['leaderboard', join(root, 'test/fixtures/report/results'), '--out', tmp], /--out .*: is a directory/],
+    [
+      'leaderboard --out a directory',
+      ['leaderboard', join(root, 'test/fixtures/report/results'), '--out', tmp],
+      /--out .*: is a directory/,
+    ],
   ] as const) {
     it(`${what}: exit 2, one line`, () => {
       const r = runCli([...args]);

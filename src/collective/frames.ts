@@ -40,6 +40,8 @@ export const FRAME_TYPE = {
   bye: 7,
   /** The sender's world broke; it names the rank it lost (JSON Abort), then closes. */
   abort: 8,
+  /** Rendezvous: rank 0 accepted a hello at once (empty JSON object); the welcome follows when everyone joined. */
+  helloAccepted: 9,
 } as const;
 export type FrameType = (typeof FRAME_TYPE)[keyof typeof FRAME_TYPE];
 

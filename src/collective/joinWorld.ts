@@ -24,6 +24,8 @@ export interface JoinOptions {
   chunkBytes?: number;
   /** Where refused or dropped connections are reported (default: stderr). */
   warn?: (line: string) => void;
+  /** How long rank 0 may take to acknowledge a hello (default 10 s; see rendezvous.ts). */
+  ackTimeoutMs?: number;
 }
 
 export async function joinWorld(world: WorldInfo, options: JoinOptions = {}): Promise<Collective> {
@@ -39,7 +41,7 @@ export async function joinWorld(world: WorldInfo, options: JoinOptions = {}): Pr
   const listener = await RingListener.open(world.bindAddr);
   try {
     const own: RingEndpoint = { host: advertisedHost(world), port: listener.port };
-    const rendezvousOptions = { deadline, timeoutMs, chunkBytes, warn };
+    const rendezvousOptions = { deadline, timeoutMs, chunkBytes, warn, ackTimeoutMs: options.ackTimeoutMs };
     const table =
       world.rank === 0 ? await hostRendezvous(world, own, rendezvousOptions) : await joinRendezvous(world, own, rendezvousOptions);
     const links = await connectRing(world, table, listener, { deadline, timeoutMs, maxMessageBytes, warn });

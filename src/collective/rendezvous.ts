@@ -2,7 +2,9 @@
  * The rendezvous: every rank tells rank 0 where its ring listener is; once all have joined, rank 0
  * sends everyone the table. A hello with a wrong token, a duplicate rank or another world size is
  * refused (a `refuse` frame with the reason, then the connection is closed) and rank 0 keeps waiting
- * for the real ranks: a stray or hostile connection cannot break a world, only delay it.
+ * for the real ranks: a stray or hostile connection cannot break a world, only delay it. A valid hello
+ * is acknowledged at once (`helloAccepted`), so a rank that reached some other program on the port
+ * fails within seconds (HELLO_ACK_TIMEOUT_MS) instead of at the rendezvous deadline.
  */
 import { createServer, type Socket } from 'node:net';
 import { formatSeconds, withDeadline } from './deadline.js';
@@ -18,6 +20,8 @@ export interface RendezvousOptions {
   deadline: number;
   /** The budget the deadline came from, for messages. */
   timeoutMs: number;
+  /** How long rank 0 may take to acknowledge a hello (default HELLO_ACK_TIMEOUT_MS). */
+  ackTimeoutMs?: number;
   chunkBytes: number;
   warn: (line: string) => void;
 }
@@ -67,6 +71,8 @@ export async function hostRendezvous(world: WorldInfo, own: RingEndpoint, option
       return;
     }
     connection.peerRank = hello.rank;
+    // At once, so a rank that reached some other program listening on the port learns it in seconds, not at the deadline.
+    connection.sendJson(FRAME_TYPE.helloAccepted, {});
     const endpoint = { host: hello.host === '' ? plainAddress(connection.socket.remoteAddress) : hello.host, port: hello.port };
     joined.set(hello.rank, { connection, endpoint });
     connection.onLost((error) => {
@@ -122,6 +128,9 @@ export async function hostRendezvous(world: WorldInfo, own: RingEndpoint, option
   }
 }
 
+/** How long rank 0 may take to acknowledge a hello (it answers at once; the welcome may take the whole rendezvous). */
+export const HELLO_ACK_TIMEOUT_MS = 10_000;
+
 /** Rank > 0: reach rank 0 (retrying until it listens), introduce ourselves, wait for the table. */
 export async function joinRendezvous(world: WorldInfo, own: RingEndpoint, options: RendezvousOptions): Promise<RingEndpoint[]> {
   const where = `rank 0 at ${world.masterAddr}:${world.masterPort}`;
@@ -146,13 +155,26 @@ export async function joinRendezvous(world: WorldInfo, own: RingEndpoint, option
       chunkBytes: options.chunkBytes,
     };
     connection.sendJson(FRAME_TYPE.hello, hello);
-    const reply = await withDeadline(connection.receive(), options.deadline, () =>
-      timedOut(`joined ${where}, but not every rank joined in time`),
-    ).catch((error: Error) => {
-      throw error instanceof RendezvousError && error.message.startsWith('rendezvous timed out')
+    const closedWithoutAnswer = (error: Error) => {
+      throw error instanceof RendezvousError
         ? error
         : new RendezvousError(`rendezvous failed: ${where} closed the connection without answering (${error.message})`);
-    });
+    };
+    const ackTimeoutMs = options.ackTimeoutMs ?? HELLO_ACK_TIMEOUT_MS;
+    const ackDeadline = Math.min(options.deadline, Date.now() + ackTimeoutMs);
+    let reply = await withDeadline(
+      connection.receive(),
+      ackDeadline,
+      () =>
+        new RendezvousError(
+          `rendezvous failed: ${where} accepted the connection but did not answer the hello within ${formatSeconds(ackDeadline === options.deadline ? options.timeoutMs : ackTimeoutMs)}: is another program listening on that port (MASTER_PORT)?`,
+        ),
+    ).catch(closedWithoutAnswer);
+    if (reply.type === FRAME_TYPE.helloAccepted) {
+      reply = await withDeadline(connection.receive(), options.deadline, () =>
+        timedOut(`joined ${where}, but not every rank joined in time`),
+      ).catch(closedWithoutAnswer);
+    }
     if (reply.type === FRAME_TYPE.refuse) throw new RendezvousError(`rendezvous refused: ${parseRefusal(decodeJsonPayload(reply))}`);
     if (reply.type !== FRAME_TYPE.welcome) throw new RendezvousError(`rendezvous failed: ${where} answered with frame type ${reply.type}`);
     const table = parseWelcome(decodeJsonPayload(reply), world.worldSize);

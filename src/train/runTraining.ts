@@ -75,6 +75,19 @@ export interface TrainingOutcome {
 /** JSON has no NaN/Infinity: non-finite losses are recorded as null. */
 const finiteOrNull = (x: number) => (Number.isFinite(x) ? x : null);
 
+/** The per-split metrics of an evaluation, in the order results record them (validation only when held out). */
+function splitMetrics(point: Evaluation) {
+  return {
+    trainLoss: point.trainLoss,
+    trainAccuracy: point.trainAccuracy,
+    testLoss: point.testLoss,
+    testAccuracy: point.testAccuracy,
+    ...(point.validationAccuracy !== undefined
+      ? { validationLoss: point.validationLoss, validationAccuracy: point.validationAccuracy }
+      : {}),
+  };
+}
+
 export class ImpossibleConfigError extends BadInputError {}
 
 /** Every worker takes an equal share of the global batch. */
@@ -210,13 +223,7 @@ export async function runTraining(config: TrainConfig, dataset: Dataset, options
             steps: step,
             learningRate: lr,
             meanBatchLoss: finiteOrNull(lossSum / perEpoch),
-            trainLoss: point.trainLoss,
-            trainAccuracy: point.trainAccuracy,
-            testLoss: point.testLoss,
-            testAccuracy: point.testAccuracy,
-            ...(point.validationAccuracy !== undefined
-              ? { validationLoss: point.validationLoss, validationAccuracy: point.validationAccuracy }
-              : {}),
+            ...splitMetrics(point),
             seconds: (performance.now() - epochStart) / 1000,
           };
           epochs.push(metrics);
@@ -235,13 +242,7 @@ export async function runTraining(config: TrainConfig, dataset: Dataset, options
       status: 'ok',
       stopReason,
       final: {
-        trainLoss: last.trainLoss,
-        trainAccuracy: last.trainAccuracy,
-        testLoss: last.testLoss,
-        testAccuracy: last.testAccuracy,
-        ...(last.validationAccuracy !== undefined
-          ? { validationLoss: last.validationLoss, validationAccuracy: last.validationAccuracy }
-          : {}),
+        ...splitMetrics(last),
         generalizationGap: last.trainAccuracy - last.testAccuracy,
       },
       steps: step,
