@@ -710,7 +710,7 @@ describe('the reporter never loads tfjs', () => {
       'src/config/trainConfig.ts',
       'src/results/manifest.ts',
       'src/results/resultsDirectory.ts',
-      'src/probes/probeReport.ts',
+      'src/results/probeReport.ts',
       'src/report/charts.ts',
     ]) {
       assert.ok(seen.has(join(root, f)), `walked ${f}`);
