@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the published paper reports and the leaderboard from the committed results (no training):
-# each supporting study's own report, then reports/paper-fashion-mnist.md with the studies inside it.
+# each supporting study's own report, then reports/paper-fashion-mnist.md with the studies inside it, and
+# the protocol study (reports/paper-protocols.md).
 # Run after `ngd-bench run ... --resume` or `check --update`; the reports are deterministic.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,4 +15,7 @@ done
   --baseline baselines/paper-fashion-mnist.json --notes reports/paper-fashion-mnist.notes.md \
   --supplement results/paper-lr-sweep --supplement results/paper-sensitivity --supplement results/paper-b16384 \
   --supplement results/paper-rejected-lr0.3 --supplement results/paper-rejected-smoothed-sgd-lr0.1
+"${cli[@]}" report results/paper-protocols --out reports/paper-protocols.md \
+  --title "Naganuma & Yokota (CCGRID 2019) under the field's protocols: tuned per batch size on a validation split, steps to a target, matched fit" \
+  --baseline baselines/paper-protocols.json --notes reports/paper-protocols.notes.md
 "${cli[@]}" leaderboard results/paper-fashion-mnist results/paper-b16384 --out reports/leaderboard.md --title "ngd-bench leaderboard: Fashion-MNIST, MLP, 10 epochs"

@@ -121,6 +121,16 @@ describe('ngd-bench report on a tuned target-budget result set', () => {
     );
     // Steps to target: mean ± std over the seeds that met it, (met/ok).
     assert.match(md, /^\| sgd +\| 800 ± 10 \(3\/3\) +\| 121 ± 4 \(3\/3\) +\| 40 \(1\/3\) +\|$/m);
+    // Training seconds to target, the same way (the fixture's runs train 100 steps a second).
+    assert.match(md, /^Training time to target \(s, evaluation excluded\), the same way\./m);
+    assert.match(md, /^\| sgd +\| 8\.00 ± 0\.10 \(3\/3\) +\| 1\.21 ± 0\.04 \(3\/3\) +\| 0\.40 \(1\/3\) +\|$/m);
+    // Runs that stop at their target: no epoch-end test-accuracy target to time, throughput instead; curves by step.
+    assert.doesNotMatch(md, /^## Time to target accuracy$/m);
+    assert.match(
+      md,
+      /^## Throughput\n\nEvery run stopped at its validation target: its training time to the target is in \[Steps to target\]/m,
+    );
+    assert.match(md, /^Validation accuracy at every evaluation against optimizer steps \(log scale\), one line per ok run/m);
     // Critical batch size: SGD leaves the band at b8192 (mostly missed); NGD never does.
     assert.match(
       md,
@@ -161,10 +171,11 @@ describe('ngd-bench report on a tuned target-budget result set', () => {
     assert.match(md, /picked on the validation split \(the test split is only reported\)/);
   });
 
-  it('writes the steps- and samples-to-target charts as valid SVG, linked from the report', async () => {
+  it('writes the steps- and samples-to-target charts and the curves by step as valid SVG, linked from the report', async () => {
     const { md, out } = await render();
+    assert.match(readFileSync(join(tmp, 'reports', 'tuned', 'learning-curves.svg'), 'utf8'), />optimizer steps</);
     const charts = join(tmp, 'reports', 'tuned');
-    for (const file of ['steps-to-target.svg', 'samples-to-target.svg']) {
+    for (const file of ['steps-to-target.svg', 'samples-to-target.svg', 'learning-curves.svg']) {
       assert.ok(existsSync(join(charts, file)), file);
       assert.match(md, new RegExp(`\\]\\(tuned/${file.replace('.', '\\.')}\\)`));
       const svg = readFileSync(join(charts, file), 'utf8');

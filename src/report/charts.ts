@@ -7,6 +7,7 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 import type { Cell, Grouped } from './groupRuns.js';
 import { sensitivityChartFile, sensitivityGrids, type SensitivityGrid } from './sensitivity.js';
 import { summarize, type Summary } from '../util/stats.js';
+import { hasValidationCurve } from './runCurve.js';
 import { targetCells } from './stepsToTarget.js';
 import { targetChart } from './targetCharts.js';
 import { sweepChartFile, sweepCurves, type SweepCurve } from './sweeps.js';
@@ -115,8 +116,13 @@ export function gapVsBatchChart(grouped: Grouped): ChartFile {
   });
 }
 
-/** Test accuracy per epoch (mean over ok seeds), one line per series, one panel per batch size. */
+/**
+ * Learning curves, one panel per batch size. Runs with an evaluation curve (every one of them): validation
+ * accuracy against optimizer steps (log scale), one line per seed, since seeds stop at different steps and a
+ * mean would jump where one ends. Older runs: test accuracy per epoch, mean over ok seeds.
+ */
 export function learningCurvesChart(grouped: Grouped): ChartFile {
+  if (plotsEvaluationCurves(grouped)) return evaluationCurvesChart(grouped);
   const values: { optimizer: string; batch: number; epoch: number; accuracy: number }[] = [];
   for (const c of okCells(grouped)) {
     const maxEpoch = Math.max(...c.ok.map((r) => r.result.epochs.length));
@@ -142,6 +148,49 @@ export function learningCurvesChart(grouped: Grouped): ChartFile {
         x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' }, scale: { zero: false } },
         y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } },
         color: colorOf(grouped),
+      },
+    },
+  };
+  return { file: 'learning-curves.svg', title, spec };
+}
+
+/** The learning-curves chart plots validation accuracy per evaluation (not test accuracy per epoch). */
+export function plotsEvaluationCurves(grouped: Grouped): boolean {
+  const ok = okCells(grouped).flatMap((c) => c.ok);
+  return ok.length > 0 && ok.every((r) => hasValidationCurve(r.result));
+}
+
+function evaluationCurvesChart(grouped: Grouped): ChartFile {
+  const values: { optimizer: string; batch: number; seed: number; step: number; accuracy: number }[] = [];
+  for (const c of okCells(grouped))
+    for (const r of c.ok)
+      for (const e of r.result.evaluations ?? [])
+        if (e.step > 0 && e.validationAccuracy !== undefined)
+          values.push({
+            optimizer: c.series.display,
+            batch: c.batchSize,
+            seed: r.seed,
+            step: e.step,
+            accuracy: round(100 * e.validationAccuracy),
+          });
+  const title = 'Validation accuracy vs optimizer steps (one line per seed), by global batch size';
+  const spec: TopLevelSpec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    background: 'white',
+    data: { values },
+    facet: { field: 'batch', type: 'ordinal', title: 'global batch size', sort: 'ascending' },
+    columns: 4,
+    spec: {
+      width: 220,
+      height: 200,
+      mark: { type: 'line', point: { filled: true, size: 12 }, strokeWidth: 1 },
+      encoding: {
+        x: { field: 'step', type: 'quantitative', title: 'optimizer steps', scale: { type: 'log' } },
+        y: { field: 'accuracy', type: 'quantitative', title: 'validation accuracy (%)', scale: { zero: false } },
+        color: colorOf(grouped),
+        detail: { field: 'seed', type: 'nominal' },
+        order: { field: 'step', type: 'quantitative' },
       },
     },
   };

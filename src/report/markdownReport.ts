@@ -6,7 +6,7 @@ import { markdownTable } from 'markdown-table';
 import type { ProbeReport } from '../results/probeReport.js';
 import type { RunResult } from '../results/runResult.js';
 import { analyzeResultSet, type Analysis, type AnalysisOptions } from './analyze.js';
-import { reportCharts } from './charts.js';
+import { plotsEvaluationCurves, reportCharts } from './charts.js';
 import { annotated, cellTable, chartImage, seedNote, table } from './cellTables.js';
 import { describeEnvironment } from './environment.js';
 import type { FindingLine, ReportFindings } from './findings.js';
@@ -14,6 +14,7 @@ import { cell, code, listing, num, pct, pctSummary, plural, rate, rateSummary, s
 import type { Cell, RunView } from './groupRuns.js';
 import { claimRules } from './paperClaims.js';
 import { matchedFitSection, protocolClaimsSection, stepsToTargetSection } from './protocolSections.js';
+import { stopsAtTarget } from './protocols.js';
 import { targetsOf } from './stepsToTarget.js';
 import { tuningSection } from './tuningSection.js';
 import { sensitivityChartFile, sensitivityGrids } from './sensitivity.js';
@@ -205,7 +206,9 @@ function accuracySections(a: Analysis, input: ReportInput): string[] {
     '## Learning curves',
     '',
     charts.has('learning-curves.svg') && input.chartsHref !== null
-      ? 'Test accuracy after each epoch, mean over the ok seeds, one panel per global batch size.'
+      ? plotsEvaluationCurves(a.grouped)
+        ? 'Validation accuracy at every evaluation against optimizer steps (log scale), one line per ok run (seed), one panel per global batch size.'
+        : 'Test accuracy after each epoch, mean over the ok seeds, one panel per global batch size.'
       : 'No chart: no run finished ok, or charts were not written.',
     ...chart('learning-curves.svg'),
   ];
@@ -326,6 +329,27 @@ function timingSections(a: Analysis): string[] {
   const lines = ['## Time to target accuracy', ''];
   const t = a.target;
   if (!t) return [...lines, 'No run finished ok: nothing to time.'];
+  if (a.grouped.runs.every((r) => r.result.status !== 'ok' || stopsAtTarget(r.result.config))) {
+    // Runs that stop at a validation target end after their first epoch or before it: an epoch-end
+    // test-accuracy target would time where they stopped, not how fast they learn.
+    return [
+      '## Throughput',
+      '',
+      "Every run stopped at its validation target: its training time to the target is in [Steps to target](#steps-to-target). Throughput over each run's whole training time:",
+      '',
+      table([
+        ['optimizer', 'batch', 'samples/s', 'training time (s)'],
+        ...a.timeToTarget.map((r) => [
+          cell(r.cell.series.display),
+          String(r.cell.batchSize),
+          r.cell.samplesPerSecond ? rateSummary(r.cell.samplesPerSecond) : '—',
+          r.cell.trainSeconds ? secondsSummary(r.cell.trainSeconds) : '—',
+        ]),
+      ]),
+      '',
+      ...scalingSection(a),
+    ];
+  }
   const why =
     t.source === 'given'
       ? 'as given with `--target`'
@@ -350,9 +374,12 @@ function timingSections(a: Analysis): string[] {
       ]),
     ]),
     '',
-    '## Scaling efficiency',
-    '',
   );
+  return [...lines, ...scalingSection(a)];
+}
+
+function scalingSection(a: Analysis): string[] {
+  const lines = ['## Scaling efficiency', ''];
   // Runs, not series: a series keeps workers = 1 when its batch size ran on one worker count only.
   const multi = a.grouped.runs.some((r) => r.workers > 1);
   if (a.scaling.length === 0) {

@@ -6,7 +6,7 @@ import { markdownTable } from 'markdown-table';
 import { describeBudget } from '../config/budget.js';
 import type { Analysis } from './analyze.js';
 import { chartImage, statusNote, table } from './cellTables.js';
-import { cell, code, num, pctSummary, plural, rate } from '../util/format.js';
+import { cell, code, num, pctSummary, plural, rate, seconds } from '../util/format.js';
 import type { Cell } from './groupRuns.js';
 import { type ClaimOptions, scorerRules, sharedClaimRules } from './paperClaims.js';
 import type { Summary } from '../util/stats.js';
@@ -121,6 +121,10 @@ export function stepsToTargetSection(a: Analysis, chartsHref: string | null): st
     '',
     targetTable(a, (t) => t.samples, rate),
     ...chartImage(chartsHref, targetChartFile('samples'), 'samples to target vs batch size'),
+    '',
+    "Training time to target (s, evaluation excluded), the same way. Steps and samples measure the algorithm; seconds measure it on this run's machine and load, so compare them only between runs timed side by side (the Environment section lists the machines):",
+    '',
+    targetTable(a, (t) => t.seconds, seconds),
     '',
     '### Critical batch size',
     '',

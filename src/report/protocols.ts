@@ -26,7 +26,8 @@ export const PROTOCOL_NAMES: Record<ProtocolId, string> = {
 type BudgetFields = Pick<TrainConfig, 'epochs' | 'budget'>;
 
 const hasTarget = (config: BudgetFields) => config.budget !== undefined && 'target' in config.budget;
-const stopsAtTarget = (config: BudgetFields) =>
+/** A target budget that ends the run at the first evaluation meeting it (the default). */
+export const stopsAtTarget = (config: BudgetFields) =>
   config.budget !== undefined && 'target' in config.budget && (config.budget.stopAtTarget ?? true);
 
 /** Does a run's budget let it take part in a budget protocol? (Matched fit takes every run with a curve.) */

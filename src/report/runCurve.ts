@@ -57,3 +57,7 @@ export function lowestTrainLoss(points: readonly CurvePoint[]): number | null {
     if (p.trainLoss !== null && Number.isFinite(p.trainLoss) && (lowest === null || p.trainLoss < lowest)) lowest = p.trainLoss;
   return lowest;
 }
+
+/** The run recorded validation accuracy at its evaluations (a curve to plot against steps). */
+export const hasValidationCurve = (result: RunResult): boolean =>
+  (result.evaluations ?? []).some((e) => e.validationAccuracy !== undefined);

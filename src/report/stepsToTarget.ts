@@ -17,6 +17,8 @@ export interface TargetCell {
   /** Over the runs that met it. */
   steps: Summary | null;
   samples: Summary | null;
+  /** Training seconds to the target (evaluation excluded), over the runs that met it and recorded it. */
+  seconds: Summary | null;
   /** More than half the runs met the target: the cell counts as reaching it. */
   mostlyReached: boolean;
   /** The most steps any of its runs trained (for a miss: the budget it exhausted). */
@@ -35,6 +37,7 @@ export function targetCells(grouped: Grouped): TargetCell[] {
       reached: hits.length,
       steps: summarize(hits.map((t) => t.stepsToTarget!)),
       samples: summarize(hits.map((t) => t.samplesToTarget ?? t.stepsToTarget! * cell.batchSize)),
+      seconds: summarize(hits.flatMap((t) => (t.trainSecondsToTarget === null ? [] : [t.trainSecondsToTarget]))),
       mostlyReached: 2 * hits.length > runs.length,
       stepsRun: Math.max(...runs.map((r) => r.result.timing.steps)),
     });
