@@ -57,7 +57,17 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   { flag: '--momentum <x>', path: 'optimizer.momentum', help: 'momentum', parse: parseNumber },
   { flag: '--nesterov', path: 'optimizer.nesterov', help: 'Nesterov momentum' },
   { flag: '--weight-decay <x>', path: 'optimizer.weightDecay', help: 'weight decay', parse: parseNumber },
-  { flag: '--weight-decay-mode <mode>', path: 'optimizer.weightDecayMode', help: 'how weight decay is applied', strictChoices: true },
+  {
+    flag: '--weight-decay-mode <placement>',
+    path: 'optimizer.weightDecayMode',
+    help: 'where weight decay acts (ngd: in the gradient, also as damping, after preconditioning, or decoupled)',
+  },
+  {
+    flag: '--weight-decay-exclude <kinds>',
+    path: 'optimizer.weightDecayExclude',
+    help: 'parameter kinds weight decay skips, comma-separated: bias, batch-norm (default: none)',
+    parse: (value: string) => value.split(',').map((k) => k.trim()).filter((k) => k !== ''),
+  },
   {
     flag: '--fisher <kind>',
     path: 'optimizer.kfac.fisher',

@@ -12,7 +12,9 @@ import {
   KfacConfigSchema,
   MODEL_NAMES,
   OPTIMIZER_NAMES,
+  PRECONDITIONER_PLACEMENTS,
   SmoothingConfigSchema,
+  WEIGHT_DECAY_PLACEMENTS,
   TrainConfigSchema,
   type TrainConfig,
 } from './trainConfig.js';
@@ -67,6 +69,7 @@ export function resolveTrainConfig(input: unknown, what = 'config'): TrainConfig
     checkName('dataset', section('dataset').name, DATASET_NAMES);
     checkName('optimizer', section('optimizer').name, OPTIMIZER_NAMES);
     checkName('backend', input.backend, BACKEND_NAMES);
+    checkName('weight-decay placement (optimizer.weightDecayMode)', section('optimizer').weightDecayMode, WEIGHT_DECAY_PLACEMENTS);
   }
   if (isObject(input) && input.budget !== undefined && input.epochs !== undefined) {
     throw new ValidationError(what, ['/budget: give either "epochs" or "budget", not both']);
@@ -80,6 +83,11 @@ export function resolveTrainConfig(input: unknown, what = 'config'): TrainConfig
   if (!usesSmoothing && opt.smoothing) {
     throw new ValidationError(what, [
       `/optimizer/smoothing: optimizer '${opt.name}' does not smooth; use 'smoothed-sgd' or 'smoothed-ngd'`,
+    ]);
+  }
+  if (!usesKfac && PRECONDITIONER_PLACEMENTS.includes(opt.weightDecayMode)) {
+    throw new ValidationError(what, [
+      `/optimizer/weightDecayMode: '${opt.weightDecayMode}' places weight decay relative to a preconditioner and '${opt.name}' has none: for it this is the same update as 'l2'; use 'l2' (or 'decoupled')`,
     ]);
   }
   if (usesKfac) opt.kfac = validateWithDefaults(KfacConfigSchema, opt.kfac ?? {}, `${what} /optimizer/kfac`);

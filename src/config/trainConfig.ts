@@ -10,6 +10,13 @@ export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'cifar10', 'synthetic'] 
 /** Hidden widths of the default mlp: 784-256-256-10 on MNIST-shaped data. */
 export const DEFAULT_MLP_WIDTHS = [256, 256] as const;
 export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'cpu-blas', 'cpu'] as const;
+/** Where weight decay acts (see OptimizerConfigSchema.weightDecayMode). */
+export const WEIGHT_DECAY_PLACEMENTS = ['l2', 'preconditioned-objective', 'after-preconditioning', 'decoupled'] as const;
+export type WeightDecayPlacement = (typeof WEIGHT_DECAY_PLACEMENTS)[number];
+/** The placements that differ from 'l2' only for a preconditioned optimizer. */
+export const PRECONDITIONER_PLACEMENTS: readonly WeightDecayPlacement[] = ['preconditioned-objective', 'after-preconditioning'];
+export const WEIGHT_DECAY_EXEMPT_KINDS = ['bias', 'batch-norm'] as const;
+export type WeightDecayExemptKind = (typeof WEIGHT_DECAY_EXEMPT_KINDS)[number];
 
 /** A string enum as a union of literals, so `Static` yields the literal union type. */
 function literalUnion<T extends string>(
@@ -101,7 +108,18 @@ export const OptimizerConfigSchema = Type.Object(
     momentum: Type.Number({ minimum: 0, exclusiveMaximum: 1, default: 0.9 }),
     nesterov: Type.Boolean({ default: false }),
     weightDecay: Type.Number({ minimum: 0, default: 0 }),
-    weightDecayMode: Type.Union([Type.Literal('decoupled'), Type.Literal('l2')], { default: 'l2' }),
+    weightDecayMode: literalUnion(
+      WEIGHT_DECAY_PLACEMENTS,
+      "Where weight decay acts. 'l2': wd·w added to the gradient, so ngd preconditions it (its inverse Fisher amplifies it in low-curvature directions). 'preconditioned-objective': as 'l2', and for ngd wd is also added to the K-FAC damping (Martens & Grosse 2015, sec. 6.3: the L2 term is part of the objective whose curvature is approximated). 'after-preconditioning': wd·w added to the preconditioned, KL-clipped direction before momentum (the kfac-pytorch convention). 'decoupled': w ← w − lr·wd·w apart from the gradient (Loshchilov & Hutter 2019). For sgd the first three are one update; sgd accepts 'l2' and 'decoupled' only.",
+      'l2',
+    ),
+    weightDecayExclude: Type.Optional(
+      Type.Array(Type.Union(WEIGHT_DECAY_EXEMPT_KINDS.map((k) => Type.Literal(k))), {
+        uniqueItems: true,
+        description:
+          "Parameter kinds weight decay skips: 'bias' (dense and conv biases), 'batch-norm' (scale and shift). Absent or []: every parameter decays (the default).",
+      }),
+    ),
     kfac: Type.Optional(KfacConfigSchema),
     smoothing: Type.Optional(SmoothingConfigSchema),
   },

@@ -9,7 +9,7 @@
  * is an error naming both files; a complete result is preferred over a failed one; among failed ones
  * the latest (finishedAt) wins. Nothing is written if there is any error.
  */
-import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { MANIFEST_FILE, writeManifest, type Manifest } from '../results/manifest.js';
@@ -78,10 +78,8 @@ export function mergeResults(options: MergeOptions): MergeReport {
   const warnings: string[] = [];
   const outAbs = resolve(options.outDir);
   if (options.dirs.length === 0) throw new MergeError(['no input directories']);
-  for (const dir of options.dirs) {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) problems.push(`${dir}: no such directory`);
-    else if (resolve(dir) === outAbs) problems.push(`${dir}: --out must not be one of the input directories`);
-  }
+  // Whether each is a readable results directory is the shared reader's to say, below.
+  for (const dir of options.dirs) if (resolve(dir) === outAbs) problems.push(`${dir}: --out must not be one of the input directories`);
   if (new Set(options.dirs.map((d) => resolve(d))).size !== options.dirs.length) problems.push('the same input directory is given twice');
   if (problems.length > 0) throw new MergeError(problems);
 

@@ -1,5 +1,6 @@
 import type { OptimizerConfig } from '../config/trainConfig.js';
 import type { Model } from '../models/model.js';
+import { parameterKinds } from '../models/parameterKinds.js';
 import { FirstOrderOptimizer } from './firstOrder.js';
 import type { SpdInverse } from './kfac/dampedInverse.js';
 import { NaturalGradientOptimizer } from './naturalGradient.js';
@@ -17,11 +18,14 @@ export function createOptimizer(
   spdInverse?: SpdInverse,
   replicas: ReplicaGroup = SINGLE_REPLICA,
 ): Optimizer {
+  const exemptKinds = new Set<string>(config.weightDecayExclude ?? []);
+  const exempt = new Set([...parameterKinds(model)].filter(([, kind]) => exemptKinds.has(kind)).map(([p]) => p));
   const rule = {
     momentum: config.momentum,
     nesterov: config.nesterov,
     weightDecay: config.weightDecay,
     weightDecayMode: config.weightDecayMode,
+    exempt,
   };
   const smoothed = config.name === 'smoothed-sgd' || config.name === 'smoothed-ngd';
   if (smoothed && !config.smoothing) throw new Error(`optimizer ${config.name} needs a smoothing section`);

@@ -35,7 +35,8 @@ export class FirstOrderOptimizer implements Optimizer {
     const loss = mean.scalars[0];
     timer.time('update', () => {
       for (const [param, grad] of grads) {
-        tf.tidy(() => this.rule.apply(param, this.rule.withL2(grad, param), context.lr));
+        // For sgd every placement but 'decoupled' is one update: decay joins the gradient before momentum.
+        tf.tidy(() => this.rule.apply(param, this.rule.withDirectionDecay(this.rule.withL2(grad, param), param), context.lr));
       }
     });
     disposeGradients(grads);

@@ -1,14 +1,20 @@
 /**
- * The SGD update rule shared by every optimizer: heavy-ball or Nesterov momentum, and weight decay
- * either as an L2 term in the gradient or decoupled from it (Loshchilov & Hutter 2019).
+ * The SGD update rule shared by every optimizer: heavy-ball or Nesterov momentum, and weight decay at
+ * one of four placements (trainConfig.ts WEIGHT_DECAY_PLACEMENTS): in the gradient ('l2', and
+ * 'preconditioned-objective', which also adds the coefficient to K-FAC's damping), on the preconditioned
+ * direction before momentum ('after-preconditioning', as kfac-pytorch's scripts do through torch's SGD),
+ * or decoupled from the gradient (Loshchilov & Hutter 2019).
  */
+import type { WeightDecayPlacement } from '../config/trainConfig.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 
 export interface MomentumSgdOptions {
   momentum: number;
   nesterov: boolean;
   weightDecay: number;
-  weightDecayMode: 'decoupled' | 'l2';
+  weightDecayMode: WeightDecayPlacement;
+  /** Parameters weight decay skips (the kinds in `weightDecayExclude`). */
+  exempt?: ReadonlySet<Variable>;
 }
 
 export class MomentumSgd {
@@ -16,16 +22,35 @@ export class MomentumSgd {
 
   constructor(readonly options: MomentumSgdOptions) {}
 
-  /** The gradient the rule consumes: with L2 decay, `g + wd * w`; otherwise `g` unchanged. */
+  private decayOf(param: Variable, placements: readonly WeightDecayPlacement[]): number {
+    const { weightDecay, weightDecayMode, exempt } = this.options;
+    return placements.includes(weightDecayMode) && !exempt?.has(param) ? weightDecay : 0;
+  }
+
+  /** The gradient a preconditioner sees: `g + wd * w` for 'l2' and 'preconditioned-objective', else `g`. */
   withL2(gradient: Tensor, param: Variable): Tensor {
-    const { weightDecay, weightDecayMode } = this.options;
-    if (weightDecay === 0 || weightDecayMode !== 'l2') return gradient;
-    return tf.add(gradient, tf.mul(param, weightDecay));
+    const wd = this.decayOf(param, ['l2', 'preconditioned-objective']);
+    return wd === 0 ? gradient : tf.add(gradient, tf.mul(param, wd));
+  }
+
+  /** The direction momentum sees: `d + wd * w` for 'after-preconditioning', else `d`. */
+  withDirectionDecay(direction: Tensor, param: Variable): Tensor {
+    const wd = this.decayOf(param, ['after-preconditioning']);
+    return wd === 0 ? direction : tf.add(direction, tf.mul(param, wd));
+  }
+
+  /**
+   * Damping the objective's L2 term adds to the curvature (Martens & Grosse 2015, sec. 6.3: the Fisher of
+   * L + wd/2 ||w||² is F + wd I): wd for 'preconditioned-objective', else 0.
+   */
+  get dampingFromDecay(): number {
+    return this.options.weightDecayMode === 'preconditioned-objective' ? this.options.weightDecay : 0;
   }
 
   /** v <- m v + d;  w <- w - lr (d + m v  if Nesterov, else v)  [- lr wd w if decoupled]. */
   apply(param: Variable, direction: Tensor, lr: number): void {
-    const { momentum, nesterov, weightDecay, weightDecayMode } = this.options;
+    const { momentum, nesterov } = this.options;
+    const decoupled = this.decayOf(param, ['decoupled']);
     const next = tf.tidy(() => {
       let step = direction;
       if (momentum > 0) {
@@ -36,7 +61,7 @@ export class MomentumSgd {
         step = nesterov ? tf.add(direction, tf.mul(v, momentum)) : v;
       }
       let updated = tf.sub(param, tf.mul(step, lr));
-      if (weightDecay > 0 && weightDecayMode === 'decoupled') updated = tf.sub(updated, tf.mul(param, lr * weightDecay));
+      if (decoupled > 0) updated = tf.sub(updated, tf.mul(param, lr * decoupled));
       return updated;
     });
     param.assign(next);

@@ -84,7 +84,7 @@ export class NaturalGradientOptimizer implements Optimizer {
         timer.time('curvature', () => this.preconditioner.accumulateFactors(owned));
       }
       if (step % this.kfac.inverseUpdateInterval === 0 || !this.preconditioner.hasInverses) {
-        timer.time('inversion', () => this.preconditioner.updateInverses(this.kfac.damping));
+        timer.time('inversion', () => this.preconditioner.updateInverses(this.kfac.damping + this.rule.dampingFromDecay));
       }
       const directions = timer.time('preconditioning', () => this.naturalGradient(grads!, context.lr));
       timer.time('update', () => {
@@ -122,7 +122,10 @@ export class NaturalGradientOptimizer implements Optimizer {
     return mcTrace;
   }
 
-  /** Per parameter: K-FAC preconditioned (covered layers) or raw (others), L2 added first, KL-clipped. */
+  /**
+   * Per parameter: K-FAC preconditioned (covered layers) or raw (others), L2 added first, KL-clipped, then
+   * 'after-preconditioning' decay added.
+   */
   private naturalGradient(grads: Map<Variable, Tensor>, lr: number): Map<Variable, Tensor> {
     const directions = new Map<Variable, Tensor>();
     let vDotG = 0;
@@ -149,13 +152,17 @@ export class NaturalGradientOptimizer implements Optimizer {
     this.steps++;
     this.klScaleSum += nu;
     if (nu < 1) this.klClippedSteps++;
-    if (nu === 1) return directions;
-    const clipped = new Map<Variable, Tensor>();
+    // 'after-preconditioning' decay joins the clipped direction: it changes neither v nor the KL scale.
+    const finished = new Map<Variable, Tensor>();
     for (const [p, d] of directions) {
-      clipped.set(p, tf.mul(d, nu));
-      d.dispose();
+      const next = tf.tidy(() => this.rule.withDirectionDecay(nu === 1 ? d : tf.mul(d, nu), p));
+      if (next === d) finished.set(p, d);
+      else {
+        finished.set(p, next);
+        d.dispose();
+      }
     }
-    return clipped;
+    return finished;
   }
 
   /** When the KL clip binds on every step, the step is sqrt(kappa / v.g) v and lr has no effect. */

@@ -4,11 +4,11 @@
  * express, then every run of the matrix through resolveTrainConfig. Any problem -> one SuiteError
  * listing them all.
  */
-import { readFileSync, statSync } from 'node:fs';
 import { extname } from 'node:path';
 import { planRuns } from './expandSuite.js';
 import { tuningMatrix } from './tuning.js';
-import { MAX_DOCUMENT_BYTES, parseJsonText, parseYamlText, type ParseResult } from '../util/parseText.js';
+import { readInputText } from '../util/inputFile.js';
+import { parseJsonText, parseYamlText, type ParseResult } from '../util/parseText.js';
 import { schemaProblems } from './schemaErrors.js';
 import { SuiteError } from './suiteError.js';
 import { SuiteSchema, type Suite } from './suiteSchema.js';
@@ -48,22 +48,7 @@ export function loadSuite(path: string): Suite {
     throw new SuiteError(path, [
       { path: '', message: `unsupported suite file type '${extname(path) || '(none)'}': use .json, .yaml or .yml` },
     ]);
-  let text: string;
-  try {
-    // Refused before reading: a many-gigabyte "suite" must not be loaded into memory to be judged.
-    const bytes = statSync(path).size;
-    if (bytes > MAX_DOCUMENT_BYTES) {
-      throw new SuiteError(path, [
-        { path: '', message: `the file is ${bytes} bytes; suite files are limited to ${MAX_DOCUMENT_BYTES} bytes (1 MiB)` },
-      ]);
-    }
-    text = readFileSync(path, 'utf8');
-  } catch (error) {
-    if (error instanceof SuiteError) throw error;
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new SuiteError(path, [
-      { path: '', message: code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'is a directory' : (error as Error).message },
-    ]);
-  }
+  // Judged by type and size before a byte is read: a FIFO, a device or a many-gigabyte "suite" is bad input.
+  const text = readInputText(path, 'suite', { fail: (_message, reason) => new SuiteError(path, [{ path: '', message: reason }]) });
   return parseSuiteText(text, path, format);
 }

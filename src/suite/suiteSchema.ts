@@ -61,13 +61,8 @@ const optimizerSettings = {
   weightDecay: Type.Optional(
     withoutDefaults(annotate(optimizerProperties.weightDecay, { description: 'Weight-decay coefficient (0 disables).' })),
   ),
-  weightDecayMode: Type.Optional(
-    withoutDefaults(
-      annotate(optimizerProperties.weightDecayMode, {
-        description: "'l2': added to the gradient (and preconditioned); 'decoupled': applied to the weights directly (AdamW-style).",
-      }),
-    ),
-  ),
+  weightDecayMode: Type.Optional(withoutDefaults(optimizerProperties.weightDecayMode)),
+  weightDecayExclude: optimizerProperties.weightDecayExclude,
   kfac: Type.Optional(
     Type.Partial(withoutDefaults(KfacConfigSchema), {
       additionalProperties: false,

@@ -6,7 +6,7 @@
  */
 import { readFileSync, statSync, type Stats } from 'node:fs';
 import { firstLine, InputFileError } from './errors.js';
-import { MAX_DOCUMENT_BYTES, parseJsonText } from './parseText.js';
+import { MAX_DOCUMENT_BYTES, parseJsonText, sizeLimitMessage } from './parseText.js';
 
 /** Result files record every evaluation of a run: far larger than a hand-written document may be. */
 export const MAX_RESULT_BYTES = 64 << 20;
@@ -14,8 +14,11 @@ export const MAX_RESULT_BYTES = 64 << 20;
 export interface InputFileOptions {
   /** Largest size accepted (default: MAX_DOCUMENT_BYTES, 1 MiB). */
   readonly maxBytes?: number;
-  /** The error to throw (default InputFileError); commands with their own bad-input kind pass theirs. */
-  readonly fail?: (message: string) => Error;
+  /**
+   * The error to throw (default InputFileError); commands with their own bad-input kind pass theirs.
+   * `message` names the file and what was read; `reason` is only what is wrong ("no such file").
+   */
+  readonly fail?: (message: string, reason: string) => Error;
 }
 
 function kindOf(stats: Stats): string {
@@ -52,8 +55,7 @@ export function regularFileProblem(path: string, maxBytes = MAX_DOCUMENT_BYTES):
     return unreadableReason(error);
   }
   if (!stats.isFile()) return `${kindOf(stats)}, not a regular file`;
-  if (stats.size > maxBytes)
-    return `the file is ${stats.size} bytes; the limit is ${maxBytes} bytes (${+(maxBytes / (1 << 20)).toFixed(2)} MiB)`;
+  if (stats.size > maxBytes) return sizeLimitMessage('file', stats.size, maxBytes);
   return null;
 }
 
@@ -61,11 +63,12 @@ export function regularFileProblem(path: string, maxBytes = MAX_DOCUMENT_BYTES):
 export function readInputText(path: string, what: string, options: InputFileOptions = {}): string {
   const fail = options.fail ?? ((message: string) => new InputFileError(message));
   const problem = regularFileProblem(path, options.maxBytes ?? MAX_DOCUMENT_BYTES);
-  if (problem !== null) throw fail(`${path}: cannot read ${what}: ${problem}`);
+  if (problem !== null) throw fail(`${path}: cannot read ${what}: ${problem}`, problem);
   try {
     return readFileSync(path, 'utf8');
   } catch (error) {
-    throw fail(`${path}: cannot read ${what}: ${unreadableReason(error)}`);
+    const reason = unreadableReason(error);
+    throw fail(`${path}: cannot read ${what}: ${reason}`, reason);
   }
 }
 
@@ -77,8 +80,8 @@ export function readJsonFile(path: string, what: string, options: InputFileOptio
   if (!parsed.ok) {
     const [first] = parsed.problems;
     const syntax = /^malformed JSON\b/.exec(first.message);
-    if (syntax) throw fail(`${path}: malformed JSON in ${what}${first.message.slice(syntax[0].length)}`);
-    throw fail(`${path}: invalid ${what}: ${first.path ? `${first.path}: ` : ''}${first.message}`);
+    if (syntax) throw fail(`${path}: malformed JSON in ${what}${first.message.slice(syntax[0].length)}`, first.message);
+    throw fail(`${path}: invalid ${what}: ${first.path ? `${first.path}: ` : ''}${first.message}`, first.message);
   }
   return parsed.value;
 }
@@ -88,7 +91,8 @@ export function readJsonObject(path: string, what: string, options: InputFileOpt
   const value = readJsonFile(path, what, options);
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     const got = Array.isArray(value) ? 'an array' : value === null ? 'null' : typeof value;
-    throw (options.fail ?? ((message: string) => new InputFileError(message)))(`${path}: ${what} must be a JSON object, got ${got}`);
+    const reason = `must be a JSON object, got ${got}`;
+    throw (options.fail ?? ((message: string) => new InputFileError(message)))(`${path}: ${what} ${reason}`, reason);
   }
   return value as Record<string, unknown>;
 }

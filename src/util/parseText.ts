@@ -180,16 +180,13 @@ export function locateJsonError(text: string): { offset: number; message: string
   }
 }
 
-const tooLarge = (text: string, maxBytes: number): DocumentProblem[] =>
-  Buffer.byteLength(text) > maxBytes
-    ? [{ path: '', message: `the document is ${Buffer.byteLength(text)} bytes; ${describeLimit(maxBytes)}` }]
-    : [];
-
-/** "suite and config files are limited to 1048576 bytes (1 MiB)" */
-export function describeLimit(maxBytes: number): string {
-  const what = maxBytes === MAX_DOCUMENT_BYTES ? 'suite and config files are' : 'this file is';
-  return `${what} limited to ${maxBytes} bytes (${maxBytes / (1 << 20)} MiB)`;
+/** The one wording of a size limit: "the file is 2097167 bytes; the limit is 1048576 bytes (1 MiB)". */
+export function sizeLimitMessage(what: 'file' | 'document', bytes: number, maxBytes: number): string {
+  return `the ${what} is ${bytes} bytes; the limit is ${maxBytes} bytes (${+(maxBytes / (1 << 20)).toFixed(2)} MiB)`;
 }
+
+const tooLarge = (text: string, maxBytes: number): DocumentProblem[] =>
+  Buffer.byteLength(text) > maxBytes ? [{ path: '', message: sizeLimitMessage('document', Buffer.byteLength(text), maxBytes) }] : [];
 
 /** Numbers JSON cannot hold (Infinity, NaN) and nesting beyond the limit, each at its JSON path. */
 export function valueProblems(value: unknown): DocumentProblem[] {
