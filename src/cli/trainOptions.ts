@@ -66,7 +66,11 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     flag: '--weight-decay-exclude <kinds>',
     path: 'optimizer.weightDecayExclude',
     help: 'parameter kinds weight decay skips, comma-separated: bias, batch-norm (default: none)',
-    parse: (value: string) => value.split(',').map((k) => k.trim()).filter((k) => k !== ''),
+    parse: (value: string) =>
+      value
+        .split(',')
+        .map((k) => k.trim())
+        .filter((k) => k !== ''),
   },
   {
     flag: '--fisher <kind>',
