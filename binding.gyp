@@ -1,6 +1,6 @@
 {
   # The ngd_blas N-API addon (native/): OpenBLAS cblas + LAPACKE for the accelerated tfjs CPU kernels
-  # (src/accel). Needs Debian's libopenblas-dev and liblapacke-dev. Build: npm run build:native.
+  # (src/compute/accel). Needs Debian's libopenblas-dev and liblapacke-dev. Build: npm run build:native.
   "targets": [
     {
       "target_name": "ngd_blas",

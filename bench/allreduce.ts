@@ -26,7 +26,7 @@ import {
   worldFromEnv,
   type AllreduceProbeResult,
   type LoopbackThroughputResult,
-} from '../src/collective/index.js';
+} from '../src/distributed/collective/index.js';
 
 const RESULT_PREFIX = 'ALLREDUCE_PROBE ';
 const REFERENCE_BYTES = 16 * 1024 * 1024;

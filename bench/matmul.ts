@@ -1,13 +1,13 @@
 /**
  * Matrix-multiply throughput, side by side in one run: raw cblas_sgemm through our addon (the
  * physical limit of this machine), tfjs `matMul` on the plain CPU kernels, and tfjs `matMul` on the
- * BLAS kernels (src/accel). Run: npx tsx bench/matmul.ts [size]   (default 1024)
+ * BLAS kernels (src/compute/accel). Run: npx tsx bench/matmul.ts [size]   (default 1024)
  *
  * Timing: performance.now around single calls after warm-up; the median of the repetitions is
  * reported (the plain kernel is ~100x slower, so it gets fewer repetitions).
  */
 import { pathToFileURL } from 'node:url';
-import { blasStatus, disableBlasKernels, enableBlasKernels, nativeBlas } from '../src/accel/index.js';
+import { blasStatus, disableBlasKernels, enableBlasKernels, nativeBlas } from '../src/compute/accel/index.js';
 import { tf } from '../src/tf.js';
 import { median } from '../src/util/stats.js';
 

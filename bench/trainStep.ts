@@ -3,7 +3,7 @@
  * BLAS kernels, in the same process. K-FAC rows run `inverseUpdateInterval` (10) measured steps after
  * one warm-up step, so the inversion cost is amortized as it is in training.
  */
-import { disableBlasKernels, enableBlasKernels } from '../src/accel/index.js';
+import { disableBlasKernels, enableBlasKernels } from '../src/compute/accel/index.js';
 import { resolveTrainConfig } from '../src/config/resolveConfig.js';
 import type { OptimizerName } from '../src/config/trainConfig.js';
 import { createModel } from '../src/models/createModel.js';

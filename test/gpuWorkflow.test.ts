@@ -6,12 +6,13 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { runCli } from './helpers/runCli.js';
+import { writeTinySuite } from './fixtures/tinySuite.js';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'ngd-bench-gpu-flow-'));
@@ -29,24 +30,18 @@ function step(script: string, args: string[]) {
 describe('the gpu-bench workflow steps, on CPU', () => {
   it('shards with probes, merge, report, check (missing baseline, then passing), leaderboard', { timeout: 900_000 }, () => {
     const suiteFile = join(tmp, 'gpu-flow.json');
-    writeFileSync(
-      suiteFile,
-      JSON.stringify({
-        name: 'gpu-flow',
-        model: { name: 'mlp', hiddenWidths: [8] },
-        dataset: { name: 'synthetic', trainSize: 512, testSize: 128 },
-        epochs: 1,
-        backend: 'cpu',
-        optimizers: [
-          { name: 'sgd', lr: 0.05 },
-          { name: 'ngd', lr: 0.01 },
-        ],
-        batchSizes: [64, 128],
-        seeds: [0],
-        tolerances: { accuracyDropPoints: 5, timeRatio: 100, minTimingSamples: 3 },
-        probes: { batchSizes: [64], iterations: 3 },
-      }),
-    );
+    writeTinySuite(suiteFile, {
+      name: 'gpu-flow',
+      dataset: { name: 'synthetic', trainSize: 512, testSize: 128 },
+      optimizers: [
+        { name: 'sgd', lr: 0.05 },
+        { name: 'ngd', lr: 0.01 },
+      ],
+      batchSizes: [64, 128],
+      seeds: [0],
+      tolerances: { accuracyDropPoints: 5, timeRatio: 100, minTimingSamples: 3 },
+      probes: { batchSizes: [64], iterations: 3 },
+    });
     const outRoot = join(tmp, 'gpu-results');
     for (const shard of ['1', '2']) {
       const r = step('shard.sh', [suiteFile, shard, '2', outRoot]);

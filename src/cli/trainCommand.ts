@@ -6,8 +6,8 @@
  */
 import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
-import { collectiveTimeoutFromEnv, worldFromEnv, type WorldInfo } from '../collective/worldInfo.js';
-import { joinWorld } from '../collective/joinWorld.js';
+import { collectiveTimeoutFromEnv, worldFromEnv, type WorldInfo } from '../distributed/collective/worldInfo.js';
+import { joinWorld } from '../distributed/collective/joinWorld.js';
 import { resolveTrainConfig } from '../config/resolveConfig.js';
 import type { TrainConfig } from '../config/trainConfig.js';
 import { assertValid } from '../config/validate.js';

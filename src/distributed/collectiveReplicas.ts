@@ -3,7 +3,7 @@
  * turns the collective's faults (a lost peer, a timeout) into ReplicaGroupError so that a run records
  * them as infrastructure failures, not as failures of the math.
  */
-import type { Collective } from '../collective/collective.js';
+import type { Collective } from './collective/collective.js';
 import { ReplicaGroupError, type ReplicaGroup } from '../optim/replicaGroup.js';
 
 export interface MeteredReplicas {

@@ -3,9 +3,9 @@
  * on this host, collect rank 0's figures, and measure raw loopback TCP in the same run as the
  * reference. (No tfjs here: bytes and processes only.)
  */
-import { launchLocalWorld } from '../collective/launchLocalWorld.js';
-import { measureLoopbackThroughput } from '../collective/loopbackThroughput.js';
-import type { AllreduceProbeResult } from '../collective/allreduceProbe.js';
+import { launchLocalWorld } from '../distributed/collective/launchLocalWorld.js';
+import { measureLoopbackThroughput } from '../distributed/collective/loopbackThroughput.js';
+import type { AllreduceProbeResult } from '../distributed/collective/allreduceProbe.js';
 import { figureOfSamples } from './figure.js';
 import type { ProbeReport } from '../results/probeReport.js';
 

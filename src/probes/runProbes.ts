@@ -2,9 +2,9 @@
  * A suite's timing probes: per optimizer and batch size the cost of each step phase, and, with two or
  * more workers, allreduce latency and bandwidth next to raw loopback TCP (measured in the same run).
  */
-import { describeEnvironment } from '../backend/environment.js';
+import { describeEnvironment } from '../compute/backend/environment.js';
 import { resolveTrainConfig } from '../config/resolveConfig.js';
-import { selectBackend } from '../backend/selectBackend.js';
+import { selectBackend } from '../compute/backend/selectBackend.js';
 import type { Suite } from '../suite/suiteSchema.js';
 import { runConfig } from '../suite/expandSuite.js';
 import { probeSettings } from '../suite/probes.js';

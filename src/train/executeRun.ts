@@ -3,8 +3,8 @@
  * impossible config, unavailable backend) throws before training starts; a failure during training
  * becomes a result with status 'failed'.
  */
-import { describeEnvironment } from '../backend/environment.js';
-import { selectBackend } from '../backend/selectBackend.js';
+import { describeEnvironment } from '../compute/backend/environment.js';
+import { selectBackend } from '../compute/backend/selectBackend.js';
 import type { TrainConfig } from '../config/trainConfig.js';
 import type { Dataset } from '../data/index.js';
 import type { SpdInverse } from '../optim/kfac/dampedInverse.js';
@@ -36,7 +36,7 @@ export interface ExecuteOptions {
 /** The fastest float64 SPD inverse the active backend offers (LAPACK on cpu-blas), else the JS Cholesky. */
 export async function fastSpdInverse(active: string): Promise<SpdInverse | undefined> {
   if (active !== 'cpu-blas') return undefined;
-  const { symmetricInverse64 } = await import('../accel/linalg64.js');
+  const { symmetricInverse64 } = await import('../compute/accel/linalg64.js');
   return symmetricInverse64;
 }
 

@@ -9,7 +9,9 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('../..', import.meta.url));
 const srcDir = join(root, 'src');
 /** Folders that hold tensors and training: what harness, checker, reporter and suites must not load. */
-const TRAINING_SIDE = ['train', 'optim', 'models', 'accel', 'backend', 'data'].map((d) => `${join(srcDir, d)}/`);
+const TRAINING_SIDE = ['train', 'optim', 'models', 'compute', 'data'].map((d) => `${join(srcDir, d)}/`);
+/** Folders of src/ that group units of their own: each subfolder is a unit ('compute/backend'). */
+const GROUPS = ['compute', 'distributed'];
 
 export function tfjsOrTrainingReachable(entries: readonly string[]): { offenders: string[]; seen: Set<string> } {
   const seen = new Set<string>();
@@ -30,12 +32,16 @@ export function tfjsOrTrainingReachable(entries: readonly string[]): { offenders
   return { offenders, seen };
 }
 
-/** Every import edge between top-level folders of src/ ('(root)' for src/*.ts), each with one file that makes it. */
+/**
+ * Every import edge between folders of src/ ('(root)' for src/*.ts; a grouping folder's subfolders count
+ * as folders of their own, 'compute/accel'), each with one file that makes it.
+ */
 export function folderEdges(): Map<string, Map<string, string>> {
   const edges = new Map<string, Map<string, string>>();
   const folderOf = (file: string) => {
-    const rel = relative(srcDir, file);
-    return rel.includes('/') ? rel.split('/')[0] : '(root)';
+    const parts = relative(srcDir, file).split('/');
+    if (parts.length === 1) return '(root)';
+    return GROUPS.includes(parts[0]) && parts.length > 2 ? `${parts[0]}/${parts[1]}` : parts[0];
   };
   const walk = (dir: string) => {
     for (const entry of readdirSync(dir, { withFileTypes: true })) {

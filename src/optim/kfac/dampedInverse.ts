@@ -6,7 +6,7 @@
  * Inversion is done in float64 on the symmetrized matrix.
  */
 import { DivergenceError, firstNonFinite } from '../divergence.js';
-import { choleskyInverse, FactorInversionError } from '../../kernels/choleskyInverse.js';
+import { choleskyInverse, FactorInversionError } from '../../compute/kernels/choleskyInverse.js';
 
 export type SpdInverse = (a: Float64Array, n: number) => Float64Array;
 

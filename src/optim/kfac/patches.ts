@@ -3,7 +3,7 @@
  * receptive field, flattened in the order (kernel row, kernel column, input channel) so that it lines
  * up with the rows of a tfjs [kh, kw, cin, cout] filter reshaped to [kh*kw*cin, cout].
  */
-import { EXTRACT_PATCHES_KERNEL, samePadding, type ExtractPatchesAttrs } from '../../kernels/extractPatches.js';
+import { EXTRACT_PATCHES_KERNEL, samePadding, type ExtractPatchesAttrs } from '../../compute/kernels/extractPatches.js';
 import { tf, type Tensor } from '../../tf.js';
 
 /** The same patches from strided slices and a concat, for backends without the custom kernel. */

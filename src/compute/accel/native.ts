@@ -1,0 +1,159 @@
+/**
+ * Loads our N-API addon (native/ngd_blas.c, built by `npm run build:native` into
+ * build/Release/ngd_blas.node at the repo root) and describes it. Loading never throws: when the
+ * addon is missing or cannot be opened, `nativeBlas` is undefined and `nativeLoadError` says why
+ * and how to fix it, in one line.
+ */
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { firstLine } from '../../util/errors.js';
+
+export const ADDON_FILE = 'ngd_blas.node';
+export const BUILD_HINT = 'apt-get install -y libopenblas-dev liblapacke-dev && npm run build:native';
+
+/** What `info()` reports about the linked OpenBLAS. */
+export interface NativeBlasInfo {
+  /** openblas_get_config(), e.g. 'OpenBLAS 0.3.21 NO_LAPACKE DYNAMIC_ARCH NO_AFFINITY Cooperlake MAX_THREADS=64'. */
+  config: string;
+  /** The kernel family OpenBLAS picked for this CPU (or OPENBLAS_CORETYPE), e.g. 'Haswell'. */
+  corename: string;
+  numThreads: number;
+  numProcs: number;
+  parallel: 'sequential' | 'pthread' | 'openmp' | 'unknown';
+  napiVersion: number;
+}
+
+/**
+ * The raw addon. All matrices are row-major and used in place (zero-copy); every call is
+ * synchronous and bounds-checked (a bad call throws a RangeError/TypeError, it never reads or
+ * writes outside the arrays). Pass `subarray` views for offsets.
+ */
+export interface NativeBlas {
+  /**
+   * C[i] = alpha * op(A[i]) op(B[i]) + beta * C[i] for i < batch (default 1), with element strides
+   * between batch entries (0 reuses the same matrix for every entry). op(A) is m x k, op(B) k x n.
+   */
+  sgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float32Array,
+    lda: number,
+    b: Float32Array,
+    ldb: number,
+    beta: number,
+    c: Float32Array,
+    ldc: number,
+    batch?: number,
+    strideA?: number,
+    strideB?: number,
+    strideC?: number,
+  ): void;
+  /** sgemm in float64. */
+  dgemm(
+    transA: boolean,
+    transB: boolean,
+    m: number,
+    n: number,
+    k: number,
+    alpha: number,
+    a: Float64Array,
+    lda: number,
+    b: Float64Array,
+    ldb: number,
+    beta: number,
+    c: Float64Array,
+    ldc: number,
+    batch?: number,
+    strideA?: number,
+    strideB?: number,
+    strideC?: number,
+  ): void;
+  /** NHWC patches: cols[(b*outH + y)*outW + x][(r*fw + s)*c + ch], zero outside the image. */
+  im2col(x: Float32Array, ...geometryAndCols: [...ConvGeometry, Float32Array]): void;
+  /** Adjoint of im2col, accumulating into dx (which the caller zeroes). */
+  col2im(cols: Float32Array, ...geometryAndDx: [...ConvGeometry, Float32Array]): void;
+  /**
+   * In place on a rows x cols matrix: += bias (cols entries, or null), then activation
+   * (0 linear, 1 relu, 2 relu6, 3 leakyrelu with alpha, 4 elu, 5 sigmoid).
+   */
+  biasActivation(y: Float32Array, rows: number, cols: number, bias: Float32Array | null, activation: number, alpha: number): void;
+  /** NHWC max pooling (dilation 1), tfjs semantics (first strict maximum wins, NaN never). */
+  maxPool(x: Float32Array, ...geometryAndY: [...ConvGeometry, Float32Array]): void;
+  /** Scatters dy into dx (which the caller zeroes) at each window's maximum, recomputed from x. */
+  maxPoolGrad(dy: Float32Array, x: Float32Array, ...geometryAndDx: [...ConvGeometry, Float32Array]): void;
+  /** out[i] = a[i % a.length] op b[i % b.length] (op 0 add, 1 sub, 2 mul); one input has out's length, the other divides it. */
+  binary(op: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /** y = op(x): 0 relu (Math.max(0, x)), 1 step (x > 0 ? 1 : alpha, NaN stays NaN). */
+  unary(op: 0 | 1, x: Float32Array, y: Float32Array, alpha: number): void;
+  /** x is rows x cols: y = column sums when overRows, else row sums (double accumulation, index order). */
+  reduceSum(x: Float32Array, rows: number, cols: number, overRows: boolean, y: Float32Array): void;
+  /** a := a^-1 for symmetric positive-definite a (n x n), in place; returns LAPACK info (0 = ok). */
+  spdInverse(a: Float64Array, n: number): number;
+  /** Eigenvalues (ascending) into w; a := V with eigenvectors as columns (row-major). Returns LAPACK info. */
+  symmetricEigen(a: Float64Array, n: number, w: Float64Array): number;
+  info(): NativeBlasInfo;
+  setNumThreads(threads: number): void;
+}
+
+/** n, h, w, c, fh, fw, strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW. */
+export type ConvGeometry = [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+
+/** Directories from this module's up to the first one with a package.json (the repo root). */
+function candidateRoots(): string[] {
+  const roots: string[] = [];
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    roots.push(dir);
+    if (existsSync(join(dir, 'package.json'))) break;
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return roots;
+}
+
+function load(): { blas?: NativeBlas; path?: string; error?: string } {
+  const override = process.env.NGD_BENCH_BLAS_ADDON;
+  const candidates = override ? [override] : candidateRoots().map((root) => join(root, 'build', 'Release', ADDON_FILE));
+  const path = candidates.find((p) => existsSync(p));
+  if (!path) {
+    const where = override ?? candidates[candidates.length - 1];
+    return { error: `native BLAS addon not built (${where} missing); to fix: ${BUILD_HINT}` };
+  }
+  try {
+    const require = createRequire(import.meta.url);
+    const blas = require(path) as NativeBlas;
+    if (typeof blas.sgemm !== 'function' || typeof blas.info !== 'function') {
+      return { path, error: `${path} is not the ngd_blas addon (stale build?); to fix: ${BUILD_HINT}` };
+    }
+    return { blas, path };
+  } catch (error) {
+    const message = firstLine(error);
+    return { path, error: `cannot load ${path} (${message}); to fix: ${BUILD_HINT}` };
+  }
+}
+
+const loaded = load();
+
+/** The addon, or undefined when it is not built or cannot be loaded. */
+export const nativeBlas: NativeBlas | undefined = loaded.blas;
+/** Absolute path of the loaded addon. */
+export const nativeBlasPath: string | undefined = loaded.path;
+/** Whether an addon file was found (it may still have failed to load: see nativeLoadError). */
+export const nativeBlasFound: boolean = loaded.path !== undefined;
+/** One line: why the addon is unavailable and how to fix it (undefined when it loaded). */
+export const nativeLoadError: string | undefined = loaded.error;
+
+/** 'openblas 0.3.21 (pthread, 2 threads, Cooperlake kernels)'. */
+export function describeLibrary(blas: NativeBlas): string {
+  const info = blas.info();
+  const version = /OpenBLAS\s+(\S+)/i.exec(info.config)?.[1] ?? 'unknown version';
+  const threads = `${info.numThreads} thread${info.numThreads === 1 ? '' : 's'}`;
+  return `openblas ${version} (${info.parallel}, ${threads}, ${info.corename.trim() || 'generic'} kernels)`;
+}

@@ -1,0 +1,82 @@
+/** Every kind of bad input: one clear line on stderr, exit code 2, and no result file. */
+import assert from 'node:assert/strict';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { runCli } from '../helpers/runCli.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'ngd-bench-cli-'));
+const out = join(dir, 'result.json');
+const quick = ['--dataset', 'synthetic', '--backend', 'cpu', '--out', out];
+
+function expectBadInput(args: string[], pattern: RegExp, env: Record<string, string> = {}) {
+  const r = runCli(['train', ...args], env);
+  const lines = r.stderr
+    .trim()
+    .split('\n')
+    .filter((l) => l.trim() !== '' && !l.startsWith('(run with --help'));
+  assert.equal(r.code, 2, `exit code (stderr: ${r.stderr})`);
+  assert.equal(lines.length, 1, `exactly one error line, got:\n${r.stderr}`);
+  assert.match(lines[0], pattern);
+  assert.equal(existsSync(out), false, 'no result file is left behind');
+}
+
+function writeConfig(name: string, text: string): string {
+  const path = join(dir, name);
+  writeFileSync(path, text);
+  return path;
+}
+
+describe('train: bad input', () => {
+  it('unknown optimizer name suggests the nearest', () =>
+    expectBadInput([...quick, '--optimizer', 'smoothed-ngdd'], /unknown optimizer 'smoothed-ngdd' \(did you mean 'smoothed-ngd'\?\)/));
+  it('unknown model name suggests the nearest', () =>
+    expectBadInput([...quick, '--model', 'mpl'], /unknown model 'mpl' \(did you mean 'mlp'\?\)/));
+  it('unknown dataset name suggests the nearest', () =>
+    expectBadInput(['--dataset', 'fashion-mnits', '--out', out], /unknown dataset 'fashion-mnits' \(did you mean 'fashion-mnist'\?\)/));
+  it('unknown backend name suggests the nearest', () =>
+    expectBadInput([...quick, '--backend', 'cpu-blsa'], /unknown backend 'cpu-blsa' \(did you mean 'cpu-blas'\?\)/));
+  it('malformed number flag', () => expectBadInput([...quick, '--lr', 'fast'], /'fast' is not a number/));
+  it('invalid config lists every schema error with its JSON path', () => {
+    const cfg = writeConfig('bad.json', JSON.stringify({ batchSize: 0, optimizer: { lr: -1, momentum: 2 }, colour: 'red' }));
+    expectBadInput(
+      ['--config', cfg, ...quick],
+      /\/: unknown property 'colour'.*\/optimizer\/lr: must be > 0.*\/optimizer\/momentum: must be < 1.*\/batchSize: must be >= 1/,
+    );
+  });
+  it('malformed JSON config names the file', () =>
+    expectBadInput(
+      ['--config', writeConfig('broken.json', '{"epochs": 2,'), ...quick],
+      /broken\.json: malformed JSON in config at line 1/,
+    ));
+  it('a config that is not a JSON object says so', () =>
+    expectBadInput(['--config', writeConfig('list.json', '[1, 2]'), ...quick], /list\.json: config must be a JSON object, got an array/));
+  it('missing config file names the file', () =>
+    expectBadInput(['--config', join(dir, 'nope.json'), ...quick], /nope\.json: cannot read config: no such file/));
+  it('K-FAC settings for sgd are an impossible config', () =>
+    expectBadInput([...quick, '--optimizer', 'sgd', '--damping', '0.1'], /\/optimizer\/kfac: optimizer 'sgd' does not use K-FAC settings/));
+  it('a batch larger than the training set is an impossible config', () =>
+    expectBadInput([...quick, '--train-size', '100', '--batch-size', '128'], /batch size 128 exceeds the 100 training examples/));
+  it('an unavailable native backend says how to get it', () =>
+    expectBadInput(
+      ['--dataset', 'synthetic', '--backend', 'tensorflow', '--out', out],
+      /backend 'tensorflow' unavailable: cannot load @tensorflow\/tfjs-node .*npm install/,
+    ));
+  it('a missing dataset directory says how to get it', () =>
+    expectBadInput(
+      ['--dataset', 'fashion-mnist', '--data-dir', join(dir, 'absent'), '--backend', 'cpu', '--out', out],
+      /fashion-mnist.*absent.*apt-get install dataset-fashion-mnist/,
+    ));
+  it('a corrupt dataset file is named', () => {
+    const data = join(dir, 'corrupt');
+    mkdirSync(data);
+    for (const f of ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']) {
+      writeFileSync(join(data, f), Buffer.from([0, 0, 0, 0, 1, 2, 3]));
+    }
+    expectBadInput(
+      ['--dataset', 'mnist', '--data-dir', data, '--backend', 'cpu', '--out', out],
+      /(t10k|train)-(images|labels)-idx\d-ubyte/,
+    );
+  });
+});
