@@ -131,27 +131,11 @@ export function learningCurvesChart(grouped: Grouped): ChartFile {
       if (s) values.push({ optimizer: c.series.display, batch: c.batchSize, epoch, accuracy: round(100 * s.mean) });
     }
   }
-  const title = 'Test accuracy per epoch (mean over seeds), by global batch size';
-  const spec: TopLevelSpec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
-    background: 'white',
-    data: { values },
-    // Wrapped, four panels a row: seven batch sizes in one row are too wide to read on GitHub.
-    facet: { field: 'batch', type: 'ordinal', title: 'global batch size', sort: 'ascending' },
-    columns: 4,
-    spec: {
-      width: 220,
-      height: 200,
-      mark: { type: 'line', point: { filled: true, size: 30 } },
-      encoding: {
-        x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' }, scale: { zero: false } },
-        y: { field: 'accuracy', type: 'quantitative', title: 'test accuracy (%)', scale: { zero: false } },
-        color: colorOf(grouped),
-      },
-    },
-  };
-  return { file: 'learning-curves.svg', title, spec };
+  return curvesByBatch(grouped, 'Test accuracy per epoch (mean over seeds), by global batch size', values, {
+    mark: { type: 'line', point: { filled: true, size: 30 } },
+    x: { field: 'epoch', type: 'quantitative', title: 'epoch', axis: { tickMinStep: 1, format: 'd' }, scale: { zero: false } },
+    yTitle: 'test accuracy (%)',
+  });
 }
 
 /** The learning-curves chart plots validation accuracy per evaluation (not test accuracy per epoch). */
@@ -173,24 +157,50 @@ function evaluationCurvesChart(grouped: Grouped): ChartFile {
             step: e.step,
             accuracy: round(100 * e.validationAccuracy),
           });
-  const title = 'Validation accuracy vs optimizer steps (one line per seed), by global batch size';
+  return curvesByBatch(grouped, 'Validation accuracy vs optimizer steps (one line per seed), by global batch size', values, {
+    mark: { type: 'line', point: { filled: true, size: 12 }, strokeWidth: 1 },
+    x: { field: 'step', type: 'quantitative', title: 'optimizer steps', scale: { type: 'log' } },
+    yTitle: 'validation accuracy (%)',
+    // One line per seed: seeds stop at different steps, so a mean would jump where one ends.
+    detail: { field: 'seed', type: 'nominal' },
+  });
+}
+
+/** Accuracy curves, one line per series (and per `detail`), one panel per batch size, four panels a row. */
+function curvesByBatch(
+  grouped: Grouped,
+  title: string,
+  values: Record<string, number | string>[],
+  layout: {
+    mark: { type: 'line'; point: { filled: boolean; size: number }; strokeWidth?: number };
+    x: {
+      field: string;
+      type: 'quantitative';
+      title: string;
+      axis?: { tickMinStep: number; format: string };
+      scale: { zero: false } | { type: 'log' };
+    };
+    yTitle: string;
+    detail?: { field: string; type: 'nominal' };
+  },
+): ChartFile {
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
     background: 'white',
     data: { values },
+    // Wrapped, four panels a row: seven batch sizes in one row are too wide to read on GitHub.
     facet: { field: 'batch', type: 'ordinal', title: 'global batch size', sort: 'ascending' },
     columns: 4,
     spec: {
       width: 220,
       height: 200,
-      mark: { type: 'line', point: { filled: true, size: 12 }, strokeWidth: 1 },
+      mark: layout.mark,
       encoding: {
-        x: { field: 'step', type: 'quantitative', title: 'optimizer steps', scale: { type: 'log' } },
-        y: { field: 'accuracy', type: 'quantitative', title: 'validation accuracy (%)', scale: { zero: false } },
+        x: layout.x,
+        y: { field: 'accuracy', type: 'quantitative', title: layout.yTitle, scale: { zero: false } },
         color: colorOf(grouped),
-        detail: { field: 'seed', type: 'nominal' },
-        order: { field: 'step', type: 'quantitative' },
+        ...(layout.detail ? { detail: layout.detail, order: { field: 'step', type: 'quantitative' } } : {}),
       },
     },
   };
