@@ -69,7 +69,7 @@ log(
 // 2. training steps
 const MODELS: StepModel[] = ['mlp', 'cnn'];
 const BATCHES = [128, 1024];
-const OPTIMIZERS: OptimizerName[] = ['sgd', 'ngd', 'smoothed-ngd'];
+const OPTIMIZERS: OptimizerName[] = ['sgd', 'ngd', 'smoothed-ngd', 'sam-sgd', 'sam-ngd'];
 /** Plain rows that take minutes per step (measured: CNN sgd at 128 is ~1-4 min). */
 const slowPlain = (c: Omit<StepCase, 'kernels'>) =>
   (c.model === 'cnn' && (c.batchSize > 128 || c.optimizer !== 'sgd')) || (c.optimizer !== 'sgd' && c.batchSize > 128);

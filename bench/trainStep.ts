@@ -5,7 +5,7 @@
  */
 import { disableBlasKernels, enableBlasKernels } from '../src/compute/accel/index.js';
 import { resolveTrainConfig } from '../src/config/resolveConfig.js';
-import type { OptimizerName } from '../src/config/trainConfig.js';
+import { type OptimizerName, optimizerUses } from '../src/config/trainConfig.js';
 import { createModel } from '../src/models/createModel.js';
 import { createOptimizer } from '../src/optim/createOptimizer.js';
 import { tf } from '../src/tf.js';
@@ -45,7 +45,7 @@ export async function timeTrainingStep(c: StepCase, spdInverse?: (a: Float64Arra
     optimizer: {
       name: c.optimizer,
       lr: 0.01,
-      ...(c.optimizer.endsWith('ngd')
+      ...(optimizerUses(c.optimizer, 'kfac')
         ? { kfac: { inverseUpdateInterval: KFAC_INVERSE_INTERVAL, factorUpdateInterval: c.factorUpdateInterval ?? 1 } }
         : {}),
     },
@@ -54,7 +54,7 @@ export async function timeTrainingStep(c: StepCase, spdInverse?: (a: Float64Arra
   const optimizer = createOptimizer(config.optimizer, model, 0, c.kernels === 'blas' ? spdInverse : undefined);
   const x = tf.randomNormal([c.batchSize, ...INPUT], 0, 1, 'float32', 1);
   const y = tf.randomUniform([c.batchSize], 0, CLASSES, 'int32', 2);
-  const kfac = c.optimizer.endsWith('ngd');
+  const kfac = optimizerUses(c.optimizer, 'kfac');
   // Plain-kernel rows are slow (a CNN step is minutes at batch 1024): no warm-up, as few steps as
   // give a fair figure (K-FAC still needs a full inversion period to amortize).
   const iterations = kfac ? KFAC_INVERSE_INTERVAL : c.kernels === 'plain' ? 1 : 5;

@@ -7,7 +7,7 @@ import { probeAllreduce } from '../distributed/collective/allreduceProbe.js';
 import { joinWorld } from '../distributed/collective/joinWorld.js';
 import { worldFromEnv } from '../distributed/collective/worldInfo.js';
 import { ALLREDUCE_WORKER_COMMAND, measureAllreduceAcrossWorkers } from '../probes/allreduceAcrossWorkers.js';
-import { ProbeReportSchema, type ProbeReport } from '../results/probeReport.js';
+import { ProbeReportSchema, type ProbeReport, shownPhaseColumns } from '../results/probeReport.js';
 import { runProbes } from '../probes/runProbes.js';
 import { writeJsonAtomic } from '../results/writeJsonAtomic.js';
 import { loadSuite } from '../suite/loadSuite.js';
@@ -17,8 +17,9 @@ const ms = (x: number) => x.toFixed(x < 10 ? 2 : 1);
 const rate = (bytesPerSecond: number) => `${(bytesPerSecond / 1e9).toFixed(2)} GB/s`;
 
 export function formatProbeReport(report: ProbeReport): string {
+  const columns = shownPhaseColumns(report.stepPhases);
   const steps = markdownTable([
-    ['optimizer', 'batch', 'step ms (median)', 'p99', '±%', 'samples/s', 'fwd+bwd', 'curvature', 'inversion', 'precond.', 'update'],
+    ['optimizer', 'batch', 'step ms (median)', 'p99', '±%', 'samples/s', ...columns.map(([, heading]) => heading)],
     ...report.stepPhases.map((p) => [
       p.optimizerLabel,
       String(p.batchSize),
@@ -26,7 +27,7 @@ export function formatProbeReport(report: ProbeReport): string {
       ms(p.step.p99Ms),
       p.step.rmePercent === null ? '-' : p.step.rmePercent.toFixed(1),
       p.samplesPerSecond.toFixed(0),
-      ...(['forwardBackward', 'curvature', 'inversion', 'preconditioning', 'update'] as const).map((k) => ms(p.phases[k].meanMs)),
+      ...columns.map(([phase]) => ms(p.phases[phase]?.meanMs ?? 0)),
     ]),
   ]);
   const parts = [`Step phases (mean ms per step; ${report.environment.backend} on ${report.environment.cpuModel})`, steps];

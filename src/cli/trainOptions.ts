@@ -103,6 +103,9 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   { flag: '--noise-amplitude <a>', path: 'optimizer.smoothing.amplitude', help: 'smoothing amplitude a', parse: parseNumber },
   { flag: '--noise-relative', path: 'optimizer.smoothing.relative', help: 'scale smoothing noise by |w|' },
   { flag: '--noise-decay <kind>', path: 'optimizer.smoothing.decay', help: 'smoothing amplitude schedule', strictChoices: true },
+  { flag: '--sam-rho <rho>', path: 'optimizer.sam.rho', help: 'sam-sgd/sam-ngd: ascent radius ρ (default 0.05)', parse: parseNumber },
+  { flag: '--sam-adaptive', path: 'optimizer.sam.adaptive', help: 'sam-sgd/sam-ngd: ASAM, the radius relative to |w| + eta' },
+  { flag: '--sam-eta <eta>', path: 'optimizer.sam.eta', help: "ASAM's offset eta in |w| + eta (default 0.01)", parse: parseNumber },
   { flag: '--schedule <kind>', path: 'schedule.kind', help: 'lr schedule', strictChoices: true },
   { flag: '--warmup-epochs <x>', path: 'schedule.warmupEpochs', help: 'linear lr warmup length in epochs', parse: parseNumber },
   {

@@ -13,6 +13,9 @@ import {
   MODEL_NAMES,
   OPTIMIZER_NAMES,
   PRECONDITIONER_PLACEMENTS,
+  SamConfigSchema,
+  sectionUsers,
+  optimizerUses,
   SmoothingConfigSchema,
   WEIGHT_DECAY_PLACEMENTS,
   TrainConfigSchema,
@@ -77,13 +80,18 @@ export function resolveTrainConfig(input: unknown, what = 'config'): TrainConfig
   const config = validateWithDefaults(TrainConfigSchema, input, what);
   normalizeBudget(config, what);
   const opt = config.optimizer;
-  const usesKfac = opt.name === 'ngd' || opt.name === 'smoothed-ngd';
-  const usesSmoothing = opt.name === 'smoothed-sgd' || opt.name === 'smoothed-ngd';
-  if (!usesKfac && opt.kfac) throw new ValidationError(what, [`/optimizer/kfac: optimizer '${opt.name}' does not use K-FAC settings`]);
-  if (!usesSmoothing && opt.smoothing) {
+  const usesKfac = optimizerUses(opt.name, 'kfac');
+  if (!usesKfac && opt.kfac)
+    throw new ValidationError(what, [
+      `/optimizer/kfac: optimizer '${opt.name}' does not use K-FAC settings (only ${sectionUsers('kfac')} do)`,
+    ]);
+  if (!optimizerUses(opt.name, 'smoothing') && opt.smoothing) {
     throw new ValidationError(what, [
       `/optimizer/smoothing: optimizer '${opt.name}' does not smooth; use 'smoothed-sgd' or 'smoothed-ngd'`,
     ]);
+  }
+  if (!optimizerUses(opt.name, 'sam') && opt.sam) {
+    throw new ValidationError(what, [`/optimizer/sam: optimizer '${opt.name}' is not sharpness-aware; use 'sam-sgd' or 'sam-ngd'`]);
   }
   if (!usesKfac && PRECONDITIONER_PLACEMENTS.includes(opt.weightDecayMode)) {
     throw new ValidationError(what, [
@@ -91,7 +99,9 @@ export function resolveTrainConfig(input: unknown, what = 'config'): TrainConfig
     ]);
   }
   if (usesKfac) opt.kfac = validateWithDefaults(KfacConfigSchema, opt.kfac ?? {}, `${what} /optimizer/kfac`);
-  if (usesSmoothing) opt.smoothing = validateWithDefaults(SmoothingConfigSchema, opt.smoothing ?? {}, `${what} /optimizer/smoothing`);
+  if (optimizerUses(opt.name, 'smoothing'))
+    opt.smoothing = validateWithDefaults(SmoothingConfigSchema, opt.smoothing ?? {}, `${what} /optimizer/smoothing`);
+  if (optimizerUses(opt.name, 'sam')) opt.sam = validateWithDefaults(SamConfigSchema, opt.sam ?? {}, `${what} /optimizer/sam`);
   if (config.model.name !== 'mlp' && isObject(input) && isObject(input.model) && 'hiddenWidths' in input.model) {
     throw new ValidationError(what, [`/model/hiddenWidths: only the mlp has configurable widths`]);
   }

@@ -4,7 +4,30 @@
  */
 import { Type, type Static, type TLiteral, type TUnion, type SchemaOptions } from '@sinclair/typebox';
 
-export const OPTIMIZER_NAMES = ['sgd', 'smoothed-sgd', 'ngd', 'smoothed-ngd'] as const;
+export const OPTIMIZER_NAMES = ['sgd', 'smoothed-sgd', 'ngd', 'smoothed-ngd', 'sam-sgd', 'sam-ngd'] as const;
+/** The optional config sections an optimizer may read. */
+export const OPTIMIZER_SECTIONS = ['kfac', 'smoothing', 'sam'] as const;
+export type OptimizerSection = (typeof OPTIMIZER_SECTIONS)[number];
+/**
+ * Which optimizer reads which section (the one owner of that fact; the others refuse them): K-FAC settings
+ * (ngd and its variants), random smoothing (SmoothOut-style, Naganuma & Yokota 2019), and the sharpness-aware
+ * perturbation (SAM, Foret et al. 2021).
+ */
+const SECTIONS_OF: Record<(typeof OPTIMIZER_NAMES)[number], readonly OptimizerSection[]> = {
+  sgd: [],
+  'smoothed-sgd': ['smoothing'],
+  ngd: ['kfac'],
+  'smoothed-ngd': ['kfac', 'smoothing'],
+  'sam-sgd': ['sam'],
+  'sam-ngd': ['kfac', 'sam'],
+};
+export const optimizerUses = (name: string, section: OptimizerSection): boolean =>
+  (SECTIONS_OF as Record<string, readonly OptimizerSection[] | undefined>)[name]?.includes(section) ?? false;
+/** The optimizers that read a section, as a phrase: "'ngd', 'smoothed-ngd' and 'sam-ngd'". */
+export function sectionUsers(section: OptimizerSection): string {
+  const names = OPTIMIZER_NAMES.filter((n) => optimizerUses(n, section)).map((n) => `'${n}'`);
+  return names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
+}
 export const MODEL_NAMES = ['mlp', 'cnn', 'resnet20'] as const;
 export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'cifar10', 'synthetic'] as const;
 /** Hidden widths of the default mlp: 784-256-256-10 on MNIST-shaped data. */
@@ -101,6 +124,22 @@ export const SmoothingConfigSchema = Type.Object(
   { additionalProperties: false },
 );
 
+export const SamConfigSchema = Type.Object(
+  {
+    rho: Type.Number({
+      minimum: 0,
+      default: 0.05,
+      description: 'Radius ρ of the ascent step ε = ρ g / ‖g‖ (Foret et al. 2021; 0 is the base optimizer, bit for bit).',
+    }),
+    adaptive: Type.Boolean({
+      default: false,
+      description: 'ASAM (Kwon et al. 2021): ε = ρ T² g / ‖T g‖ with T = |w| + eta elementwise, so the radius is relative to the weights.',
+    }),
+    eta: Type.Number({ minimum: 0, default: 0.01, description: "ASAM's offset in T = |w| + eta (keeps zero weights perturbable)." }),
+  },
+  { additionalProperties: false },
+);
+
 export const OptimizerConfigSchema = Type.Object(
   {
     name: literalUnion(OPTIMIZER_NAMES, 'Optimizer.', 'sgd'),
@@ -122,6 +161,7 @@ export const OptimizerConfigSchema = Type.Object(
     ),
     kfac: Type.Optional(KfacConfigSchema),
     smoothing: Type.Optional(SmoothingConfigSchema),
+    sam: Type.Optional(SamConfigSchema),
   },
   { additionalProperties: false, default: {} },
 );
@@ -245,4 +285,5 @@ export type KfacConfig = Static<typeof KfacConfigSchema>;
 export type SmoothingConfig = Static<typeof SmoothingConfigSchema>;
 export type ScheduleConfig = Static<typeof ScheduleConfigSchema>;
 export type OptimizerName = (typeof OPTIMIZER_NAMES)[number];
+export type SamConfig = Static<typeof SamConfigSchema>;
 export type BackendName = (typeof BACKEND_NAMES)[number];

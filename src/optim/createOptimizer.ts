@@ -1,4 +1,4 @@
-import type { OptimizerConfig } from '../config/trainConfig.js';
+import { type OptimizerConfig, optimizerUses } from '../config/trainConfig.js';
 import type { Model } from '../models/model.js';
 import { parameterKinds } from '../models/parameterKinds.js';
 import { FirstOrderOptimizer } from './firstOrder.js';
@@ -27,12 +27,11 @@ export function createOptimizer(
     weightDecayMode: config.weightDecayMode,
     exempt,
   };
-  const smoothed = config.name === 'smoothed-sgd' || config.name === 'smoothed-ngd';
-  if (smoothed && !config.smoothing) throw new Error(`optimizer ${config.name} needs a smoothing section`);
-  const smoothing = smoothed ? config.smoothing : undefined;
-  if (config.name === 'sgd' || config.name === 'smoothed-sgd') {
-    return new FirstOrderOptimizer(config.name, model, rule, smoothing, seed, replicas);
-  }
+  const smoothing = optimizerUses(config.name, 'smoothing') ? config.smoothing : undefined;
+  if (optimizerUses(config.name, 'smoothing') && !smoothing) throw new Error(`optimizer ${config.name} needs a smoothing section`);
+  const sam = optimizerUses(config.name, 'sam') ? config.sam : undefined;
+  if (optimizerUses(config.name, 'sam') && !sam) throw new Error(`optimizer ${config.name} needs a sam section`);
+  if (!optimizerUses(config.name, 'kfac')) return new FirstOrderOptimizer(config.name, model, rule, smoothing, seed, replicas, sam);
   if (!config.kfac) throw new Error(`optimizer ${config.name} needs a kfac section`);
-  return new NaturalGradientOptimizer(config.name, model, rule, config.kfac, smoothing, seed, spdInverse, replicas);
+  return new NaturalGradientOptimizer(config.name, model, rule, config.kfac, smoothing, seed, spdInverse, replicas, sam);
 }

@@ -1,11 +1,12 @@
-/** `sgd` and its loss-smoothed ablation `smoothed-sgd`. */
-import type { SmoothingConfig } from '../config/trainConfig.js';
+/** `sgd`, its loss-smoothed ablation `smoothed-sgd`, and sharpness-aware `sam-sgd`. */
+import type { SamConfig, SmoothingConfig } from '../config/trainConfig.js';
 import type { Model } from '../models/model.js';
 import { tf } from '../tf.js';
 import { disposeGradients, lossAndGradients } from './lossAndGradients.js';
 import { MomentumSgd, type MomentumSgdOptions } from './momentumSgd.js';
 import type { Optimizer, StepContext, TrainingBatch } from './optimizer.js';
 import { meanOverReplicas, type ReplicaGroup } from './replicaGroup.js';
+import { ascend } from './sharpnessAware.js';
 import { WeightPerturbation } from './weightPerturbation.js';
 
 export class FirstOrderOptimizer implements Optimizer {
@@ -18,29 +19,36 @@ export class FirstOrderOptimizer implements Optimizer {
     private readonly smoothing: SmoothingConfig | undefined,
     private readonly seed: number,
     private readonly replicas: ReplicaGroup,
+    private readonly sam?: SamConfig,
   ) {
     this.rule = new MomentumSgd(rule);
   }
 
   async step(batch: TrainingBatch, context: StepContext): Promise<number> {
     const { timer } = context;
-    const perturbation = this.smoothing
-      ? new WeightPerturbation(this.model.params, this.smoothing, this.seed, context.step, context.progress)
-      : undefined;
-    const local = timer.time('forwardBackward', () => lossAndGradients(this.model, batch, { updateRunningStats: true }));
-    perturbation?.restore();
-    const params = [...local.grads.keys()];
-    const mean = await meanOverReplicas(this.replicas, [...local.grads.values()], [local.loss]);
-    const grads = new Map(params.map((p, i) => [p, mean.tensors[i]]));
-    const loss = mean.scalars[0];
-    timer.time('update', () => {
-      for (const [param, grad] of grads) {
-        // For sgd every placement but 'decoupled' is one update: decay joins the gradient before momentum.
-        tf.tidy(() => this.rule.apply(param, this.rule.withDirectionDecay(this.rule.withL2(grad, param), param), context.lr));
-      }
-    });
-    disposeGradients(grads);
-    return loss;
+    const ascent = this.sam ? await ascend(this.model, batch, this.sam, this.replicas, timer) : undefined;
+    try {
+      const perturbation = this.smoothing
+        ? new WeightPerturbation(this.model.params, this.smoothing, this.seed, context.step, context.progress)
+        : undefined;
+      const local = timer.time('forwardBackward', () => lossAndGradients(this.model, batch, { updateRunningStats: !ascent }));
+      perturbation?.restore();
+      ascent?.perturbation.restore();
+      const params = [...local.grads.keys()];
+      const mean = await meanOverReplicas(this.replicas, [...local.grads.values()], [local.loss]);
+      const grads = new Map(params.map((p, i) => [p, mean.tensors[i]]));
+      timer.time('update', () => {
+        for (const [param, grad] of grads) {
+          // For sgd every placement but 'decoupled' is one update: decay joins the gradient before momentum.
+          tf.tidy(() => this.rule.apply(param, this.rule.withDirectionDecay(this.rule.withL2(grad, param), param), context.lr));
+        }
+      });
+      disposeGradients(grads);
+      // SAM's training loss is the loss at w, not at the perturbed point.
+      return ascent ? ascent.loss : mean.scalars[0];
+    } finally {
+      ascent?.perturbation.restore();
+    }
   }
 
   dispose(): void {

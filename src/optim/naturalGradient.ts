@@ -1,9 +1,11 @@
 /**
- * `ngd`: K-FAC natural-gradient descent, and `smoothed-ngd`: the same with gradients and curvature
- * taken at randomly perturbed weights (Naganuma & Yokota 2019). Dense and conv layers are
- * preconditioned; any other parameter (batch-norm scale/shift) follows the plain SGD rule.
+ * `ngd`: K-FAC natural-gradient descent; `smoothed-ngd`: the same with gradients and curvature taken at
+ * randomly perturbed weights (Naganuma & Yokota 2019); `sam-ngd`: with both taken at SAM's worst-case
+ * point instead (Foret et al. 2021), so it is smoothed-ngd with an adversarial perturbation in place of
+ * a random one: the curvature comes from the same pass as the gradient, at no extra cost. Dense and conv
+ * layers are preconditioned; any other parameter (batch-norm scale/shift) follows the plain SGD rule.
  */
-import type { KfacConfig, SmoothingConfig } from '../config/trainConfig.js';
+import type { KfacConfig, SamConfig, SmoothingConfig } from '../config/trainConfig.js';
 import { kfacLayerParams } from '../models/layers.js';
 import { LayerTrace } from '../models/layerTrace.js';
 import type { Model } from '../models/model.js';
@@ -19,6 +21,7 @@ import { disposeGradients, lossAndGradients } from './lossAndGradients.js';
 import { MomentumSgd, type MomentumSgdOptions } from './momentumSgd.js';
 import type { Optimizer, StepContext, TrainingBatch } from './optimizer.js';
 import { meanOverReplicas, SINGLE_REPLICA, type ReplicaGroup } from './replicaGroup.js';
+import { ascend } from './sharpnessAware.js';
 import { WeightPerturbation } from './weightPerturbation.js';
 
 export class NaturalGradientOptimizer implements Optimizer {
@@ -37,6 +40,7 @@ export class NaturalGradientOptimizer implements Optimizer {
     private readonly seed: number,
     spdInverse?: SpdInverse,
     private readonly replicas: ReplicaGroup = SINGLE_REPLICA,
+    private readonly sam?: SamConfig,
   ) {
     this.rule = new MomentumSgd(rule);
     this.preconditioner = new KfacPreconditioner(model.kfacLayers, kfac.emaDecay, spdInverse);
@@ -46,6 +50,7 @@ export class NaturalGradientOptimizer implements Optimizer {
     const { timer, step } = context;
     const updateFactors = step % this.kfac.factorUpdateInterval === 0;
     const empirical = this.kfac.fisher === 'empirical';
+    const ascent = this.sam ? await ascend(this.model, batch, this.sam, this.replicas, timer) : undefined;
     const perturbation = this.smoothing
       ? new WeightPerturbation(this.model.params, this.smoothing, this.seed, step, context.progress)
       : undefined;
@@ -54,7 +59,7 @@ export class NaturalGradientOptimizer implements Optimizer {
     let fresh: Map<string, FactorPair> | undefined;
     try {
       const pass = timer.time('forwardBackward', () =>
-        lossAndGradients(this.model, batch, { trace, keepLogits: updateFactors && !empirical, updateRunningStats: true }),
+        lossAndGradients(this.model, batch, { trace, keepLogits: updateFactors && !empirical, updateRunningStats: !ascent }),
       );
       grads = pass.grads;
       if (updateFactors) {
@@ -70,6 +75,7 @@ export class NaturalGradientOptimizer implements Optimizer {
         });
       }
       perturbation?.restore();
+      ascent?.perturbation.restore();
       // Data parallelism: one message carries the loss, the gradients and this batch's factors.
       const params = [...grads.keys()];
       const layerNames = fresh ? [...fresh.keys()] : [];
@@ -91,9 +97,11 @@ export class NaturalGradientOptimizer implements Optimizer {
         for (const [param, direction] of directions) this.rule.apply(param, direction, context.lr);
       });
       disposeGradients(directions);
-      return mean.scalars[0];
+      // SAM's training loss is the loss at w, not at the perturbed point.
+      return ascent ? ascent.loss : mean.scalars[0];
     } finally {
       perturbation?.restore();
+      ascent?.perturbation.restore();
       trace.dispose();
       if (grads) disposeGradients(grads);
       if (fresh) disposeFactors(fresh.values());

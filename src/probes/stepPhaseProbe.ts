@@ -10,11 +10,9 @@ import { createOptimizer } from '../optim/createOptimizer.js';
 import type { SpdInverse } from '../optim/kfac/dampedInverse.js';
 import { peakLearningRate } from '../optim/learningRate.js';
 import { tf } from '../tf.js';
-import { PhaseTimer, type Phase } from '../util/phaseTimer.js';
+import { STEP_PHASES, type StepPhase } from '../results/probeReport.js';
+import { PhaseTimer } from '../util/phaseTimer.js';
 import { figureOfSamples, timeCalls, type Figure } from './figure.js';
-
-export const STEP_PHASES = ['forwardBackward', 'curvature', 'inversion', 'preconditioning', 'update'] as const satisfies readonly Phase[];
-export type StepPhase = (typeof STEP_PHASES)[number];
 
 export interface StepPhaseFigures {
   step: Figure;

@@ -63,7 +63,7 @@ export interface Grouped {
 }
 
 /** The paper's order: the baseline, the method that fails, the fix, the ablation. */
-const NAME_ORDER: readonly OptimizerName[] = ['sgd', 'ngd', 'smoothed-ngd', 'smoothed-sgd'];
+const NAME_ORDER: readonly OptimizerName[] = ['sgd', 'ngd', 'smoothed-ngd', 'smoothed-sgd', 'sam-ngd', 'sam-sgd'];
 
 export function runView(loaded: LoadedRun): RunView {
   const { result, file } = loaded;

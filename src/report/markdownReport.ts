@@ -3,7 +3,7 @@
  * same input always gives the same text (dates come from the results, never from the clock).
  */
 import { markdownTable } from 'markdown-table';
-import type { ProbeReport } from '../results/probeReport.js';
+import { type ProbeReport, shownPhaseColumns, type StepPhase } from '../results/probeReport.js';
 import type { RunResult } from '../results/runResult.js';
 import { analyzeResultSet, type Analysis, type AnalysisOptions } from './analyze.js';
 import { plotsEvaluationCurves, reportCharts } from './charts.js';
@@ -424,14 +424,15 @@ function probesSection(probes: ProbeReport | null, input: ReportInput, suite: st
       : '';
     return [...lines, `No \`probes.json\` in the results directory.${how}`];
   }
-  const phases = ['forwardBackward', 'curvature', 'inversion', 'preconditioning', 'update'] as const;
+  const columns = shownPhaseColumns(probes.stepPhases);
   lines.push(
     `From \`probes.json\` (suite ${code(probes.suite)}, ${probes.createdAt}, ${cell(describeEnvironment(probes.environment))}). Mean ms per step of each phase and its share of the phases' sum (— : the optimizer has no such phase); phases run every k steps (curvature, inversion) are amortized over the steps.`,
     '',
     table([
-      ['optimizer', 'batch', 'step ms (median)', '±%', 'samples/s', 'fwd+bwd', 'curvature', 'inversion', 'precond.', 'update'],
+      ['optimizer', 'batch', 'step ms (median)', '±%', 'samples/s', ...columns.map(([, heading]) => heading)],
       ...probes.stepPhases.map((p) => {
-        const total = phases.reduce((sum, k) => sum + p.phases[k].meanMs, 0);
+        const meanMs = (phase: StepPhase) => p.phases[phase]?.meanMs ?? 0;
+        const total = columns.reduce((sum, [phase]) => sum + meanMs(phase), 0);
         const share = (x: number) => (x === 0 || total === 0 ? '—' : `${ms(x)} (${((100 * x) / total).toFixed(0)} %)`);
         return [
           cell(p.optimizerLabel),
@@ -439,7 +440,7 @@ function probesSection(probes: ProbeReport | null, input: ReportInput, suite: st
           ms(p.step.medianMs),
           p.step.rmePercent === null ? '—' : p.step.rmePercent.toFixed(1),
           rate(p.samplesPerSecond),
-          ...phases.map((k) => share(p.phases[k].meanMs)),
+          ...columns.map(([phase]) => share(meanMs(phase))),
         ];
       }),
     ]),

@@ -17,6 +17,26 @@ export const FigureSchema = Type.Object(
 );
 export type Figure = Static<typeof FigureSchema>;
 
+/**
+ * The step phases a probe times, in step order, with their table headings: one list for the probe, its
+ * schema and every table that shows it.
+ */
+export const STEP_PHASE_COLUMNS = [
+  ['samAscent', 'SAM ascent'],
+  ['forwardBackward', 'fwd+bwd'],
+  ['curvature', 'curvature'],
+  ['inversion', 'inversion'],
+  ['preconditioning', 'precond.'],
+  ['update', 'update'],
+] as const;
+export type StepPhase = (typeof STEP_PHASE_COLUMNS)[number][0];
+export const STEP_PHASES: readonly StepPhase[] = STEP_PHASE_COLUMNS.map(([phase]) => phase);
+
+/** The phase columns a table of these probes shows: SAM's ascent only where some probe has one. */
+export function shownPhaseColumns(probes: readonly { phases: Partial<Record<StepPhase, { meanMs: number }>> }[]) {
+  return STEP_PHASE_COLUMNS.filter(([phase]) => phase !== 'samAscent' || probes.some((p) => (p.phases.samAscent?.meanMs ?? 0) > 0));
+}
+
 export const StepPhaseProbeSchema = Type.Object(
   {
     optimizerLabel: Type.String(),
@@ -34,6 +54,8 @@ export const StepPhaseProbeSchema = Type.Object(
     samplesPerSecond: Type.Number({ minimum: 0, description: 'batch size / mean step time' }),
     phases: Type.Object(
       {
+        // Only sam-sgd and sam-ngd have it; reports written before it existed lack it.
+        samAscent: Type.Optional(FigureSchema),
         forwardBackward: FigureSchema,
         curvature: FigureSchema,
         inversion: FigureSchema,

@@ -77,6 +77,7 @@ export const FinalMetricsSchema = Type.Object(
 
 export const PhaseTimesSchema = Type.Object(
   {
+    samAscent: Type.Optional(Seconds),
     forwardBackward: Seconds,
     curvature: Seconds,
     inversion: Seconds,

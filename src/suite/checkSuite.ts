@@ -5,14 +5,14 @@
  */
 import { existsSync, statSync } from 'node:fs';
 import { SPLIT_SIZES, trainExamples } from './datasetSizes.js';
-import { optimizerSection, optimizerUses, schemaAtPath } from './configPaths.js';
+import { OPTIMIZER_SECTIONS, optimizerUses, sectionUsers } from '../config/trainConfig.js';
+import { optimizerSection, schemaAtPath } from './configPaths.js';
 import { schemaProblems, unknownName } from './schemaErrors.js';
 import type { SuiteProblem } from './suiteError.js';
 import { labelOf, workersFor, type Suite, type Tune } from './suiteSchema.js';
 
-const SECTION_USERS = { kfac: "'ngd' and 'smoothed-ngd'", smoothing: "'smoothed-sgd' and 'smoothed-ngd'" } as const;
-const SECTION_WHAT = { kfac: 'K-FAC settings', smoothing: 'smoothing' } as const;
-const SECTION_SETTING = { kfac: 'a K-FAC setting', smoothing: 'a smoothing setting' } as const;
+const SECTION_WHAT = { kfac: 'K-FAC settings', smoothing: 'smoothing', sam: 'sharpness-aware settings' } as const;
+const SECTION_SETTING = { kfac: 'a K-FAC setting', smoothing: 'a smoothing setting', sam: 'a sharpness-aware setting' } as const;
 
 /** A suite that expands to more runs than this is refused before any run is planned (each one is a process). */
 export const MAX_RUNS = 10_000;
@@ -59,7 +59,7 @@ export function semanticProblems(suite: Suite): SuiteProblem[] {
         if (users.length === 0) {
           add(
             `${base}/${i}/path`,
-            `'${sweep.path}' is ${SECTION_SETTING[section]}, which no optimizer of this suite uses (only ${SECTION_USERS[section]} do)`,
+            `'${sweep.path}' is ${SECTION_SETTING[section]}, which no optimizer of this suite uses (only ${sectionUsers(section)} do)`,
           );
         } else if (nonUsers.length > 0) {
           add(
@@ -161,18 +161,18 @@ export function semanticProblems(suite: Suite): SuiteProblem[] {
         `duplicate optimizer label '${labels[i]}' (also /optimizers/${first}); give the entries distinct "label"s`,
       );
     }
-    for (const section of ['kfac', 'smoothing'] as const) {
+    for (const section of OPTIMIZER_SECTIONS) {
       if (entry[section] !== undefined && !optimizerUses(entry.name, section)) {
         add(
           `/optimizers/${i}/${section}`,
-          `optimizer '${entry.name}' does not use ${SECTION_WHAT[section]} (only ${SECTION_USERS[section]} do)`,
+          `optimizer '${entry.name}' does not use ${SECTION_WHAT[section]} (only ${sectionUsers(section)} do)`,
         );
       }
     }
   });
-  for (const section of ['kfac', 'smoothing'] as const) {
+  for (const section of OPTIMIZER_SECTIONS) {
     if (suite.defaults[section] !== undefined && !suite.optimizers.some((e) => optimizerUses(e.name, section))) {
-      add(`/defaults/${section}`, `no optimizer of this suite uses ${SECTION_WHAT[section]} (only ${SECTION_USERS[section]} do)`);
+      add(`/defaults/${section}`, `no optimizer of this suite uses ${SECTION_WHAT[section]} (only ${sectionUsers(section)} do)`);
     }
   }
 

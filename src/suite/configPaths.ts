@@ -3,7 +3,7 @@
  * new config field is sweepable without touching the suite code.
  */
 import type { TSchema } from '@sinclair/typebox';
-import { TrainConfigSchema } from '../config/trainConfig.js';
+import { OPTIMIZER_SECTIONS, type OptimizerSection, TrainConfigSchema } from '../config/trainConfig.js';
 
 type Node = Record<string, unknown>;
 const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -69,13 +69,6 @@ export function setPath(target: Record<string, unknown>, path: string, value: un
 }
 
 /** The optimizer section a path belongs to, if it only applies to some optimizers. */
-export function optimizerSection(path: string): 'kfac' | 'smoothing' | undefined {
-  if (path.startsWith('optimizer.kfac.')) return 'kfac';
-  if (path.startsWith('optimizer.smoothing.')) return 'smoothing';
-  return undefined;
-}
-
-/** Which optimizers read the K-FAC and smoothing sections (the rest reject them, see resolveTrainConfig). */
-export function optimizerUses(name: string, section: 'kfac' | 'smoothing'): boolean {
-  return section === 'kfac' ? name === 'ngd' || name === 'smoothed-ngd' : name === 'smoothed-sgd' || name === 'smoothed-ngd';
+export function optimizerSection(path: string): OptimizerSection | undefined {
+  return OPTIMIZER_SECTIONS.find((section) => path.startsWith(`optimizer.${section}.`));
 }

@@ -8,7 +8,8 @@ import type { TrainConfig } from '../config/trainConfig.js';
 import { ValidationError } from '../config/validate.js';
 import { semanticProblems } from './checkSuite.js';
 import { trainExamples } from './datasetSizes.js';
-import { optimizerUses, setPath } from './configPaths.js';
+import { optimizerUses } from '../config/trainConfig.js';
+import { setPath } from './configPaths.js';
 import { compileFilter } from './filter.js';
 import type { PlannedRun, SweepValue } from './plannedRun.js';
 import { configHash, runId, runName, sweepKeys } from './runId.js';
@@ -47,11 +48,13 @@ export interface MatrixOptions {
 
 /** The training config (before resolution) of one cell: suite settings, then defaults, then the optimizer entry, then swept values. */
 export function runConfigInput(suite: Suite, entry: OptimizerEntry, cell: Omit<RunCell, 'optimizerLabel'>): Record<string, unknown> {
-  const { kfac: defaultKfac, smoothing: defaultSmoothing, ...defaultScalars } = suite.defaults;
-  const { name, label: _label, kfac, smoothing, ...scalars } = entry;
+  const { kfac: defaultKfac, smoothing: defaultSmoothing, sam: defaultSam, ...defaultScalars } = suite.defaults;
+  const { name, label: _label, kfac, smoothing, sam, ...scalars } = entry;
   const optimizer: Record<string, unknown> = { name, ...defaultScalars, ...scalars };
+  // Sections merge per key, and a default section reaches only the optimizers that read it.
   if (optimizerUses(name, 'kfac') && (defaultKfac || kfac)) optimizer.kfac = { ...defaultKfac, ...kfac };
   if (optimizerUses(name, 'smoothing') && (defaultSmoothing || smoothing)) optimizer.smoothing = { ...defaultSmoothing, ...smoothing };
+  if (optimizerUses(name, 'sam') && (defaultSam || sam)) optimizer.sam = { ...defaultSam, ...sam };
   const evalEverySteps =
     suite.evalEverySamples !== undefined ? Math.max(1, Math.round(suite.evalEverySamples / cell.batchSize)) : suite.evalEverySteps;
   const input: Record<string, unknown> = structuredClone({

@@ -29,7 +29,7 @@ export function parseShard(text: string): Shard {
 }
 
 /** Relative cost multipliers per optimizer (per training example) and per-step K-FAC overheads; rough, for balancing only. */
-const OPTIMIZER_COST: Record<string, number> = { sgd: 1, 'smoothed-sgd': 1.3, ngd: 2, 'smoothed-ngd': 2.6 };
+const OPTIMIZER_COST: Record<string, number> = { sgd: 1, 'smoothed-sgd': 1.3, ngd: 2, 'smoothed-ngd': 2.6, 'sam-sgd': 2, 'sam-ngd': 3 };
 const MODEL_COST: Record<string, number> = { mlp: 1, cnn: 8, resnet20: 40 };
 
 /**

@@ -14,6 +14,7 @@ import {
   OptimizerConfigSchema,
   KfacConfigSchema,
   ScheduleConfigSchema,
+  SamConfigSchema,
   SmoothingConfigSchema,
   TrainConfigSchema,
 } from '../config/trainConfig.js';
@@ -70,6 +71,13 @@ const optimizerSettings = {
         'K-FAC settings (ngd and smoothed-ngd only; in "defaults" they apply to those optimizers and are ignored by the others).',
     }),
   ),
+  sam: Type.Optional(
+    Type.Partial(withoutDefaults(SamConfigSchema), {
+      additionalProperties: false,
+      description:
+        'Sharpness-aware perturbation (sam-sgd and sam-ngd only; in "defaults" it applies to those optimizers and is ignored by the others).',
+    }),
+  ),
   smoothing: Type.Optional(
     Type.Partial(withoutDefaults(SmoothingConfigSchema), {
       additionalProperties: false,
@@ -88,7 +96,9 @@ export const OptimizerSettingsSchema = Type.Object(optimizerSettings, {
 
 export const OptimizerEntrySchema = Type.Object(
   {
-    name: withoutDefaults(annotate(optimizerProperties.name, { description: 'Optimizer: sgd, smoothed-sgd, ngd or smoothed-ngd.' })),
+    name: withoutDefaults(
+      annotate(optimizerProperties.name, { description: 'Optimizer: sgd, smoothed-sgd, ngd, smoothed-ngd, sam-sgd or sam-ngd.' }),
+    ),
     label: Type.Optional(
       Label(
         'Unique label of this entry, used in run names and reports (default: the optimizer name). Needed when two entries share an optimizer.',

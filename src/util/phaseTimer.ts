@@ -1,5 +1,5 @@
 /** Wall-clock time per training phase. tfjs CPU kernels run synchronously, so timing a call times its work. */
-export const PHASES = ['forwardBackward', 'curvature', 'inversion', 'preconditioning', 'update', 'evaluation'] as const;
+export const PHASES = ['samAscent', 'forwardBackward', 'curvature', 'inversion', 'preconditioning', 'update', 'evaluation'] as const;
 export type Phase = (typeof PHASES)[number];
 
 export class PhaseTimer {

@@ -75,7 +75,7 @@ function maxRelativeDifference(tagA: string, tagB: string): number {
 const EQUIVALENCE_TOLERANCE = 1e-5;
 
 describe('data parallelism: 2 workers at global batch B equal 1 worker at B', () => {
-  for (const optimizer of ['sgd', 'ngd']) {
+  for (const optimizer of ['sgd', 'ngd', 'sam-ngd']) {
     it(`${optimizer}: weights after 8 steps agree within ${EQUIVALENCE_TOLERANCE} (relative), and every step the replicas were identical`, () => {
       const one = runCli(tinyRun(optimizer, `${optimizer}-w1`));
       assert.equal(one.code, 0, one.stderr);
