@@ -12,7 +12,7 @@
 import { backend_util, type KernelFunc } from '@tensorflow/tfjs-core';
 import { float32Values, sameShape, scratchBuffer, type AccelKernel, type CpuBackendLike, type KernelArgs } from './cpuBackend.js';
 import { applyEpilogue, isKnownActivation } from './epilogue.js';
-import type { ConvGeometry, NativeBlas } from './native.js';
+import { convGeometry, type NativeBlas } from './native.js';
 
 type Conv2DInfo = backend_util.Conv2DInfo;
 type Shape4 = [number, number, number, number];
@@ -58,25 +58,6 @@ function convInfoNhwc(
   }
 }
 
-function geometry(info: Conv2DInfo, images: number): ConvGeometry {
-  return [
-    images,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    info.dilationHeight,
-    info.dilationWidth,
-    info.padInfo.top,
-    info.padInfo.left,
-    info.outHeight,
-    info.outWidth,
-  ];
-}
-
 /** True when the patch matrix of an image is the image itself (1x1 filter, stride 1, no padding). */
 function isPointwise(info: Conv2DInfo): boolean {
   return (
@@ -96,6 +77,23 @@ function imagesPerChunk(info: Conv2DInfo): number {
   return Math.max(1, Math.min(info.batchSize, Math.floor(CHUNK_ELEMENTS / Math.max(1, perImage))));
 }
 
+/**
+ * The batch in chunks of images whose im2col matrix fits the scratch budget: `each(b0, nb, rows, cols)`
+ * gets the chunk's first image, its image count, its output pixels (rows of the matrix) and a scratch
+ * buffer of rows × k.
+ */
+function forEachChunk(info: Conv2DInfo, k: number, each: (b0: number, nb: number, rows: number, cols: Float32Array) => void): void {
+  const chunk = imagesPerChunk(info);
+  const pixels = info.outHeight * info.outWidth;
+  for (let b0 = 0; b0 < info.batchSize; b0 += chunk) {
+    const nb = Math.min(chunk, info.batchSize - b0);
+    each(b0, nb, nb * pixels, scratchBuffer(nb * pixels * k));
+  }
+}
+
+/** Images [b0, b0 + nb) of an NHWC batch with `perImage` values each. */
+const images = (values: Float32Array, b0: number, nb: number, perImage: number) => values.subarray(b0 * perImage, (b0 + nb) * perImage);
+
 /** y [N, outH, outW, cout] = conv(x, w). */
 export function conv2dForward(blas: NativeBlas, x: Float32Array, w: Float32Array, info: Conv2DInfo): Float32Array {
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
@@ -107,13 +105,9 @@ export function conv2dForward(blas: NativeBlas, x: Float32Array, w: Float32Array
     blas.sgemm(false, false, batchSize * pixels, outChannels, k, 1, x, Math.max(1, k), w, outChannels, 0, y, outChannels);
     return y;
   }
-  const chunk = imagesPerChunk(info);
   const inImage = inHeight * inWidth * inChannels;
-  for (let b0 = 0; b0 < batchSize; b0 += chunk) {
-    const nb = Math.min(chunk, batchSize - b0);
-    const rows = nb * pixels;
-    const cols = scratchBuffer(rows * k);
-    blas.im2col(x.subarray(b0 * inImage, (b0 + nb) * inImage), ...geometry(info, nb), cols);
+  forEachChunk(info, k, (b0, nb, rows, cols) => {
+    blas.im2col(images(x, b0, nb, inImage), ...convGeometry(info, nb), cols);
     blas.sgemm(
       false,
       false,
@@ -126,10 +120,10 @@ export function conv2dForward(blas: NativeBlas, x: Float32Array, w: Float32Array
       w,
       outChannels,
       0,
-      y.subarray(b0 * pixels * outChannels, (b0 + nb) * pixels * outChannels),
+      images(y, b0, nb, pixels * outChannels),
       outChannels,
     );
-  }
+  });
   return y;
 }
 
@@ -145,12 +139,8 @@ export function conv2dBackpropInput(blas: NativeBlas, dy: Float32Array, w: Float
     blas.sgemm(false, true, batchSize * pixels, k, outChannels, 1, dy, outChannels, w, outChannels, 0, dx, Math.max(1, k));
     return dx;
   }
-  const chunk = imagesPerChunk(info);
   const inImage = inHeight * inWidth * inChannels;
-  for (let b0 = 0; b0 < batchSize; b0 += chunk) {
-    const nb = Math.min(chunk, batchSize - b0);
-    const rows = nb * pixels;
-    const cols = scratchBuffer(rows * k);
+  forEachChunk(info, k, (b0, nb, rows, cols) => {
     blas.sgemm(
       false,
       true,
@@ -158,7 +148,7 @@ export function conv2dBackpropInput(blas: NativeBlas, dy: Float32Array, w: Float
       k,
       outChannels,
       1,
-      dy.subarray(b0 * pixels * outChannels, (b0 + nb) * pixels * outChannels),
+      images(dy, b0, nb, pixels * outChannels),
       outChannels,
       w,
       outChannels,
@@ -166,8 +156,8 @@ export function conv2dBackpropInput(blas: NativeBlas, dy: Float32Array, w: Float
       cols,
       Math.max(1, k),
     );
-    blas.col2im(cols, ...geometry(info, nb), dx.subarray(b0 * inImage, (b0 + nb) * inImage));
-  }
+    blas.col2im(cols, ...convGeometry(info, nb), images(dx, b0, nb, inImage));
+  });
   return dx;
 }
 
@@ -182,13 +172,10 @@ export function conv2dBackpropFilter(blas: NativeBlas, x: Float32Array, dy: Floa
     blas.sgemm(true, false, k, outChannels, batchSize * pixels, 1, x, k, dy, outChannels, 0, dw, outChannels);
     return dw;
   }
-  const chunk = imagesPerChunk(info);
   const inImage = inHeight * inWidth * inChannels;
-  for (let b0 = 0; b0 < batchSize; b0 += chunk) {
-    const nb = Math.min(chunk, batchSize - b0);
-    const rows = nb * pixels;
-    const cols = scratchBuffer(rows * k);
-    blas.im2col(x.subarray(b0 * inImage, (b0 + nb) * inImage), ...geometry(info, nb), cols);
+  // Chunks accumulate into dW: beta 0 for the first, 1 after.
+  forEachChunk(info, k, (b0, nb, rows, cols) => {
+    blas.im2col(images(x, b0, nb, inImage), ...convGeometry(info, nb), cols);
     blas.sgemm(
       true,
       false,
@@ -198,13 +185,13 @@ export function conv2dBackpropFilter(blas: NativeBlas, x: Float32Array, dy: Floa
       1,
       cols,
       k,
-      dy.subarray(b0 * pixels * outChannels, (b0 + nb) * pixels * outChannels),
+      images(dy, b0, nb, pixels * outChannels),
       outChannels,
       b0 === 0 ? 0 : 1,
       dw,
       outChannels,
     );
-  }
+  });
   return dw;
 }
 

@@ -6,7 +6,7 @@
  */
 import { backend_util, type KernelFunc } from '@tensorflow/tfjs-core';
 import { float32Values, sameShape, type AccelKernel, type KernelArgs } from './cpuBackend.js';
-import type { ConvGeometry, NativeBlas } from './native.js';
+import { convGeometry, type NativeBlas } from './native.js';
 
 type Conv2DInfo = backend_util.Conv2DInfo;
 
@@ -34,25 +34,6 @@ function poolInfo(shape: readonly number[], attrs: PoolAttrs): Conv2DInfo | unde
   }
 }
 
-function geometry(info: Conv2DInfo): ConvGeometry {
-  return [
-    info.batchSize,
-    info.inHeight,
-    info.inWidth,
-    info.inChannels,
-    info.filterHeight,
-    info.filterWidth,
-    info.strideHeight,
-    info.strideWidth,
-    1,
-    1,
-    info.padInfo.top,
-    info.padInfo.left,
-    info.outHeight,
-    info.outWidth,
-  ];
-}
-
 export const maxPool: AccelKernel = (blas: NativeBlas, args: KernelArgs, original: KernelFunc) => {
   const { x } = args.inputs;
   const xv = float32Values(args.backend, x);
@@ -62,7 +43,7 @@ export const maxPool: AccelKernel = (blas: NativeBlas, args: KernelArgs, origina
     return original(args as never);
   }
   const y = new Float32Array(info.batchSize * info.outHeight * info.outWidth * info.outChannels);
-  if (y.length > 0) blas.maxPool(xv, ...geometry(info), y);
+  if (y.length > 0) blas.maxPool(xv, ...convGeometry(info), y);
   return args.backend.makeTensorInfo(info.outShape, 'float32', y);
 };
 
@@ -74,6 +55,6 @@ export const maxPoolGrad: AccelKernel = (blas: NativeBlas, args: KernelArgs, ori
   if (!dy || !input || !dyv || !xv || !info || !sameShape(dy.shape, info.outShape)) return original(args as never);
   if (info.inHeight * info.inWidth * info.inChannels >= 2 ** 31) return original(args as never); // int32 positions in C
   const dx = new Float32Array(info.batchSize * info.inHeight * info.inWidth * info.inChannels);
-  if (dx.length > 0) blas.maxPoolGrad(dyv, xv, ...geometry(info), dx);
+  if (dx.length > 0) blas.maxPoolGrad(dyv, xv, ...convGeometry(info), dx);
   return args.backend.makeTensorInfo(input.shape, 'float32', dx);
 };

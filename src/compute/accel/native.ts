@@ -8,6 +8,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { backend_util } from '@tensorflow/tfjs-core';
 import { firstLine } from '../../util/errors.js';
 
 export const ADDON_FILE = 'ngd_blas.node';
@@ -103,6 +104,27 @@ export interface NativeBlas {
 
 /** n, h, w, c, fh, fw, strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW. */
 export type ConvGeometry = [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
+
+/** The addon's geometry arguments for `images` images of a conv or pool (tfjs's Conv2DInfo; all by default). */
+export function convGeometry(info: backend_util.Conv2DInfo, images = info.batchSize): ConvGeometry {
+  const { inHeight, inWidth, inChannels, filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
+  return [
+    images,
+    inHeight,
+    inWidth,
+    inChannels,
+    filterHeight,
+    filterWidth,
+    strideHeight,
+    strideWidth,
+    dilationHeight,
+    dilationWidth,
+    info.padInfo.top,
+    info.padInfo.left,
+    info.outHeight,
+    info.outWidth,
+  ];
+}
 
 /** Directories from this module's up to the first one with a package.json (the repo root). */
 function candidateRoots(): string[] {
