@@ -4,7 +4,7 @@
  * rank. When a worker dies the others are stopped and the run is recorded as an infrastructure
  * failure naming that rank.
  */
-import { detectGpus } from '../compute/backend/environment.js';
+import { detectGpus } from '../compute/backend/detectGpus.js';
 import { launchLocalWorld } from '../distributed/collective/launchLocalWorld.js';
 import type { TrainConfig } from '../config/trainConfig.js';
 import { failedRunResult } from '../results/failedRunResult.js';

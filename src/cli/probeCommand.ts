@@ -8,7 +8,6 @@ import { joinWorld } from '../distributed/collective/joinWorld.js';
 import { worldFromEnv } from '../distributed/collective/worldInfo.js';
 import { ALLREDUCE_WORKER_COMMAND, measureAllreduceAcrossWorkers } from '../probes/allreduceAcrossWorkers.js';
 import { ProbeReportSchema, type ProbeReport, shownPhaseColumns } from '../results/probeReport.js';
-import { runProbes } from '../probes/runProbes.js';
 import { writeJsonAtomic } from '../results/writeJsonAtomic.js';
 import { loadSuite } from '../suite/loadSuite.js';
 import { parseInteger, parseIntegerList } from './parseFlags.js';
@@ -75,6 +74,8 @@ Which optimizers, batch sizes, message sizes and worker counts are probed comes 
     .action(async (file: string, flags: { out?: string; json?: boolean; iterations?: number; allreduce: boolean }) => {
       const suite = loadSuite(file);
       if (flags.out) assertWritableFile(flags.out);
+      // The training code loads only when probing starts (see trainCommand).
+      const { runProbes } = await import('../probes/runProbes.js');
       const report = await runProbes(suite, {
         iterations: flags.iterations,
         allreduce: flags.allreduce ? measureAllreduceAcrossWorkers : undefined,

@@ -11,12 +11,11 @@ import { joinWorld } from '../distributed/collective/joinWorld.js';
 import { resolveTrainConfig } from '../config/resolveConfig.js';
 import type { TrainConfig } from '../config/trainConfig.js';
 import { assertValid } from '../config/validate.js';
-import { replicasOverCollective } from '../distributed/collectiveReplicas.js';
 import { writeJsonAtomic } from '../results/writeJsonAtomic.js';
 import { RunResultSchema, type RunResult } from '../results/runResult.js';
-import { executeRun, type DistributedContext } from '../train/executeRun.js';
-import { assertBatchSplits, ImpossibleConfigError, type TrainingHooks } from '../train/runTraining.js';
-import { writeWeightsFile } from '../train/weightsFile.js';
+import type { DistributedContext } from '../train/executeRun.js';
+import { assertBatchSplits, ImpossibleConfigError } from '../train/batchSplits.js';
+import type { TrainingHooks } from '../train/runTraining.js';
 import { EXIT } from '../util/exitCodes.js';
 import { launchTrainWorkers } from './launchTrainWorkers.js';
 import { assertWritableFile } from './outputPath.js';
@@ -43,6 +42,12 @@ async function trainAsRank(config: TrainConfig, flags: TrainFlags, world: WorldI
   const human = new TrainProgress(lead && mode === 'human', config.epochs ?? 0);
   const hooks: TrainingHooks = !lead || mode === 'none' ? {} : mode === 'jsonl' ? progressLineHooks(config.epochs ?? 0) : human.hooks;
   let distributed: DistributedContext | undefined;
+  // The training code (tfjs and its kernels) loads only when a run starts: every other command starts fast.
+  const [{ executeRun }, { writeWeightsFile }, { replicasOverCollective }] = await Promise.all([
+    import('../train/executeRun.js'),
+    import('../train/weightsFile.js'),
+    import('../distributed/collectiveReplicas.js'),
+  ]);
   const collective = world.worldSize > 1 ? await joinWorld(world) : undefined;
   try {
     if (collective) {

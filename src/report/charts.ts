@@ -2,8 +2,7 @@
  * The report's charts as Vega-Lite specs (pure), rendered to SVG headlessly by Vega (no browser, no
  * canvas: renderer 'none' + toSVG, text widths estimated). Same data in, same SVG out.
  */
-import { parse, View } from 'vega';
-import { compile, type TopLevelSpec } from 'vega-lite';
+import type { TopLevelSpec } from 'vega-lite';
 import type { Cell, Grouped } from './groupRuns.js';
 import { sensitivityChartFile, sensitivityGrids, type SensitivityGrid } from './sensitivity.js';
 import { summarize, type Summary } from '../util/stats.js';
@@ -356,8 +355,9 @@ export function supplementCharts(grouped: Grouped, prefix: string): ChartFile[] 
   return [...sensitivityGrids(grouped).map(sensitivityChart), ...sweepCharts(grouped)].map((c) => ({ ...c, file: `${prefix}${c.file}` }));
 }
 
-/** Renders a Vega-Lite spec to an SVG document. */
+/** Renders a Vega-Lite spec to an SVG document (Vega loads on the first chart: commands that draw none start faster). */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
+  const [{ parse, View }, { compile }] = await Promise.all([import('vega'), import('vega-lite')]);
   const view = new View(parse(compile(spec).spec), { renderer: 'none' });
   try {
     const svg = await view.toSVG();

@@ -16,10 +16,10 @@ import { ReplicaGroupError, SINGLE_REPLICA, type ReplicaGroup } from '../optim/r
 import type { EpochMetrics, Evaluation, FinalMetrics, RunStatus, TargetOutcome } from '../results/runResult.js';
 import { tf, type Variable } from '../tf.js';
 import { PhaseTimer, type Phase } from '../util/phaseTimer.js';
-import { BadInputError } from '../util/errors.js';
 import { evaluate } from './evaluate.js';
 import { assertReplicasAgree } from './replicaAgreement.js';
 import { TargetTracker } from './targetTracker.js';
+import { stepsPerEpoch } from './batchSplits.js';
 
 export interface TrainingProgress {
   epoch: number;
@@ -86,32 +86,6 @@ function splitMetrics(point: Evaluation) {
       ? { validationLoss: point.validationLoss, validationAccuracy: point.validationAccuracy }
       : {}),
   };
-}
-
-export class ImpossibleConfigError extends BadInputError {}
-
-/** Every worker takes an equal share of the global batch. */
-export function assertBatchSplits(batchSize: number, workers: number): void {
-  if (batchSize % workers !== 0) {
-    throw new ImpossibleConfigError(
-      `global batch size ${batchSize} does not split evenly over ${workers} workers (use a multiple of ${workers})`,
-    );
-  }
-}
-
-/**
- * Full batches per epoch (the last incomplete batch is dropped); an ImpossibleConfigError if none, or
- * if the global batch does not split evenly over the workers.
- */
-export function stepsPerEpoch(trainCount: number, batchSize: number, workers = 1): number {
-  assertBatchSplits(batchSize, workers);
-  const steps = Math.floor(trainCount / batchSize);
-  if (steps === 0) {
-    throw new ImpossibleConfigError(
-      `batch size ${batchSize} exceeds the ${trainCount} training examples: no full batch can be formed (lower --batch-size or raise --train-size)`,
-    );
-  }
-  return steps;
 }
 
 /** The splits a run is evaluated on: train (or its train_eval subset), validation if held out, test. */

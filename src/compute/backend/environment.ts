@@ -1,26 +1,9 @@
 /** The machine a run happened on, recorded in every result file. */
-import { execFileSync } from 'node:child_process';
 import os from 'node:os';
 import type { Environment } from '../../results/runResult.js';
 import { tf } from '../../tf.js';
 import type { BackendInfo } from './selectBackend.js';
-
-/** GPU names from nvidia-smi, if there is one; empty otherwise (never fails the run). */
-export function detectGpus(): string[] {
-  try {
-    const out = execFileSync('nvidia-smi', ['--query-gpu=name', '--format=csv,noheader'], {
-      timeout: 3000,
-      stdio: ['ignore', 'pipe', 'ignore'],
-    });
-    return out
-      .toString()
-      .split('\n')
-      .map((l) => l.trim())
-      .filter(Boolean);
-  } catch {
-    return [];
-  }
-}
+import { detectGpus } from './detectGpus.js';
 
 export function describeEnvironment(backend: BackendInfo): Environment {
   const cpus = os.cpus();

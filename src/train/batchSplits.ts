@@ -1,0 +1,31 @@
+/**
+ * How a global batch splits over workers and an epoch into steps: pure checks the command line runs
+ * before loading any tensor code.
+ */
+import { BadInputError } from '../util/errors.js';
+
+export class ImpossibleConfigError extends BadInputError {}
+
+/** Every worker takes an equal share of the global batch. */
+export function assertBatchSplits(batchSize: number, workers: number): void {
+  if (batchSize % workers !== 0) {
+    throw new ImpossibleConfigError(
+      `global batch size ${batchSize} does not split evenly over ${workers} workers (use a multiple of ${workers})`,
+    );
+  }
+}
+
+/**
+ * Full batches per epoch (the last incomplete batch is dropped); an ImpossibleConfigError if none, or
+ * if the global batch does not split evenly over the workers.
+ */
+export function stepsPerEpoch(trainCount: number, batchSize: number, workers = 1): number {
+  assertBatchSplits(batchSize, workers);
+  const steps = Math.floor(trainCount / batchSize);
+  if (steps === 0) {
+    throw new ImpossibleConfigError(
+      `batch size ${batchSize} exceeds the ${trainCount} training examples: no full batch can be formed (lower --batch-size or raise --train-size)`,
+    );
+  }
+  return steps;
+}
