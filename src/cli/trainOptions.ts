@@ -24,6 +24,13 @@ interface ConfigFlag {
   readonly toConfig?: (value: unknown) => unknown;
 }
 
+/** A comma-separated list of parameter kinds ('bias,batch-norm'); the config's schema judges the names. */
+const parseKindList = (value: string) =>
+  value
+    .split(',')
+    .map((k) => k.trim())
+    .filter((k) => k !== '');
+
 export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   { flag: '-m, --model <name>', path: 'model.name', help: 'model' },
   { flag: '--hidden-widths <list>', path: 'model.hiddenWidths', help: 'mlp hidden widths, e.g. 256,256', parse: parseIntegerList },
@@ -66,11 +73,7 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     flag: '--weight-decay-exclude <kinds>',
     path: 'optimizer.weightDecayExclude',
     help: 'parameter kinds weight decay skips, comma-separated: bias, batch-norm (default: none)',
-    parse: (value: string) =>
-      value
-        .split(',')
-        .map((k) => k.trim())
-        .filter((k) => k !== ''),
+    parse: parseKindList,
   },
   {
     flag: '--fisher <kind>',
@@ -102,6 +105,13 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   { flag: '--noise <dist>', path: 'optimizer.smoothing.distribution', help: 'smoothing noise distribution', strictChoices: true },
   { flag: '--noise-amplitude <a>', path: 'optimizer.smoothing.amplitude', help: 'smoothing amplitude a', parse: parseNumber },
   { flag: '--noise-relative', path: 'optimizer.smoothing.relative', help: 'scale smoothing noise by |w|' },
+  { flag: '--noise-per-filter', path: 'optimizer.smoothing.perFilter', help: "scale each filter's noise to a x its norm (SmoothOut)" },
+  {
+    flag: '--noise-exclude <kinds>',
+    path: 'optimizer.smoothing.exclude',
+    help: 'parameter kinds left unperturbed, comma-separated: bias, batch-norm',
+    parse: parseKindList,
+  },
   { flag: '--noise-decay <kind>', path: 'optimizer.smoothing.decay', help: 'smoothing amplitude schedule', strictChoices: true },
   { flag: '--sam-rho <rho>', path: 'optimizer.sam.rho', help: 'sam-sgd/sam-ngd: ascent radius ρ (default 0.05)', parse: parseNumber },
   { flag: '--sam-adaptive', path: 'optimizer.sam.adaptive', help: 'sam-sgd/sam-ngd: ASAM, the radius relative to |w| + eta' },

@@ -101,6 +101,11 @@ export function resolveTrainConfig(input: unknown, what = 'config'): TrainConfig
   if (usesKfac) opt.kfac = validateWithDefaults(KfacConfigSchema, opt.kfac ?? {}, `${what} /optimizer/kfac`);
   if (optimizerUses(opt.name, 'smoothing'))
     opt.smoothing = validateWithDefaults(SmoothingConfigSchema, opt.smoothing ?? {}, `${what} /optimizer/smoothing`);
+  if (opt.smoothing?.relative && opt.smoothing.perFilter) {
+    throw new ValidationError(what, [
+      '/optimizer/smoothing/perFilter: per-filter scaling and relative (|w|) scaling are two ways to scale the noise; choose one',
+    ]);
+  }
   if (optimizerUses(opt.name, 'sam')) opt.sam = validateWithDefaults(SamConfigSchema, opt.sam ?? {}, `${what} /optimizer/sam`);
   if (config.model.name !== 'mlp' && isObject(input) && isObject(input.model) && 'hiddenWidths' in input.model) {
     throw new ValidationError(what, [`/model/hiddenWidths: only the mlp has configurable widths`]);

@@ -38,6 +38,7 @@ export const WEIGHT_DECAY_PLACEMENTS = ['l2', 'preconditioned-objective', 'after
 export type WeightDecayPlacement = (typeof WEIGHT_DECAY_PLACEMENTS)[number];
 /** The placements that differ from 'l2' only for a preconditioned optimizer. */
 export const PRECONDITIONER_PLACEMENTS: readonly WeightDecayPlacement[] = ['preconditioned-objective', 'after-preconditioning'];
+/** Parameter kinds a rule may skip (weight decay, smoothing noise). */
 export const WEIGHT_DECAY_EXEMPT_KINDS = ['bias', 'batch-norm'] as const;
 export type WeightDecayExemptKind = (typeof WEIGHT_DECAY_EXEMPT_KINDS)[number];
 
@@ -116,6 +117,18 @@ export const SmoothingConfigSchema = Type.Object(
     }),
     amplitude: Type.Number({ minimum: 0, default: 0.01, description: 'Noise amplitude a.' }),
     relative: Type.Boolean({ default: false, description: 'Scale the noise by |w| elementwise.' }),
+    perFilter: Type.Optional(
+      Type.Boolean({
+        description:
+          "SmoothOut's filter adaptation (Wen et al. 2018, --adapt-type filter): each output filter's (dense: unit's) noise is rescaled to norm a x the norm of that filter's weights; 1-D parameters (biases, batch-norm) get a x |w| with a random sign. Not with relative.",
+      }),
+    ),
+    exclude: Type.Optional(
+      Type.Array(Type.Union(WEIGHT_DECAY_EXEMPT_KINDS.map((k) => Type.Literal(k))), {
+        uniqueItems: true,
+        description: "Parameter kinds left unperturbed: 'bias', 'batch-norm' (SmoothOut leaves batch-norm alone). Absent: every parameter.",
+      }),
+    ),
     decay: Type.Union([Type.Literal('none'), Type.Literal('linear'), Type.Literal('cosine')], {
       default: 'none',
       description: 'Schedule of the amplitude over training.',

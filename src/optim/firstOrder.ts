@@ -1,16 +1,19 @@
 /** `sgd`, its loss-smoothed ablation `smoothed-sgd`, and sharpness-aware `sam-sgd`. */
 import type { SamConfig, SmoothingConfig } from '../config/trainConfig.js';
 import type { Model } from '../models/model.js';
-import { tf } from '../tf.js';
+import { tf, type Variable } from '../tf.js';
 import { disposeGradients, lossAndGradients } from './lossAndGradients.js';
 import { MomentumSgd, type MomentumSgdOptions } from './momentumSgd.js';
 import type { Optimizer, StepContext, TrainingBatch } from './optimizer.js';
 import { meanOverReplicas, type ReplicaGroup } from './replicaGroup.js';
 import { ascend } from './sharpnessAware.js';
 import { WeightPerturbation } from './weightPerturbation.js';
+import { type ParameterKind, parameterKinds } from '../models/parameterKinds.js';
 
 export class FirstOrderOptimizer implements Optimizer {
   private readonly rule: MomentumSgd;
+  /** What each parameter is, for smoothing's exclusions. */
+  private readonly kinds: ReadonlyMap<Variable, ParameterKind>;
 
   constructor(
     readonly name: string,
@@ -22,6 +25,7 @@ export class FirstOrderOptimizer implements Optimizer {
     private readonly sam?: SamConfig,
   ) {
     this.rule = new MomentumSgd(rule);
+    this.kinds = parameterKinds(model);
   }
 
   async step(batch: TrainingBatch, context: StepContext): Promise<number> {
@@ -29,7 +33,7 @@ export class FirstOrderOptimizer implements Optimizer {
     const ascent = this.sam ? await ascend(this.model, batch, this.sam, this.replicas, timer) : undefined;
     try {
       const perturbation = this.smoothing
-        ? new WeightPerturbation(this.model.params, this.smoothing, this.seed, context.step, context.progress)
+        ? new WeightPerturbation(this.model.params, this.smoothing, this.seed, context.step, context.progress, this.kinds)
         : undefined;
       const local = timer.time('forwardBackward', () => lossAndGradients(this.model, batch, { updateRunningStats: !ascent }));
       perturbation?.restore();

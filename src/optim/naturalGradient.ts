@@ -23,9 +23,12 @@ import type { Optimizer, StepContext, TrainingBatch } from './optimizer.js';
 import { meanOverReplicas, SINGLE_REPLICA, type ReplicaGroup } from './replicaGroup.js';
 import { ascend } from './sharpnessAware.js';
 import { WeightPerturbation } from './weightPerturbation.js';
+import { type ParameterKind, parameterKinds } from '../models/parameterKinds.js';
 
 export class NaturalGradientOptimizer implements Optimizer {
   private readonly rule: MomentumSgd;
+  /** What each parameter is, for smoothing's exclusions. */
+  private readonly kinds: ReadonlyMap<Variable, ParameterKind>;
   readonly preconditioner: KfacPreconditioner;
   private klScaleSum = 0;
   private klClippedSteps = 0;
@@ -43,6 +46,7 @@ export class NaturalGradientOptimizer implements Optimizer {
     private readonly sam?: SamConfig,
   ) {
     this.rule = new MomentumSgd(rule);
+    this.kinds = parameterKinds(model);
     this.preconditioner = new KfacPreconditioner(model.kfacLayers, kfac.emaDecay, spdInverse);
   }
 
@@ -52,7 +56,7 @@ export class NaturalGradientOptimizer implements Optimizer {
     const empirical = this.kfac.fisher === 'empirical';
     const ascent = this.sam ? await ascend(this.model, batch, this.sam, this.replicas, timer) : undefined;
     const perturbation = this.smoothing
-      ? new WeightPerturbation(this.model.params, this.smoothing, this.seed, step, context.progress)
+      ? new WeightPerturbation(this.model.params, this.smoothing, this.seed, step, context.progress, this.kinds)
       : undefined;
     const trace = new LayerTrace(updateFactors, updateFactors && empirical);
     let grads: Map<Variable, Tensor> | undefined;
