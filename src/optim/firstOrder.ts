@@ -27,7 +27,7 @@ export class FirstOrderOptimizer implements Optimizer {
     const perturbation = this.smoothing
       ? new WeightPerturbation(this.model.params, this.smoothing, this.seed, context.step, context.progress)
       : undefined;
-    const local = timer.time('forwardBackward', () => lossAndGradients(this.model, batch, { updateRunningStats: true }));
+    const local = await timer.timeAsync('forwardBackward', () => lossAndGradients(this.model, batch, { updateRunningStats: true }));
     perturbation?.restore();
     const params = [...local.grads.keys()];
     const mean = await meanOverReplicas(this.replicas, [...local.grads.values()], [local.loss]);
