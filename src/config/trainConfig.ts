@@ -9,7 +9,7 @@ export const MODEL_NAMES = ['mlp', 'cnn', 'resnet20'] as const;
 export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'cifar10', 'synthetic'] as const;
 /** Hidden widths of the default mlp: 784-256-256-10 on MNIST-shaped data. */
 export const DEFAULT_MLP_WIDTHS = [256, 256] as const;
-export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'cpu-blas', 'cpu'] as const;
+export const BACKEND_NAMES = ['auto', 'webgpu', 'tensorflow-gpu', 'tensorflow', 'cpu-blas', 'cpu'] as const;
 
 /** A string enum as a union of literals, so `Static` yields the literal union type. */
 function literalUnion<T extends string>(
