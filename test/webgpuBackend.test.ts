@@ -69,7 +69,9 @@ function hostBatch(arch: Arch): { x: Float32Array; y: Int32Array } {
 function buildModel(arch: Arch, initial?: Float32Array[]): Model {
   const model = arch === 'mlp' ? createMlp(SHAPE.mlp, 10, [16], 3) : createCnn(SHAPE.cnn, 10, 3);
   // The same starting point on both backends, whatever each backend's initializers do.
-  if (initial) model.params.forEach((p, i) => p.assign(tf.tensor(initial[i], p.shape)));
+  if (initial) {
+    for (const [i, p] of model.params.entries()) tf.tidy(() => p.assign(tf.tensor(initial[i], p.shape)));
+  }
   return model;
 }
 
