@@ -32,7 +32,8 @@ export const MODEL_NAMES = ['mlp', 'cnn', 'resnet20'] as const;
 export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'cifar10', 'synthetic'] as const;
 /** Hidden widths of the default mlp: 784-256-256-10 on MNIST-shaped data. */
 export const DEFAULT_MLP_WIDTHS = [256, 256] as const;
-export const BACKEND_NAMES = ['auto', 'tensorflow-gpu', 'tensorflow', 'cpu-blas', 'cpu'] as const;
+export const BACKEND_NAMES = ['auto', 'webgpu', 'tensorflow-gpu', 'tensorflow', 'cpu-blas', 'cpu'] as const;
+
 /** Where weight decay acts (see OptimizerConfigSchema.weightDecayMode). */
 export const WEIGHT_DECAY_PLACEMENTS = ['l2', 'preconditioned-objective', 'after-preconditioning', 'decoupled'] as const;
 export type WeightDecayPlacement = (typeof WEIGHT_DECAY_PLACEMENTS)[number];

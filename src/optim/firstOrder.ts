@@ -35,7 +35,7 @@ export class FirstOrderOptimizer implements Optimizer {
       const perturbation = this.smoothing
         ? new WeightPerturbation(this.model.params, this.smoothing, this.seed, context.step, context.progress, this.kinds)
         : undefined;
-      const local = timer.time('forwardBackward', () => lossAndGradients(this.model, batch, { updateRunningStats: !ascent }));
+      const local = await timer.timeAsync('forwardBackward', () => lossAndGradients(this.model, batch, { updateRunningStats: !ascent }));
       perturbation?.restore();
       ascent?.perturbation.restore();
       const params = [...local.grads.keys()];

@@ -1,4 +1,7 @@
-/** One forward + backward pass of the batch-mean cross-entropy w.r.t. all trainable parameters. */
+/**
+ * One forward + backward pass of the batch-mean cross-entropy w.r.t. all trainable parameters. The loss
+ * is read back asynchronously: a GPU backend cannot read synchronously (WebGPU) or stalls doing so.
+ */
 import type { LayerTrace } from '../models/layerTrace.js';
 import type { Model } from '../models/model.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
@@ -13,19 +16,27 @@ export interface LossAndGradients {
   logits?: Tensor;
 }
 
-export function lossAndGradients(
+export async function lossAndGradients(
   model: Model,
   batch: TrainingBatch,
   options: { trace?: LayerTrace; keepLogits?: boolean; updateRunningStats?: boolean } = {},
-): LossAndGradients {
+): Promise<LossAndGradients> {
   let logits: Tensor | undefined;
   const { value, grads } = tf.variableGrads(() => {
     const out = model.apply(batch.x, { training: true, trace: options.trace, updateRunningStats: options.updateRunningStats });
     if (options.keepLogits) logits = tf.keep(out.clone());
     return softmaxCrossEntropy(out, batch.y);
   }, model.params as Variable[]);
-  const loss = value.dataSync()[0];
-  value.dispose();
+  let loss: number;
+  try {
+    loss = (await value.data())[0];
+  } catch (error) {
+    for (const g of Object.values(grads)) g.dispose();
+    logits?.dispose();
+    throw error;
+  } finally {
+    value.dispose();
+  }
   return { loss, grads: new Map(model.params.map((p) => [p, grads[p.name]])), logits };
 }
 

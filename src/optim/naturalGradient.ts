@@ -62,7 +62,7 @@ export class NaturalGradientOptimizer implements Optimizer {
     let grads: Map<Variable, Tensor> | undefined;
     let fresh: Map<string, FactorPair> | undefined;
     try {
-      const pass = timer.time('forwardBackward', () =>
+      const pass = await timer.timeAsync('forwardBackward', () =>
         lossAndGradients(this.model, batch, { trace, keepLogits: updateFactors && !empirical, updateRunningStats: !ascent }),
       );
       grads = pass.grads;
@@ -94,9 +94,9 @@ export class NaturalGradientOptimizer implements Optimizer {
         timer.time('curvature', () => this.preconditioner.accumulateFactors(owned));
       }
       if (step % this.kfac.inverseUpdateInterval === 0 || !this.preconditioner.hasInverses) {
-        timer.time('inversion', () => this.preconditioner.updateInverses(this.kfac.damping + this.rule.dampingFromDecay));
+        await timer.timeAsync('inversion', () => this.preconditioner.updateInverses(this.kfac.damping + this.rule.dampingFromDecay));
       }
-      const directions = timer.time('preconditioning', () => this.naturalGradient(grads!, context.lr));
+      const directions = await timer.timeAsync('preconditioning', () => this.naturalGradient(grads!, context.lr));
       timer.time('update', () => {
         for (const [param, direction] of directions) this.rule.apply(param, direction, context.lr);
       });
@@ -138,7 +138,7 @@ export class NaturalGradientOptimizer implements Optimizer {
    * Per parameter: K-FAC preconditioned (covered layers) or raw (others), L2 added first, KL-clipped, then
    * 'after-preconditioning' decay added.
    */
-  private naturalGradient(grads: Map<Variable, Tensor>, lr: number): Map<Variable, Tensor> {
+  private async naturalGradient(grads: Map<Variable, Tensor>, lr: number): Promise<Map<Variable, Tensor>> {
     const directions = new Map<Variable, Tensor>();
     let vDotG = 0;
     for (const layer of this.model.kfacLayers) {
@@ -149,16 +149,15 @@ export class NaturalGradientOptimizer implements Optimizer {
         const v = this.preconditioner.precondition(layer, g);
         return { v, dot: tf.sum(tf.mul(v, g)), split: splitGradientMatrix(layer, v) };
       });
-      vDotG += parts.dot.dataSync()[0];
       directions.set(layer.kernel, parts.split.kernel);
       if (layer.bias && parts.split.bias) directions.set(layer.bias, parts.split.bias);
       parts.v.dispose();
-      parts.dot.dispose();
+      vDotG += await readScalar(parts.dot);
     }
     for (const p of this.model.otherParams) {
       const g = tf.tidy(() => this.rule.withL2(grads.get(p)!, p).clone());
-      vDotG += tf.tidy(() => tf.sum(tf.mul(g, g)).dataSync()[0]);
       directions.set(p, g);
+      vDotG += await readScalar(tf.tidy(() => tf.sum(tf.mul(g, g))));
     }
     const nu = klClipScale(vDotG, lr, this.kfac.klClip);
     this.steps++;
@@ -188,5 +187,14 @@ export class NaturalGradientOptimizer implements Optimizer {
   dispose(): void {
     this.rule.dispose();
     this.preconditioner.dispose();
+  }
+}
+
+/** A scalar's value, read back asynchronously (the tensor is disposed). */
+async function readScalar(t: Tensor): Promise<number> {
+  try {
+    return (await t.data())[0];
+  } finally {
+    t.dispose();
   }
 }

@@ -44,9 +44,11 @@ export async function meanOverReplicas(
   const buffer = new Float32Array(total);
   buffer.set(scalars, 0);
   let offset = scalars.length;
-  for (const t of tensors) {
-    buffer.set(t.dataSync() as Float32Array, offset);
-    offset += t.size;
+  // One read per tensor, all in flight at once: a GPU backend copies them back in one wait.
+  const values = await Promise.all(tensors.map((t) => t.data() as Promise<Float32Array>));
+  for (const v of values) {
+    buffer.set(v, offset);
+    offset += v.length;
   }
   const shapes = tensors.map((t) => t.shape);
   for (const t of tensors) t.dispose();

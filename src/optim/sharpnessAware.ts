@@ -45,7 +45,7 @@ export async function ascend(
   replicas: ReplicaGroup,
   timer: PhaseTimer,
 ): Promise<{ loss: number; perturbation: SharpnessAwarePerturbation }> {
-  const pass = timer.time('samAscent', () => lossAndGradients(model, batch, { updateRunningStats: true }));
+  const pass = await timer.timeAsync('samAscent', () => lossAndGradients(model, batch, { updateRunningStats: true }));
   const params = [...pass.grads.keys()];
   const mean = await meanOverReplicas(replicas, [...pass.grads.values()], [pass.loss]);
   try {

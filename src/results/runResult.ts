@@ -88,13 +88,29 @@ export const PhaseTimesSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** The WebGPU adapter a `webgpu` run ran on, as Dawn reports it. */
+export const GpuAdapterSchema = Type.Object(
+  {
+    api: Type.Literal('webgpu'),
+    vendor: Type.String(),
+    architecture: Type.String({ description: "e.g. 'ampere'; 'software' for a CPU implementation such as Mesa's lavapipe" }),
+    device: Type.String(),
+    description: Type.String(),
+    driver: Type.Union([Type.String(), Type.Null()], { description: "the driver's name and version, where the adapter says" }),
+    software: Type.Boolean({ description: 'a software (CPU) adapter: numbers are for correctness only, never GPU timings' }),
+    bindings: Type.String({ description: "the WebGPU implementation, e.g. 'webgpu 0.6.2 (Dawn)'" }),
+  },
+  { additionalProperties: false },
+);
+
 export const EnvironmentSchema = Type.Object(
   {
-    backend: Type.String({ description: "what actually ran: 'tensorflow-gpu', 'tensorflow', 'cpu-blas' or 'cpu'" }),
+    backend: Type.String({ description: "what actually ran: 'webgpu', 'tensorflow-gpu', 'tensorflow', 'cpu-blas' or 'cpu'" }),
     backendRequested: Type.String(),
     backendVersion: Type.String(),
     tfjsCoreVersion: Type.String(),
     accelerator: Type.Union([Type.String(), Type.Null()], { description: 'BLAS library or GPU used, if any' }),
+    gpuAdapter: Type.Optional(GpuAdapterSchema),
     cpuModel: Type.String(),
     cpuCores: Type.Integer({ minimum: 1 }),
     memoryBytes: Type.Integer({ minimum: 0 }),
@@ -216,6 +232,7 @@ export type Evaluation = Static<typeof EvaluationSchema>;
 export type TargetOutcome = Static<typeof TargetOutcomeSchema>;
 export type FinalMetrics = Static<typeof FinalMetricsSchema>;
 export type Environment = Static<typeof EnvironmentSchema>;
+export type GpuAdapter = Static<typeof GpuAdapterSchema>;
 export type RunIdentity = Static<typeof RunIdentitySchema>;
 export type Parallel = Static<typeof ParallelSchema>;
 export type RunStatus = Static<typeof RunStatusSchema>;

@@ -11,29 +11,35 @@ export interface SplitMetrics {
 }
 
 /** Summed loss and hits over examples [start, end) of `split`. */
-function evaluateRange(
+async function evaluateRange(
   model: Model,
   split: Split,
   inputShape: Dataset['inputShape'],
   batchSize: number,
   start: number,
   end: number,
-): { lossSum: number; correct: number } {
+): Promise<{ lossSum: number; correct: number }> {
   const rowSize = inputShape[0] * inputShape[1] * inputShape[2];
   let lossSum = 0;
   let correct = 0;
   for (let from = start; from < end; from += batchSize) {
     const n = Math.min(batchSize, end - from);
-    const [batchLoss, batchCorrect] = tf.tidy(() => {
+    const [lossT, hitsT] = tf.tidy(() => {
       const x = tf.tensor4d(split.images.subarray(from * rowSize, (from + n) * rowSize), [n, inputShape[0], inputShape[1], inputShape[2]]);
       const y = tf.tensor1d(split.labels.subarray(from, from + n), 'int32');
       const logits = model.apply(x, { training: false });
       const loss = softmaxCrossEntropy(logits, y);
       const hits = tf.sum(tf.cast(tf.equal(tf.argMax(logits, 1), y), 'int32'));
-      return [loss.dataSync()[0] * n, hits.dataSync()[0]];
+      return [loss, hits];
     });
-    lossSum += batchLoss;
-    correct += batchCorrect;
+    try {
+      const [loss, hits] = await Promise.all([lossT.data(), hitsT.data()]);
+      lossSum += loss[0] * n;
+      correct += hits[0];
+    } finally {
+      lossT.dispose();
+      hitsT.dispose();
+    }
   }
   return { lossSum, correct };
 }
@@ -50,7 +56,7 @@ export async function evaluate(
   replicas: ReplicaGroup = SINGLE_REPLICA,
 ): Promise<SplitMetrics> {
   const share = (rank: number) => Math.floor((split.count * rank) / replicas.worldSize);
-  const own = evaluateRange(model, split, inputShape, batchSize, share(replicas.rank), share(replicas.rank + 1));
+  const own = await evaluateRange(model, split, inputShape, batchSize, share(replicas.rank), share(replicas.rank + 1));
   const [lossSum, correct] = await replicas.allreduceSum(Float64Array.of(own.lossSum, own.correct));
   return { loss: lossSum / Math.max(split.count, 1), accuracy: split.count ? correct / split.count : 0 };
 }

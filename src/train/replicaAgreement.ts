@@ -15,10 +15,10 @@ export class ReplicaMismatchError extends Error {
 }
 
 /** sha256 over every parameter's float32 bytes, in parameter order. */
-export function weightsDigest(params: readonly Variable[]): Buffer {
+export async function weightsDigest(params: readonly Variable[]): Promise<Buffer> {
   const hash = createHash('sha256');
   for (const p of params) {
-    const values = p.dataSync() as Float32Array;
+    const values = (await p.data()) as Float32Array;
     hash.update(new Uint8Array(values.buffer, values.byteOffset, values.byteLength));
   }
   return hash.digest();
@@ -27,7 +27,7 @@ export function weightsDigest(params: readonly Variable[]): Buffer {
 /** Every rank calls this after the same step; rejects on every rank if any two differ. */
 export async function assertReplicasAgree(params: readonly Variable[], replicas: ReplicaGroup, step: number): Promise<void> {
   if (replicas.worldSize === 1) return;
-  const digest = weightsDigest(params);
+  const digest = await weightsDigest(params);
   const words = digest.length / 2;
   const sums = new Float64Array(2 * words);
   for (let i = 0; i < words; i++) {

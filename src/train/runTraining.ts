@@ -45,7 +45,7 @@ export interface TrainingOptions {
   /** What to evaluate on (default: the dataset's train, validation and test splits). */
   evaluationSplits?: EvaluationSplits;
   /** Sees the trained parameters of a run that finished ok, before they are disposed. */
-  onTrained?(params: readonly Variable[]): void;
+  onTrained?(params: readonly Variable[]): void | Promise<void>;
 }
 
 export interface TrainingOutcome {
@@ -210,7 +210,7 @@ export async function runTraining(config: TrainConfig, dataset: Dataset, options
         if (budgetEnds) break training;
       }
     }
-    options.onTrained?.(model.params);
+    await options.onTrained?.(model.params);
     const last = evaluations[evaluations.length - 1];
     return ended({
       status: 'ok',

@@ -9,11 +9,12 @@ export interface SavedParam {
   values: Float32Array;
 }
 
-export function writeWeightsFile(path: string, params: readonly Variable[]): void {
+export async function writeWeightsFile(path: string, params: readonly Variable[]): Promise<void> {
+  const all = await Promise.all(params.map((p) => p.data() as Promise<Float32Array>));
   writeJsonAtomic(path, {
     format: 'ngd-bench-weights/1',
-    params: params.map((p) => {
-      const values = p.dataSync() as Float32Array;
+    params: params.map((p, i) => {
+      const values = all[i];
       return { name: p.name, shape: p.shape, float32: Buffer.from(values.buffer, values.byteOffset, values.byteLength).toString('base64') };
     }),
   });

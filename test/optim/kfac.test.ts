@@ -14,14 +14,14 @@ import { tf, usePlainCpu } from '../helpers/setup.js';
 before(usePlainCpu);
 
 describe('dense K-FAC preconditioning', () => {
-  it('equals ((A + pi sqrt(l) I) (x) (G + sqrt(l)/pi I))^-1 vec(dW) by an explicit Kronecker solve', () => {
+  it('equals ((A + pi sqrt(l) I) (x) (G + sqrt(l)/pi I))^-1 vec(dW) by an explicit Kronecker solve', async () => {
     const [n, fanIn, out, damping] = [7, 3, 2, 0.05];
     const layer = createDense('tiny', fanIn, out, 1);
     const a = tf.randomNormal([n, fanIn], 0, 1, 'float32', 2);
     const g = tf.randomNormal([n, out], 0, 0.3, 'float32', 3);
     const kfac = new KfacPreconditioner([layer], 0.9);
     kfac.updateFactors(new Map([['tiny', a]]), new Map([['tiny', g]]), n);
-    kfac.updateInverses(damping);
+    await kfac.updateInverses(damping);
     const dW = tf.randomNormal([fanIn, out], 0, 1, 'float32', 4);
     const db = tf.randomNormal([out], 0, 1, 'float32', 5);
     const m = gradientMatrix(layer, dW, db);

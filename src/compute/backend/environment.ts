@@ -13,6 +13,8 @@ export function describeEnvironment(backend: BackendInfo): Environment {
     backendVersion: backend.version,
     tfjsCoreVersion: tf.version_core,
     accelerator: backend.accelerator,
+    // Only webgpu runs carry it, so every other environment stays exactly as before.
+    ...(backend.adapter ? { gpuAdapter: backend.adapter } : {}),
     cpuModel: cpus[0]?.model.trim() ?? 'unknown',
     cpuCores: Math.max(cpus.length, 1),
     memoryBytes: os.totalmem(),

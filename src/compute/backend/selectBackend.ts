@@ -1,13 +1,15 @@
 /**
- * The one seam between the product and the compute backend. `auto` prefers the native TensorFlow
- * bindings (GPU, then CPU), then the BLAS-accelerated tfjs CPU backend, then the plain one. The native
- * packages are optional: they are loaded by name at run time and never listed as dependencies, so
- * `npm ci` works where libtensorflow cannot be downloaded.
+ * The one seam between the product and the compute backend. `auto` prefers a hardware WebGPU adapter,
+ * then the native TensorFlow bindings (GPU, then CPU), then the BLAS-accelerated tfjs CPU backend, then
+ * the plain one. The GPU packages are optional: they are loaded by name at run time and never imported
+ * statically, so `npm ci` and every CPU path work where they are missing or cannot run.
  */
 import '@tensorflow/tfjs-backend-cpu';
 import type { BackendName } from '../../config/trainConfig.js';
+import type { GpuAdapter } from '../../results/runResult.js';
 import { tf } from '../../tf.js';
 import { BadInputError, firstLine } from '../../util/errors.js';
+import { tryWebgpu } from './webgpu.js';
 
 export type ActiveBackend = Exclude<BackendName, 'auto'>;
 
@@ -18,13 +20,15 @@ export interface BackendInfo {
   version: string;
   /** BLAS library or GPU, when one is in use. */
   accelerator: string | null;
+  /** The WebGPU adapter, for `webgpu` only. */
+  adapter?: GpuAdapter;
 }
 
 export class BackendUnavailableError extends BadInputError {}
 
 const NATIVE_PACKAGES = { 'tensorflow-gpu': '@tensorflow/tfjs-node-gpu', tensorflow: '@tensorflow/tfjs-node' } as const;
 
-type Attempt = { ok: true; info: Omit<BackendInfo, 'requested'> } | { ok: false; reason: string };
+type Attempt = { ok: true; info: Omit<BackendInfo, 'requested'> } | { ok: false; reason: string; notable?: boolean };
 
 async function tryNative(kind: 'tensorflow-gpu' | 'tensorflow'): Promise<Attempt> {
   const pkg = NATIVE_PACKAGES[kind];
@@ -67,7 +71,14 @@ async function tryCpu(accelerated: boolean): Promise<Attempt> {
   return { ok: true, info: { active: 'cpu-blas', version: tf.version_core, accelerator: status.library } };
 }
 
-async function attempt(kind: ActiveBackend): Promise<Attempt> {
+async function attemptWebgpu(explicit: boolean): Promise<Attempt> {
+  const result = await tryWebgpu(explicit);
+  if (!result.ok) return result;
+  return { ok: true, info: { active: 'webgpu', version: result.version, accelerator: result.accelerator, adapter: result.adapter } };
+}
+
+async function attempt(kind: ActiveBackend, explicit: boolean): Promise<Attempt> {
+  if (kind === 'webgpu') return attemptWebgpu(explicit);
   if (kind === 'tensorflow-gpu' || kind === 'tensorflow') return tryNative(kind);
   return tryCpu(kind === 'cpu-blas');
 }
@@ -78,20 +89,26 @@ async function attempt(kind: ActiveBackend): Promise<Attempt> {
  */
 export async function selectBackend(requested: BackendName, warn: (line: string) => void = (l) => console.error(l)): Promise<BackendInfo> {
   if (requested !== 'auto') {
-    const result = await attempt(requested);
+    const result = await attempt(requested, true);
     if (!result.ok) throw new BackendUnavailableError(`backend '${requested}' unavailable: ${result.reason}`);
     return { requested, ...result.info };
   }
   const skipped: string[] = [];
-  for (const kind of ['tensorflow-gpu', 'tensorflow', 'cpu-blas', 'cpu'] as const) {
-    const result = await attempt(kind);
+  const notable: string[] = [];
+  for (const kind of ['webgpu', 'tensorflow-gpu', 'tensorflow', 'cpu-blas', 'cpu'] as const) {
+    const result = await attempt(kind, false);
     if (result.ok) {
-      // Missing native TF bindings is the normal case off GPU runners; a missing BLAS layer is worth a word.
-      const blasMiss = skipped.find((s) => s.startsWith('cpu-blas'));
-      if (blasMiss) warn(`ngd-bench: using the plain tfjs CPU backend (~100x slower): ${blasMiss}`);
+      // No GPU and no native TF bindings is the normal case off GPU runners; a software-only WebGPU
+      // adapter passed by, a GPU that failed to start or a missing BLAS layer is worth one line.
+      if (notable.length > 0) {
+        const lead =
+          result.info.active === 'cpu' ? 'using the plain tfjs CPU backend (~100x slower)' : `backend auto chose ${result.info.active}`;
+        warn(`ngd-bench: ${lead}: ${notable.join('; ')}`);
+      }
       return { requested, ...result.info };
     }
     skipped.push(`${kind}: ${result.reason}`);
+    if (result.notable || kind === 'cpu-blas') notable.push(`${kind}: ${result.reason}`);
   }
   throw new BackendUnavailableError(`no backend could be initialized: ${skipped.join('; ')}`);
 }

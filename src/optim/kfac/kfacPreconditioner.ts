@@ -78,13 +78,14 @@ export class KfacPreconditioner {
   }
 
   /** Recomputes the damped inverses from the current factors, in float64. */
-  updateInverses(damping: number): void {
+  async updateInverses(damping: number): Promise<void> {
     for (const layer of this.layers) {
       const f = this.factors.get(layer.name);
       if (!f) throw new Error(`K-FAC: inverse requested before any factor update for layer ${layer.name}`);
       const [aDim] = f.a.shape;
       const [gDim] = f.g.shape;
-      const inv = dampedInverses(f.a.dataSync(), aDim, f.g.dataSync(), gDim, damping, this.spdInverse);
+      const [a, g] = await Promise.all([f.a.data(), f.g.data()]);
+      const inv = dampedInverses(a as Float32Array, aDim, g as Float32Array, gDim, damping, this.spdInverse);
       const old = this.inverses.get(layer.name);
       this.inverses.set(layer.name, {
         a: tf.keep(tf.tensor2d(Float32Array.from(inv.aInverse), [aDim, aDim])),

@@ -1,0 +1,293 @@
+/**
+ * The webgpu backend on whatever adapter this machine has (lavapipe, Mesa's software Vulkan, off GPU
+ * runners): one training step equals cpu-blas, no tensor leaks, `auto` never picks a software adapter,
+ * a missing adapter or Vulkan loader is one line and exit 2, and a train run records its adapter.
+ * Skipped only when the machine has no Vulkan adapter at all; NGD_BENCH_REQUIRE_WEBGPU=1 (set by .ci/run)
+ * turns that skip into a failure.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { selectBackend } from '../../src/compute/backend/selectBackend.js';
+import { probeWebgpuAdapter } from '../../src/compute/backend/webgpuProbe.js';
+import { resolveTrainConfig } from '../../src/config/resolveConfig.js';
+import type { OptimizerName } from '../../src/config/trainConfig.js';
+import { createCnn } from '../../src/models/cnn.js';
+import { createMlp } from '../../src/models/mlp.js';
+import type { Model } from '../../src/models/model.js';
+import { createOptimizer } from '../../src/optim/createOptimizer.js';
+import type { NaturalGradientOptimizer } from '../../src/optim/naturalGradient.js';
+import { readRunResult } from '../../src/results/runResultFile.js';
+import { tf } from '../../src/tf.js';
+import { PhaseTimer } from '../../src/util/phaseTimer.js';
+import { runCli } from '../helpers/runCli.js';
+
+const probe = await probeWebgpuAdapter();
+const noAdapter = !probe.ok && (probe.missing === 'loader' || probe.missing === 'adapter');
+const skip =
+  noAdapter && process.env.NGD_BENCH_REQUIRE_WEBGPU !== '1' ? `no Vulkan adapter on this machine: ${probe.ok ? '' : probe.reason}` : false;
+
+// Every op on the adapter, none forwarded to the CPU: the point is to test the GPU kernels.
+process.env.WEBGPU_CPU_FORWARD = 'false';
+
+/**
+ * Tolerances, relative to the largest magnitude of the compared quantity: float32 kernels that sum in
+ * another order, and (ngd) K-FAC inverses that amplify the factors' last-bit differences. Observed on
+ * lavapipe (Mesa 25.0.7): loss <= 6.5e-8, factors <= 2.7e-7, update <= 2.4e-7 (sgd), 1.0e-5 (cnn ngd).
+ */
+const TOLERANCE = { loss: 1e-5, factors: 1e-5, update: 1e-4 };
+
+interface StepOutcome {
+  loss: number;
+  /** Parameter values after the step minus before, per parameter. */
+  updates: Float32Array[];
+  /** K-FAC factors A and G per layer, ngd only. */
+  factors: Float32Array[];
+}
+
+type Arch = 'mlp' | 'cnn';
+// The cnn on 8x8 inputs: every kernel of the 28x28 model (conv, pool, their gradients, K-FAC patches), a fraction of lavapipe's time.
+const SHAPE: Record<Arch, [number, number, number]> = { mlp: [1, 1, 20], cnn: [8, 8, 1] };
+const ROWS = 8;
+
+function hostBatch(arch: Arch): { x: Float32Array; y: Int32Array } {
+  const [h, w, c] = SHAPE[arch];
+  let s = 12345;
+  const next = () => {
+    s = (s * 1103515245 + 12345) % 2 ** 31;
+    return s / 2 ** 31;
+  };
+  return {
+    x: Float32Array.from({ length: ROWS * h * w * c }, () => next() * 2 - 1),
+    y: Int32Array.from({ length: ROWS }, () => Math.floor(next() * 10)),
+  };
+}
+
+function buildModel(arch: Arch, initial?: Float32Array[]): Model {
+  const model = arch === 'mlp' ? createMlp(SHAPE.mlp, 10, [16], 3) : createCnn(SHAPE.cnn, 10, 3);
+  // The same starting point on both backends, whatever each backend's initializers do.
+  if (initial) {
+    for (const [i, p] of model.params.entries()) tf.tidy(() => p.assign(tf.tensor(initial[i], p.shape)));
+  }
+  return model;
+}
+
+async function oneStep(
+  arch: Arch,
+  optimizer: OptimizerName,
+  initial?: Float32Array[],
+): Promise<{ outcome: StepOutcome; initial: Float32Array[] }> {
+  const model = buildModel(arch, initial);
+  const before = await Promise.all(model.params.map((p) => p.data() as Promise<Float32Array>));
+  const opt = createOptimizer(resolveTrainConfig({ optimizer: { name: optimizer } }).optimizer, model, 5);
+  const data = hostBatch(arch);
+  const x = tf.tensor4d(data.x, [ROWS, ...SHAPE[arch]]);
+  const y = tf.tensor1d(data.y, 'int32');
+  const loss = await opt.step({ x, y }, { step: 0, lr: 0.1, progress: 0, timer: new PhaseTimer() });
+  const after = await Promise.all(model.params.map((p) => p.data() as Promise<Float32Array>));
+  const factors: Float32Array[] = [];
+  if (optimizer === 'ngd') {
+    for (const layer of model.kfacLayers) {
+      const f = (opt as NaturalGradientOptimizer).preconditioner.factorsOf(layer.name)!;
+      factors.push((await f.a.data()) as Float32Array, (await f.g.data()) as Float32Array);
+    }
+  }
+  opt.dispose();
+  tf.dispose([x, y, ...model.params]);
+  return { outcome: { loss, updates: after.map((a, i) => a.map((v, j) => v - before[i][j])), factors }, initial: before };
+}
+
+/** max |a - b| / max |b| over all arrays together. */
+function relativeError(a: readonly Float32Array[], b: readonly Float32Array[]): number {
+  let diff = 0;
+  let scale = 0;
+  b.forEach((bi, i) => {
+    bi.forEach((v, j) => {
+      diff = Math.max(diff, Math.abs(a[i][j] - v));
+      scale = Math.max(scale, Math.abs(v));
+    });
+  });
+  return scale === 0 ? diff : diff / scale;
+}
+
+describe('webgpu backend', { skip }, () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ngd-webgpu-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('finds an adapter (NGD_BENCH_REQUIRE_WEBGPU=1 makes a missing one a failure, not a skip)', () => {
+    assert.ok(probe.ok, probe.ok ? '' : probe.reason);
+  });
+
+  describe('one training step equals cpu-blas (WEBGPU_CPU_FORWARD=false)', () => {
+    const cases: [Arch, OptimizerName][] = [
+      ['mlp', 'sgd'],
+      ['mlp', 'ngd'],
+      ['cnn', 'sgd'],
+      ['cnn', 'ngd'],
+    ];
+    const reference = new Map<string, { outcome: StepOutcome; initial: Float32Array[] }>();
+    before(async () => {
+      await selectBackend('cpu-blas');
+      for (const [arch, opt] of cases) reference.set(`${arch}/${opt}`, await oneStep(arch, opt));
+      const gpu = await selectBackend('webgpu');
+      assert.equal(gpu.active, 'webgpu');
+      assert.equal(tf.env().getBool('WEBGPU_CPU_FORWARD'), false);
+    });
+    after(() => selectBackend('cpu-blas'));
+
+    for (const [arch, opt] of cases) {
+      it(`${arch} ${opt}: loss, ${opt === 'ngd' ? 'K-FAC factors, ' : ''}weight update`, async () => {
+        const ref = reference.get(`${arch}/${opt}`)!;
+        const { outcome } = await oneStep(arch, opt, ref.initial);
+        const errors = {
+          loss: Math.abs(outcome.loss - ref.outcome.loss) / Math.abs(ref.outcome.loss),
+          factors: opt === 'ngd' ? relativeError(outcome.factors, ref.outcome.factors) : 0,
+          update: relativeError(outcome.updates, ref.outcome.updates),
+        };
+        console.log(`# ${arch} ${opt} relative errors vs cpu-blas: ${JSON.stringify(errors)}`);
+        for (const key of ['loss', 'factors', 'update'] as const) {
+          assert.ok(errors[key] <= TOLERANCE[key], `${key}: relative error ${errors[key]} > ${TOLERANCE[key]}`);
+        }
+        assert.ok(
+          outcome.updates.some((u) => u.some((v) => v !== 0)),
+          'the step changed no weight',
+        );
+      });
+    }
+
+    it('leaks no tensor: a second and third step hold the same number of tensors', async () => {
+      const model = buildModel('cnn');
+      const opt = createOptimizer(resolveTrainConfig({ optimizer: { name: 'ngd' } }).optimizer, model, 5);
+      const data = hostBatch('cnn');
+      const timer = new PhaseTimer();
+      const counts: number[] = [];
+      for (let step = 0; step < 3; step++) {
+        const x = tf.tensor4d(data.x, [ROWS, ...SHAPE.cnn]);
+        const y = tf.tensor1d(data.y, 'int32');
+        await opt.step({ x, y }, { step, lr: 0.05, progress: 0, timer });
+        tf.dispose([x, y]);
+        counts.push(tf.memory().numTensors);
+      }
+      opt.dispose();
+      tf.dispose([...model.params]);
+      assert.equal(counts[2], counts[1], `tensors after steps 1..3: ${counts.join(', ')}`);
+    });
+  });
+
+  it('auto never picks a software adapter, and says so once; a hardware adapter it prefers', async () => {
+    const lines: string[] = [];
+    const info = await selectBackend('auto', (l) => lines.push(l));
+    if (probe.ok && probe.software) {
+      assert.notEqual(info.active, 'webgpu');
+      assert.equal(lines.length, 1, lines.join('\n'));
+      assert.match(lines[0], /software adapter/);
+      assert.equal(info.adapter, undefined);
+    } else {
+      assert.equal(info.active, 'webgpu');
+      assert.equal(info.adapter?.software, false);
+    }
+  });
+
+  it('train --backend webgpu finishes a smoke run and its result names the adapter (software here: never a GPU)', () => {
+    const out = join(dir, 'run.json');
+    const r = runCli(
+      [
+        'train',
+        '--backend',
+        'webgpu',
+        '-d',
+        'synthetic',
+        '-m',
+        'mlp',
+        '--hidden-widths',
+        '16',
+        '-o',
+        'ngd',
+        '-b',
+        '32',
+        '--steps',
+        '2',
+        '--train-size',
+        '64',
+        '--test-size',
+        '32',
+        '-q',
+        '--out',
+        out,
+      ],
+      { WEBGPU_CPU_FORWARD: 'false' },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const result = readRunResult(out);
+    assert.equal(result.status, 'ok');
+    const env = result.environment!;
+    assert.equal(env.backend, 'webgpu');
+    assert.equal(env.backendRequested, 'webgpu');
+    assert.match(env.backendVersion, /^\d+\.\d+\.\d+/);
+    const adapter = env.gpuAdapter!;
+    assert.equal(adapter.api, 'webgpu');
+    assert.match(adapter.bindings, /^webgpu \d+\.\d+\.\d+ \(Dawn\)$/);
+    if (probe.ok) {
+      assert.equal(adapter.device, probe.adapter.device);
+      assert.equal(adapter.software, probe.software);
+    }
+    if (adapter.software) {
+      assert.equal(adapter.architecture, 'software');
+      assert.match(env.accelerator ?? '', /^software WebGPU adapter: /);
+    }
+  });
+
+  it('no adapter (no Vulkan driver): one line naming what is missing and how to install it, exit 2, nothing written', () => {
+    const out = join(dir, 'none.json');
+    const r = runCli(['train', '--backend', 'webgpu', '-d', 'synthetic', '--steps', '1', '--out', out, '-q'], {
+      VK_DRIVER_FILES: join(dir, 'no-such-icd.json'),
+      VK_ICD_FILENAMES: join(dir, 'no-such-icd.json'),
+    });
+    assert.equal(r.code, 2, r.stderr);
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(
+      lines[0],
+      /^ngd-bench: error: backend 'webgpu' unavailable: no WebGPU adapter: the Vulkan loader found no driver; install a Vulkan driver/,
+    );
+    assert.match(lines[0], /mesa-vulkan-drivers/);
+    assert.equal(existsSync(out), false);
+  });
+
+  it('no Vulkan loader (libvulkan.so.1 unloadable): one line naming it and its package, exit 2, nothing written', (t) => {
+    // A private mount namespace where the loader is an empty file: the real failure, on this machine only.
+    const lib = spawnSync('sh', ['-c', "ldconfig -p | awk '/libvulkan.so.1 .*x86-64/ {print $NF; exit}'"], {
+      encoding: 'utf8',
+    }).stdout.trim();
+    const canUnshare = lib !== '' && spawnSync('unshare', ['--mount', '--map-root-user', 'true']).status === 0;
+    if (!canUnshare) {
+      t.skip(lib === '' ? 'libvulkan.so.1 not found by ldconfig' : 'cannot make a mount namespace (unshare refused) to hide the loader');
+      return;
+    }
+    const empty = join(dir, 'empty.so');
+    writeFileSync(empty, '');
+    const out = join(dir, 'noloader.json');
+    const r = spawnSync(
+      'unshare',
+      [
+        '--mount',
+        '--map-root-user',
+        'sh',
+        '-c',
+        `mount --bind "${empty}" "$(readlink -f "${lib}")" && exec "${process.execPath}" --import tsx src/cli.ts train --backend webgpu -d synthetic --steps 1 -q --out "${out}"`,
+      ],
+      { encoding: 'utf8' },
+    );
+    assert.equal(r.status, 2, r.stderr);
+    const lines = r.stderr.trimEnd().split('\n');
+    assert.equal(lines.length, 1, r.stderr);
+    assert.match(
+      lines[0],
+      /backend 'webgpu' unavailable: the Vulkan loader libvulkan\.so\.1 cannot be loaded \(.+\); install it with 'apt-get install libvulkan1'/,
+    );
+    assert.equal(existsSync(out), false);
+  });
+});
