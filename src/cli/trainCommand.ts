@@ -14,7 +14,7 @@ import { assertValid } from '../config/validate.js';
 import { writeJsonAtomic } from '../results/writeJsonAtomic.js';
 import { RunResultSchema, type RunResult } from '../results/runResult.js';
 import type { DistributedContext } from '../train/executeRun.js';
-import { assertBatchSplits, ImpossibleConfigError } from '../train/batchSplits.js';
+import { assertBatchSplits, assertGhostBatches, ImpossibleConfigError } from '../config/batchSplits.js';
 import type { TrainingHooks } from '../train/runTraining.js';
 import { EXIT } from '../util/exitCodes.js';
 import { launchTrainWorkers } from './launchTrainWorkers.js';
@@ -114,6 +114,7 @@ Exit codes: 0 ok, 1 run failed (result written with status 'failed'), 2 bad inpu
     }
     const workers = flags.workers ?? world.worldSize;
     assertBatchSplits(config.batchSize, workers);
+    assertGhostBatches(config, workers);
     if (world.launcher === 'single' && workers > 1) {
       process.exitCode = await launchTrainWorkers(config, flags, workers);
       return;

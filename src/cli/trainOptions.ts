@@ -105,6 +105,12 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   { flag: '--noise <dist>', path: 'optimizer.smoothing.distribution', help: 'smoothing noise distribution', strictChoices: true },
   { flag: '--noise-amplitude <a>', path: 'optimizer.smoothing.amplitude', help: 'smoothing amplitude a', parse: parseNumber },
   { flag: '--noise-relative', path: 'optimizer.smoothing.relative', help: 'scale smoothing noise by |w|' },
+  {
+    flag: '--noise-ghost-batch <n>',
+    path: 'optimizer.smoothing.ghostBatchSize',
+    help: 'a noise draw per sub-batch of n examples (SmoothOut ghost batches)',
+    parse: parseInteger,
+  },
   { flag: '--noise-per-filter', path: 'optimizer.smoothing.perFilter', help: "scale each filter's noise to a x its norm (SmoothOut)" },
   {
     flag: '--noise-exclude <kinds>',

@@ -124,6 +124,13 @@ export const SmoothingConfigSchema = Type.Object(
           "SmoothOut's filter adaptation (Wen et al. 2018, --adapt-type filter): each output filter's (dense: unit's) noise is rescaled to norm a x the norm of that filter's weights; 1-D parameters (biases, batch-norm) get a x |w| with a random sign. Not with relative.",
       }),
     ),
+    ghostBatchSize: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          "SmoothOut's ghost batches (Wen et al. 2018, --mini-batch-size): each worker's batch is split into sub-batches of this many examples, each with its own noise draw (and its own K-FAC statistics for ngd); the gradients and factors are their mean. Must divide the per-worker batch.",
+      }),
+    ),
     exclude: Type.Optional(
       Type.Array(Type.Union(WEIGHT_DECAY_EXEMPT_KINDS.map((k) => Type.Literal(k))), {
         uniqueItems: true,

@@ -9,6 +9,7 @@ import { meanOverReplicas, type ReplicaGroup } from './replicaGroup.js';
 import { ascend } from './sharpnessAware.js';
 import { WeightPerturbation } from './weightPerturbation.js';
 import { type ParameterKind, parameterKinds } from '../models/parameterKinds.js';
+import { disposeGhostBatches, ghostBatches, meanOverGhostBatches } from './ghostBatches.js';
 
 export class FirstOrderOptimizer implements Optimizer {
   private readonly rule: MomentumSgd;
@@ -31,15 +32,22 @@ export class FirstOrderOptimizer implements Optimizer {
   async step(batch: TrainingBatch, context: StepContext): Promise<number> {
     const { timer } = context;
     const ascent = this.sam ? await ascend(this.model, batch, this.sam, this.replicas, timer) : undefined;
+    const ghosts = ghostBatches(batch, this.smoothing?.ghostBatchSize);
     try {
-      const perturbation = this.smoothing
-        ? new WeightPerturbation(this.model.params, this.smoothing, this.seed, context.step, context.progress, this.kinds)
-        : undefined;
-      const local = await timer.timeAsync('forwardBackward', () => lossAndGradients(this.model, batch, { updateRunningStats: !ascent }));
-      perturbation?.restore();
+      const params = this.model.params;
+      const local = await meanOverGhostBatches(ghosts, async ({ batch: part, ghost }) => {
+        const perturbation = this.smoothing
+          ? new WeightPerturbation(params, this.smoothing, this.seed, context.step, context.progress, this.kinds, ghost)
+          : undefined;
+        try {
+          const pass = await timer.timeAsync('forwardBackward', () => lossAndGradients(this.model, part, { updateRunningStats: !ascent }));
+          return { loss: pass.loss, tensors: params.map((p) => pass.grads.get(p)!) };
+        } finally {
+          perturbation?.restore();
+        }
+      });
       ascent?.perturbation.restore();
-      const params = [...local.grads.keys()];
-      const mean = await meanOverReplicas(this.replicas, [...local.grads.values()], [local.loss]);
+      const mean = await meanOverReplicas(this.replicas, local.tensors, [local.loss]);
       const grads = new Map(params.map((p, i) => [p, mean.tensors[i]]));
       timer.time('update', () => {
         for (const [param, grad] of grads) {
@@ -52,6 +60,7 @@ export class FirstOrderOptimizer implements Optimizer {
       return ascent ? ascent.loss : mean.scalars[0];
     } finally {
       ascent?.perturbation.restore();
+      disposeGhostBatches(ghosts);
     }
   }
 

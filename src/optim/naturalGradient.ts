@@ -23,6 +23,8 @@ import type { Optimizer, StepContext, TrainingBatch } from './optimizer.js';
 import { meanOverReplicas, SINGLE_REPLICA, type ReplicaGroup } from './replicaGroup.js';
 import { ascend } from './sharpnessAware.js';
 import { WeightPerturbation } from './weightPerturbation.js';
+import type { PhaseTimer } from '../util/phaseTimer.js';
+import { disposeGhostBatches, type GhostBatch, ghostBatches, meanOverGhostBatches } from './ghostBatches.js';
 import { type ParameterKind, parameterKinds } from '../models/parameterKinds.js';
 
 export class NaturalGradientOptimizer implements Optimizer {
@@ -53,40 +55,22 @@ export class NaturalGradientOptimizer implements Optimizer {
   async step(batch: TrainingBatch, context: StepContext): Promise<number> {
     const { timer, step } = context;
     const updateFactors = step % this.kfac.factorUpdateInterval === 0;
-    const empirical = this.kfac.fisher === 'empirical';
     const ascent = this.sam ? await ascend(this.model, batch, this.sam, this.replicas, timer) : undefined;
-    const perturbation = this.smoothing
-      ? new WeightPerturbation(this.model.params, this.smoothing, this.seed, step, context.progress, this.kinds)
-      : undefined;
-    const trace = new LayerTrace(updateFactors, updateFactors && empirical);
+    const ghosts = ghostBatches(batch, this.smoothing?.ghostBatchSize);
+    const params = this.model.params;
+    const layerNames = updateFactors ? this.model.kfacLayers.map((l) => l.name) : [];
     let grads: Map<Variable, Tensor> | undefined;
     let fresh: Map<string, FactorPair> | undefined;
     try {
-      const pass = await timer.timeAsync('forwardBackward', () =>
-        lossAndGradients(this.model, batch, { trace, keepLogits: updateFactors && !empirical, updateRunningStats: !ascent }),
+      // Gradients and this batch's factors (each ghost batch at its own noise draw), then over the replicas.
+      const local = await meanOverGhostBatches(ghosts, (ghost) =>
+        this.passAt(ghost, step, context.progress, updateFactors, !ascent, timer),
       );
-      grads = pass.grads;
-      if (updateFactors) {
-        fresh = timer.time('curvature', () => {
-          const logits = pass.logits;
-          const preActivationGrads = logits ? this.sampledLabelGrads(batch, logits, step) : trace;
-          logits?.dispose();
-          try {
-            return this.preconditioner.batchFactors(trace.inputs, preActivationGrads.preActivationGrads, batch.x.shape[0]);
-          } finally {
-            if (preActivationGrads !== trace) preActivationGrads.dispose();
-          }
-        });
-      }
-      perturbation?.restore();
       ascent?.perturbation.restore();
       // Data parallelism: one message carries the loss, the gradients and this batch's factors.
-      const params = [...grads.keys()];
-      const layerNames = fresh ? [...fresh.keys()] : [];
-      const factorTensors = fresh ? [...fresh.values()].flatMap((f) => [f.a, f.g]) : [];
-      const mean = await meanOverReplicas(this.replicas, [...grads.values(), ...factorTensors], [pass.loss]);
+      const mean = await meanOverReplicas(this.replicas, local.tensors, [local.loss]);
       grads = new Map(params.map((p, i) => [p, mean.tensors[i]]));
-      if (fresh) {
+      if (updateFactors) {
         const averaged = mean.tensors.slice(params.length);
         fresh = new Map(layerNames.map((name, i) => [name, { a: averaged[2 * i] as tf.Tensor2D, g: averaged[2 * i + 1] as tf.Tensor2D }]));
         const owned = fresh;
@@ -104,11 +88,59 @@ export class NaturalGradientOptimizer implements Optimizer {
       // SAM's training loss is the loss at w, not at the perturbed point.
       return ascent ? ascent.loss : mean.scalars[0];
     } finally {
-      perturbation?.restore();
       ascent?.perturbation.restore();
-      trace.dispose();
+      disposeGhostBatches(ghosts);
       if (grads) disposeGradients(grads);
       if (fresh) disposeFactors(fresh.values());
+    }
+  }
+
+  /**
+   * One forward/backward pass of a (ghost) batch at the current weights, randomly perturbed first when
+   * smoothing (and restored after the curvature pass, which sees the same point): the loss, then the
+   * gradients in `model.params` order followed by each layer's factors (A, G), in layer order.
+   */
+  private async passAt(
+    { batch, ghost }: GhostBatch,
+    step: number,
+    progress: number,
+    updateFactors: boolean,
+    updateRunningStats: boolean,
+    timer: PhaseTimer,
+  ): Promise<{ loss: number; tensors: Tensor[] }> {
+    const empirical = this.kfac.fisher === 'empirical';
+    const perturbation = this.smoothing
+      ? new WeightPerturbation(this.model.params, this.smoothing, this.seed, step, progress, this.kinds, ghost)
+      : undefined;
+    const trace = new LayerTrace(updateFactors, updateFactors && empirical);
+    let grads: Map<Variable, Tensor> | undefined;
+    try {
+      const pass = await timer.timeAsync('forwardBackward', () =>
+        lossAndGradients(this.model, batch, { trace, keepLogits: updateFactors && !empirical, updateRunningStats }),
+      );
+      grads = pass.grads;
+      const fresh = updateFactors
+        ? timer.time('curvature', () => {
+            const logits = pass.logits;
+            const preActivationGrads = logits ? this.sampledLabelGrads(batch, logits, step) : trace;
+            logits?.dispose();
+            try {
+              return this.preconditioner.batchFactors(trace.inputs, preActivationGrads.preActivationGrads, batch.x.shape[0]);
+            } finally {
+              if (preActivationGrads !== trace) preActivationGrads.dispose();
+            }
+          })
+        : undefined;
+      const tensors = [
+        ...this.model.params.map((p) => grads!.get(p)!),
+        ...(fresh ? this.model.kfacLayers.flatMap((l) => [fresh.get(l.name)!.a, fresh.get(l.name)!.g]) : []),
+      ];
+      grads = undefined;
+      return { loss: pass.loss, tensors };
+    } finally {
+      perturbation?.restore();
+      trace.dispose();
+      if (grads) disposeGradients(grads);
     }
   }
 

@@ -58,13 +58,23 @@ export class WeightPerturbation extends DisplacedWeights {
     step: number,
     progress: number,
     kinds?: ReadonlyMap<Variable, ParameterKind>,
+    ghost?: number,
   ) {
     const amplitude = smoothingAmplitude(config, progress);
     const excluded = new Set<string>(config.exclude ?? []);
     const indices = params.map((_, i) => i).filter((i) => !excluded.has(kinds?.get(params[i]) ?? 'kernel'));
     super(
       indices.map((i) => params[i]),
-      (p, j) => sampleNoise(config, p, amplitude, deriveSeed(runSeed, 'smoothing', step, indices[j])),
+      (p, j) =>
+        sampleNoise(
+          config,
+          p,
+          amplitude,
+          // A ghost batch draws its own noise; without ghost batches the seeds are as they always were.
+          ghost === undefined
+            ? deriveSeed(runSeed, 'smoothing', step, indices[j])
+            : deriveSeed(runSeed, 'smoothing', step, indices[j], 'ghost', ghost),
+        ),
     );
   }
 }

@@ -10,7 +10,7 @@ import { runConfig } from '../suite/expandSuite.js';
 import { probeSettings } from '../suite/probes.js';
 import { prepareData } from '../train/prepareData.js';
 import { fastSpdInverse } from '../train/executeRun.js';
-import { stepsPerEpoch } from '../train/batchSplits.js';
+import { stepsPerEpoch } from '../config/batchSplits.js';
 import { TOOL_VERSION } from '../version.js';
 import type { ProbeReport, StepPhaseProbe } from '../results/probeReport.js';
 import { figureOfSamples } from './figure.js';

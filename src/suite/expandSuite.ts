@@ -15,6 +15,7 @@ import type { PlannedRun, SweepValue } from './plannedRun.js';
 import { configHash, runId, runName, sweepKeys } from './runId.js';
 import { SuiteError, type SuiteProblem } from './suiteError.js';
 import { labelOf, workersFor, type OptimizerEntry, type Suite } from './suiteSchema.js';
+import { ghostBatchProblem } from '../config/batchSplits.js';
 
 export interface ExpandOptions {
   /** Keep only matching runs; see compileFilter in filter.ts. No match is an error. */
@@ -156,6 +157,11 @@ export function planRuns(suite: Suite, matrix: MatrixOptions = {}): { runs: Plan
                     ? `/sweep/${sweepIndex}`
                     : `/tune/grid/${sweepIndex - suite.sweep.length}`;
               fail({ path: at, message }, name);
+              continue;
+            }
+            const ghost = ghostBatchProblem(config, workers);
+            if (ghost !== null) {
+              fail({ path: `/optimizers/${entryIndex}/smoothing/ghostBatchSize`, message: ghost }, name);
               continue;
             }
             const hash = configHash(config, workers);

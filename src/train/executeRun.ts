@@ -12,7 +12,7 @@ import type { ReplicaGroup } from '../optim/replicaGroup.js';
 import type { Parallel, RunResult } from '../results/runResult.js';
 import { TOOL_VERSION } from '../version.js';
 import { evaluationSplits, prepareData } from './prepareData.js';
-import { stepsPerEpoch } from './batchSplits.js';
+import { stepsPerEpoch } from '../config/batchSplits.js';
 import { runTraining, type TrainingHooks, type TrainingOptions } from './runTraining.js';
 
 /** This process's place in a data-parallel run. */

@@ -19,7 +19,7 @@ import { PhaseTimer, type Phase } from '../util/phaseTimer.js';
 import { evaluate } from './evaluate.js';
 import { assertReplicasAgree } from './replicaAgreement.js';
 import { TargetTracker } from './targetTracker.js';
-import { stepsPerEpoch } from './batchSplits.js';
+import { stepsPerEpoch } from '../config/batchSplits.js';
 
 export interface TrainingProgress {
   epoch: number;

@@ -100,6 +100,23 @@ describe('data parallelism: 2 workers at global batch B equal 1 worker at B', ()
     });
   }
 
+  it('smoothed-ngd with ghost batches of 16: 2 workers (2 ghost batches each) equal 1 worker (4), the noise drawn per global ghost batch', () => {
+    const ghost = ['--noise-ghost-batch', '16'];
+    const one = runCli(tinyRun('smoothed-ngd', 'ghost-w1', ghost));
+    assert.equal(one.code, 0, one.stderr);
+    const two = runCli(tinyRun('smoothed-ngd', 'ghost-w2', [...ghost, '--workers', '2', '--verify-replicas']));
+    assert.equal(two.code, 0, two.stderr);
+    const diff = maxRelativeDifference('ghost-w1', 'ghost-w2');
+    assert.ok(diff < EQUIVALENCE_TOLERANCE, `max relative weight difference ${diff}`);
+    const plain = runCli(tinyRun('smoothed-ngd', 'ghost-none'));
+    assert.equal(plain.code, 0, plain.stderr);
+    assert.ok(maxRelativeDifference('ghost-w1', 'ghost-none') > 1e-4, 'ghost batches draw other noise than one draw per batch');
+    const bad = runCli(tinyRun('smoothed-ngd', 'ghost-bad', ['--noise-ghost-batch', '24', '--workers', '2']));
+    assert.equal(bad.code, 2, bad.stderr);
+    assert.match(bad.stderr, /ghost batch size 24 does not divide the per-worker batch of 32 \(global batch 64 on 2 workers\)/);
+    assert.equal(bad.stderr.trim().split('\n').length, 1, bad.stderr);
+  });
+
   it('smoothed-ngd on 3 workers: replicas stay bit-identical (noise drawn identically on every rank)', () => {
     const r = runCli(tinyRun('smoothed-ngd', 'sngd-w3', ['--workers', '3', '--batch-size', '48', '--verify-replicas']));
     assert.equal(r.code, 0, r.stderr);

@@ -77,7 +77,9 @@ describe('the ascent step', () => {
     assert.ok(Math.abs(norm(eps.map(read)) - 0.07) < 1e-7);
     const g = grads.map(read);
     const gNorm = norm(g);
-    eps.forEach((e, i) => read(e).forEach((v, j) => assert.ok(Math.abs(v - (0.07 * g[i][j]) / gNorm) < 1e-8)));
+    eps.forEach((e, i) => {
+      for (const [j, v] of read(e).entries()) assert.ok(Math.abs(v - (0.07 * g[i][j]) / gNorm) < 1e-8);
+    });
     tf.dispose(eps);
   });
 
@@ -111,7 +113,7 @@ describe('the ascent step', () => {
     const gw = w0.map((x, i) => h[i] * x);
     const gNorm = Math.hypot(...gw);
     const expected = w0.map((x, i) => h[i] * (x + (rho * gw[i]) / gNorm));
-    read(atPerturbed.grads[w.name]).forEach((v, i) => assert.ok(Math.abs(v - expected[i]) < 1e-5, `${v} vs ${expected[i]}`));
+    for (const [i, v] of read(atPerturbed.grads[w.name]).entries()) assert.ok(Math.abs(v - expected[i]) < 1e-5, `${v} vs ${expected[i]}`);
     perturbation.restore();
     perturbation.restore();
     assert.deepEqual(Float32Array.from(w.dataSync()), saved);

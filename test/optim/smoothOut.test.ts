@@ -42,7 +42,7 @@ describe('per-filter noise (SmoothOut --adapt-type filter)', () => {
   it('a 1-D parameter gets a x |w| with a random sign per element, and a zero filter gets no noise', () => {
     const b = tf.tensor1d([0.5, -2, 0, 1.5, ...Array.from({ length: 28 }, (_, i) => (i % 3) - 1.25)]);
     const noise = read(sampleNoise(smoothing({ perFilter: true }), b, 0.1, 5));
-    noise.forEach((v, i) => assert.ok(Math.abs(Math.abs(v) - 0.1 * Math.abs(read(b)[i])) < 1e-7));
+    for (const [i, v] of noise.entries()) assert.ok(Math.abs(Math.abs(v) - 0.1 * Math.abs(read(b)[i])) < 1e-7);
     assert.ok(noise.some((v) => v < 0) && noise.some((v) => v > 0), 'both signs occur');
     const zero = tf.zeros([4, 3]);
     assert.ok(read(sampleNoise(smoothing({ perFilter: true }), zero, 0.1, 5)).every((v) => v === 0));

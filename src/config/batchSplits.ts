@@ -2,6 +2,7 @@
  * How a global batch splits over workers and an epoch into steps: pure checks the command line runs
  * before loading any tensor code.
  */
+import type { TrainConfig } from './trainConfig.js';
 import { BadInputError } from '../util/errors.js';
 
 export class ImpossibleConfigError extends BadInputError {}
@@ -28,4 +29,17 @@ export function stepsPerEpoch(trainCount: number, batchSize: number, workers = 1
     );
   }
   return steps;
+}
+
+/** Why a config's ghost batches do not tile each worker's batch, or null when they do (or there are none). */
+export function ghostBatchProblem(config: Pick<TrainConfig, 'batchSize' | 'optimizer'>, workers: number): string | null {
+  const ghost = config.optimizer.smoothing?.ghostBatchSize;
+  const perWorker = config.batchSize / workers;
+  if (ghost === undefined || perWorker % ghost === 0) return null;
+  return `ghost batch size ${ghost} does not divide the per-worker batch of ${perWorker} (global batch ${config.batchSize} on ${workers} worker${workers === 1 ? '' : 's'})`;
+}
+
+export function assertGhostBatches(config: Pick<TrainConfig, 'batchSize' | 'optimizer'>, workers: number): void {
+  const problem = ghostBatchProblem(config, workers);
+  if (problem !== null) throw new ImpossibleConfigError(problem);
 }
