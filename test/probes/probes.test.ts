@@ -33,7 +33,7 @@ describe('ngd-bench probe', () => {
       name: 'probe-test',
       model: { name: 'mlp', hiddenWidths: [16] },
       dataset: { name: 'synthetic', trainSize: 512, testSize: 64 },
-      optimizers: [{ name: 'sgd' }, { name: 'ngd' }],
+      optimizers: [{ name: 'sgd' }, { name: 'ngd' }, { name: 'sam-sgd' }],
       batchSizes: [64, 128],
       workers: [2],
       probes: { iterations: 4, allreduceSizes: [4096, SIXTEEN_MIB], workers: 2 },
@@ -45,7 +45,7 @@ describe('ngd-bench probe', () => {
     assertValid(ProbeReportSchema, report, 'probe report');
     assert.deepEqual(
       report.stepPhases.map((p) => `${p.optimizerLabel}/${p.batchSize}`),
-      ['sgd/64', 'sgd/128', 'ngd/64', 'ngd/128'],
+      ['sgd/64', 'sgd/128', 'ngd/64', 'ngd/128', 'sam-sgd/64', 'sam-sgd/128'],
     );
     for (const p of report.stepPhases) {
       assert.equal(p.step.samples, 4);
@@ -53,7 +53,10 @@ describe('ngd-bench probe', () => {
       assert.equal(p.reference?.samples, 20, 'each probe is bracketed by its calibration reference (10 steps before, 10 after)');
       assert.ok(p.phases.forwardBackward.meanMs > 0);
       assert.equal(p.phases.curvature.meanMs > 0, p.optimizer === 'ngd', 'only K-FAC spends time on curvature');
+      assert.equal((p.phases.samAscent?.meanMs ?? 0) > 0, p.optimizer === 'sam-sgd', 'only SAM spends time on its ascent');
     }
+    // The SAM ascent gets its own column, since a probe has one.
+    assert.match(r.stdout, /\| SAM ascent \|/);
     const big = report.allreduce!.sizes.find((s) => s.bytes === SIXTEEN_MIB)!;
     assert.ok(big.busBandwidth > 0 && report.allreduce!.loopbackTcp.bytesPerSecond > 0);
     // The human table states the ratio to raw TCP.
