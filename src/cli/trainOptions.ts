@@ -5,6 +5,7 @@
  * The budget flags (--epochs, --steps, --target ...) combine into one `budget` and are handled apart.
  */
 import { Option, type Command } from 'commander';
+import { PROBLEM_NAMES, type ProblemName, withProblem } from '../config/problems.js';
 import { TARGET_METRICS } from '../config/trainConfig.js';
 import { ValidationError } from '../config/validate.js';
 import { choicesAtPath, setPath } from '../suite/configPaths.js';
@@ -153,6 +154,7 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
 /** The flags as commander parses them: config flags by attribute name, plus the command's own. */
 export interface TrainFlags extends Record<string, unknown> {
   config?: string;
+  problem?: ProblemName;
   epochs?: number;
   steps?: number;
   target?: string;
@@ -177,6 +179,12 @@ function optionOf(entry: ConfigFlag): Option {
 
 export function addTrainOptions(cmd: Command): Command {
   cmd.option('-c, --config <file>', 'JSON config (flags override its keys)');
+  cmd.addOption(
+    new Option(
+      '--problem <name>',
+      "a DeepOBS test problem's model, dataset, batch size, epochs and regularisation (the config and flags override them)",
+    ).choices(PROBLEM_NAMES),
+  );
   for (const entry of CONFIG_FLAGS) cmd.addOption(optionOf(entry));
   return cmd
     .option('-e, --epochs <n>', 'budget: epochs (default 1)', parseInteger)
@@ -250,5 +258,5 @@ export function applyTrainFlags(base: Json, f: TrainFlags): Json {
     if (value !== undefined) setPath(doc, entry.path, entry.toConfig ? entry.toConfig(value) : value);
   }
   applyBudgetFlags(doc, f);
-  return doc;
+  return f.problem === undefined ? doc : withProblem(f.problem, doc);
 }

@@ -28,7 +28,7 @@ export function sectionUsers(section: OptimizerSection): string {
   const names = OPTIMIZER_NAMES.filter((n) => optimizerUses(n, section)).map((n) => `'${n}'`);
   return names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
-export const MODEL_NAMES = ['mlp', 'cnn', 'resnet20'] as const;
+export const MODEL_NAMES = ['mlp', 'cnn', 'resnet20', 'deepobs-mlp', '2c2d', '3c3d'] as const;
 export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'cifar10', 'synthetic'] as const;
 /** Hidden widths of the default mlp: 784-256-256-10 on MNIST-shaped data. */
 export const DEFAULT_MLP_WIDTHS = [256, 256] as const;

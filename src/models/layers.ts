@@ -40,18 +40,50 @@ function variableFrom(init: Tensor, trainable = true): Variable {
   return v;
 }
 
-/** He-uniform initialisation (ReLU networks), seeded per layer so runs are reproducible. */
-function heUniform(shape: number[], fanIn: number, seed: number): Variable {
-  const limit = Math.sqrt(6 / fanIn);
-  return variableFrom(tf.randomUniform(shape, -limit, limit, 'float32', seed));
+/**
+ * How a layer's weights start: He-uniform (ReLU networks; the default), a truncated normal of a given
+ * standard deviation, or Glorot normal/uniform (TF1's, the normal one truncated at 2 sigma and rescaled),
+ * as the DeepOBS networks use; the bias as a constant. Seeded per layer so runs are reproducible.
+ */
+export interface LayerInit {
+  readonly kernel:
+    | { kind: 'he-uniform' }
+    | { kind: 'truncated-normal'; std: number }
+    | { kind: 'glorot-normal' }
+    | { kind: 'glorot-uniform' };
+  readonly bias?: number;
 }
 
-export function createDense(name: string, inputs: number, units: number, seed: number): DenseLayer {
+const HE_UNIFORM: LayerInit = { kernel: { kind: 'he-uniform' } };
+/** Std of a unit normal truncated at ±2: TF's variance scaling divides by it so the variance is as asked. */
+const TRUNCATED_STD = 0.8796256610342398;
+
+function initialKernel(shape: number[], fanIn: number, fanOut: number, init: LayerInit['kernel'], seed: number): Variable {
+  switch (init.kind) {
+    case 'he-uniform': {
+      const limit = Math.sqrt(6 / fanIn);
+      return variableFrom(tf.randomUniform(shape, -limit, limit, 'float32', seed));
+    }
+    case 'truncated-normal':
+      return variableFrom(tf.truncatedNormal(shape, 0, init.std, 'float32', seed));
+    case 'glorot-normal':
+      return variableFrom(tf.truncatedNormal(shape, 0, Math.sqrt(2 / (fanIn + fanOut)) / TRUNCATED_STD, 'float32', seed));
+    case 'glorot-uniform': {
+      const limit = Math.sqrt(6 / (fanIn + fanOut));
+      return variableFrom(tf.randomUniform(shape, -limit, limit, 'float32', seed));
+    }
+  }
+}
+
+const initialBias = (units: number, init: LayerInit) =>
+  variableFrom(init.bias === undefined || init.bias === 0 ? tf.zeros([units]) : tf.fill([units], init.bias));
+
+export function createDense(name: string, inputs: number, units: number, seed: number, init: LayerInit = HE_UNIFORM): DenseLayer {
   return {
     kind: 'dense',
     name,
-    kernel: heUniform([inputs, units], inputs, seed),
-    bias: variableFrom(tf.zeros([units])),
+    kernel: initialKernel([inputs, units], inputs, units, init.kernel, seed),
+    bias: initialBias(units, init),
   };
 }
 
@@ -59,13 +91,15 @@ export function createConv2d(
   name: string,
   options: { kernelSize: number; inChannels: number; filters: number; stride?: number; padding?: 'same' | 'valid'; bias?: boolean },
   seed: number,
+  init: LayerInit = HE_UNIFORM,
 ): Conv2dLayer {
   const { kernelSize: k, inChannels, filters } = options;
   return {
     kind: 'conv2d',
     name,
-    kernel: heUniform([k, k, inChannels, filters], k * k * inChannels, seed),
-    bias: options.bias === false ? null : variableFrom(tf.zeros([filters])),
+    // Fans as Keras counts them for a conv kernel: receptive field × channels in and out.
+    kernel: initialKernel([k, k, inChannels, filters], k * k * inChannels, k * k * filters, init.kernel, seed),
+    bias: options.bias === false ? null : initialBias(filters, init),
     stride: options.stride ?? 1,
     padding: options.padding ?? 'same',
   };

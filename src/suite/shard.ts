@@ -30,7 +30,7 @@ export function parseShard(text: string): Shard {
 
 /** Relative cost multipliers per optimizer (per training example) and per-step K-FAC overheads; rough, for balancing only. */
 const OPTIMIZER_COST: Record<string, number> = { sgd: 1, 'smoothed-sgd': 1.3, ngd: 2, 'smoothed-ngd': 2.6, 'sam-sgd': 2, 'sam-ngd': 3 };
-const MODEL_COST: Record<string, number> = { mlp: 1, cnn: 8, resnet20: 40 };
+const MODEL_COST: Record<string, number> = { mlp: 1, cnn: 8, resnet20: 40, 'deepobs-mlp': 5, '2c2d': 12, '3c3d': 10 };
 
 /**
  * A run's expected cost in arbitrary units: examples processed (epochs x training set) times model and

@@ -1,0 +1,36 @@
+/**
+ * Named test problems: a model on a dataset with the batch size, epochs and regularisation their
+ * benchmark defines. DeepOBS's (Schneider et al. 2019): batch size and epochs from deepobs/config.py
+ * (DEFAULT_TEST_PROBLEMS_SETTINGS), regularisation from deepobs/tensorflow/testproblems/<name>.py
+ * (cifar10_3c3d: L2 0.002 on the kernels, not the biases, i.e. weight decay 0.002 in the gradient).
+ * Applied under a config's own settings: anything the config or a flag sets wins.
+ */
+export const PROBLEMS = {
+  fmnist_mlp: { model: { name: 'deepobs-mlp' }, dataset: { name: 'fashion-mnist' }, batchSize: 128, epochs: 100 },
+  fmnist_2c2d: { model: { name: '2c2d' }, dataset: { name: 'fashion-mnist' }, batchSize: 128, epochs: 100 },
+  mnist_2c2d: { model: { name: '2c2d' }, dataset: { name: 'mnist' }, batchSize: 128, epochs: 100 },
+  cifar10_3c3d: {
+    model: { name: '3c3d' },
+    dataset: { name: 'cifar10' },
+    batchSize: 128,
+    epochs: 100,
+    optimizer: { weightDecay: 0.002, weightDecayMode: 'l2', weightDecayExclude: ['bias'] },
+  },
+} as const;
+export type ProblemName = keyof typeof PROBLEMS;
+export const PROBLEM_NAMES = Object.keys(PROBLEMS) as ProblemName[];
+
+type Json = Record<string, unknown>;
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `config` over the problem's settings, key by key (nested sections merge). */
+export function withProblem(problem: ProblemName, config: Json): Json {
+  const merge = (base: Json, over: Json): Json => {
+    const out: Json = structuredClone(base);
+    for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(out[k]) ? merge(out[k] as Json, v) : structuredClone(v);
+    return out;
+  };
+  const { epochs, ...rest } = PROBLEMS[problem] as unknown as Json;
+  // A budget of the config's own replaces the problem's epochs (a config holds one or the other).
+  return merge(config.budget !== undefined || config.epochs !== undefined ? rest : { ...rest, epochs }, config);
+}
