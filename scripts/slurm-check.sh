@@ -49,11 +49,11 @@ trap cleanup EXIT
 trap 'exit 130' INT TERM
 
 # Tail of a daemon's log, for a failure message.
-log_tail() { [ -f "$1" ] && tail -n 15 "$1" | sed 's/^/    /' >&2 || true; }
+log_tail() { if [ -f "$1" ]; then tail -n 15 "$1" | sed 's/^/    /' >&2; fi; }
 
-wait_for() { # <seconds> <what> <command...>: poll until the command succeeds
-  local seconds=$1 what=$2
-  shift 2
+wait_for() { # <seconds> <command...>: poll until the command succeeds
+  local seconds=$1
+  shift
   for _ in $(seq $((seconds * 4))); do
     if "$@" >/dev/null 2>&1; then return 0; fi
     sleep 0.25
@@ -62,7 +62,7 @@ wait_for() { # <seconds> <what> <command...>: poll until the command succeeds
 }
 
 existing=0
-if [ "${NGD_BENCH_SLURM_EXISTING:-}" = 1 ] || { [ -z "${SLURM_CONF:-}" ] && command -v sinfo >/dev/null && sinfo -h >/dev/null 2>&1; }; then
+if [ "${NGD_BENCH_SLURM_EXISTING:-}" = 1 ] || { command -v sinfo >/dev/null && sinfo -h >/dev/null 2>&1; }; then
   existing=1
 fi
 
@@ -93,9 +93,9 @@ else
   chmod 400 "$key"
   munge_socket="$work/munge/munge.socket"
   /usr/sbin/munged --foreground --force --key-file="$key" --socket="$munge_socket" \
-    --pid-file="$work/munge/munged.pid" --log-file="$work/log/munged.log" --seed-file="$work/munge/munged.seed" &
+    --pid-file="$work/munge/munged.pid" --log-file="$work/log/munged.log" --seed-file="$work/munge/munged.seed" >"$work/log/munged.out" 2>&1 &
   pids+=($!)
-  wait_for 20 munged munge --socket="$munge_socket" -n ||
+  wait_for 20 munge --socket="$munge_socket" -n ||
     { log_tail "$work/log/munged.log"; fail "munged did not answer on $munge_socket within 20 s (log above)"; }
 
   export SLURM_CONF="$work/slurm.conf"
@@ -128,14 +128,14 @@ SlurmdTimeout=60
 NodeName=$host NodeAddr=127.0.0.1 CPUs=$(nproc) State=UNKNOWN
 PartitionName=check Nodes=$host Default=YES MaxTime=INFINITE State=UP
 EOF
-  /usr/sbin/slurmctld -D -i -f "$SLURM_CONF" &
+  /usr/sbin/slurmctld -D -i -f "$SLURM_CONF" >"$work/log/slurmctld.out" 2>&1 &
   pids+=($!)
-  wait_for 30 slurmctld scontrol ping ||
+  wait_for 30 scontrol ping ||
     { log_tail "$work/log/slurmctld.log"; fail "slurmctld did not answer scontrol ping within 30 s (log above)"; }
-  /usr/sbin/slurmd -D -f "$SLURM_CONF" &
+  /usr/sbin/slurmd -D -f "$SLURM_CONF" >"$work/log/slurmd.out" 2>&1 &
   pids+=($!)
   node_idle() { [ "$(sinfo -h -n "$host" -o '%t')" = idle ]; }
-  wait_for 60 slurmd node_idle ||
+  wait_for 60 node_idle ||
     {
       log_tail "$work/log/slurmd.log"
       log_tail "$work/log/slurmctld.log"
@@ -144,15 +144,18 @@ EOF
   echo "slurm-check: private cluster up in $((SECONDS - started)) s (node $host, $(nproc) CPUs, logs in $work/log)" >&2
 fi
 
-# A free TCP port for rank 0's rendezvous (srun -N 1 keeps both ranks on one node: loopback works).
-free_port() { node -e 'const s=require("node:net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})'; }
-
-# 1. srun -n 2: each process one rank.
+# 1. srun -n 2: each process one rank. srun -N 1 keeps both ranks on one node, so rank 0 listens on
+# loopback (across nodes: MASTER_ADDR=$(scontrol show hostnames "$SLURM_JOB_NODELIST" | head -n 1) and
+# NGD_BENCH_BIND_ADDR=0.0.0.0). The port comes from the job id, inside the job: both ranks agree on it,
+# and concurrent jobs on the node do not.
 t0=$SECONDS
-MASTER_ADDR=127.0.0.1 MASTER_PORT=$(free_port) srun -N 1 -n 2 --cpus-per-task=1 --time=10 --job-name=ngd-bench-srun \
+# shellcheck disable=SC2016 # expanded by the job's shell
+srun -N 1 -n 2 --cpus-per-task=1 --time=10 --job-name=ngd-bench-srun \
+  bash -c 'MASTER_ADDR=127.0.0.1 MASTER_PORT=$((20000 + SLURM_JOB_ID % 20000)) exec "$@"' rank \
   node "$cli" train --dataset synthetic --train-size 256 --test-size 64 --model mlp --hidden-widths 8 --optimizer sgd \
   --batch-size 64 --epochs 1 --backend cpu --quiet --out "$work/srun.json" >"$work/srun.log" 2>&1 ||
   { sed 's/^/    /' "$work/srun.log" >&2; fail "srun -n 2 ngd-bench train failed (output above)"; }
+# shellcheck disable=SC2016 # JavaScript template literals, not shell
 node -e '
   const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
   const p = r.parallel ?? {};
@@ -196,6 +199,7 @@ sbatch --wait --parsable "$work/shard.sbatch" >"$work/sbatch.out" 2>&1 ||
     sed 's/^/    /' "$work/sbatch.out" "$work/shard.log" >&2 2>/dev/null || true
     fail "sbatch --wait of the suite shard failed (job output above)"
   }
+# shellcheck disable=SC2016 # JavaScript template literals, not shell
 node -e '
   const { readFileSync, existsSync } = require("node:fs");
   const dir = process.argv[1];
