@@ -9,7 +9,8 @@
 #
 # The checks:
 #   1. srun -N 1 -n 2 ngd-bench train ... : two ranks from SLURM_PROCID/SLURM_NTASKS; the result says
-#      launcher "slurm" and workers 2.
+#      launcher "slurm" and workers 2. And srun -n 1 ... train --workers 2: that one rank starts two
+#      workers of its own (launcher "ngd-bench", workers 2).
 #   2. sbatch --wait a job script running shard 1/2 of a tiny suite (one 1-worker and one 2-worker
 #      run): every planned run of the shard has a result, status ok.
 #
@@ -164,6 +165,23 @@ node -e '
     process.exit(1);
   }' "$work/srun.json"
 echo "slurm-check: srun -n 2 train ok: launcher slurm, 2 workers ($((SECONDS - t0)) s)" >&2
+
+# 1b. srun -n 1 with --workers 2: a launcher's world of one starts its own two workers (what a suite
+# run under srun -n 1 does for its 2-worker runs); our launcher is then the one recorded.
+t0=$SECONDS
+srun -N 1 -n 1 --cpus-per-task=2 --time=10 --job-name=ngd-bench-srun1 \
+  node "$cli" train --dataset synthetic --train-size 256 --test-size 64 --model mlp --hidden-widths 8 --optimizer sgd \
+  --batch-size 64 --epochs 1 --backend cpu --workers 2 --quiet --out "$work/srun1.json" >"$work/srun1.log" 2>&1 ||
+  { sed 's/^/    /' "$work/srun1.log" >&2; fail "srun -n 1 ngd-bench train --workers 2 failed (output above)"; }
+# shellcheck disable=SC2016 # JavaScript template literals, not shell
+node -e '
+  const r = JSON.parse(require("node:fs").readFileSync(process.argv[1], "utf8"));
+  const p = r.parallel ?? {};
+  if (r.status !== "ok" || p.launcher !== "ngd-bench" || p.workers !== 2) {
+    console.error(`slurm-check: srun -n 1 --workers 2 result: status ${r.status}, launcher ${p.launcher}, workers ${p.workers} (want ok, ngd-bench, 2)`);
+    process.exit(1);
+  }' "$work/srun1.json"
+echo "slurm-check: srun -n 1 train --workers 2 ok: launcher ngd-bench, 2 workers ($((SECONDS - t0)) s)" >&2
 
 # 2. sbatch: shard 1/2 of a tiny suite (a 1-worker and a 2-worker run) as a batch job.
 cat >"$work/suite.json" <<'EOF'
