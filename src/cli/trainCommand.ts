@@ -115,7 +115,8 @@ Exit codes: 0 ok, 1 run failed (result written with status 'failed'), 2 bad inpu
     const workers = flags.workers ?? world.worldSize;
     assertBatchSplits(config.batchSize, workers);
     assertGhostBatches(config, workers);
-    if (world.launcher === 'single' && workers > 1) {
+    // A launcher's world of one (srun -n 1 running a suite, say) may start its own workers too.
+    if (world.worldSize === 1 && workers > 1) {
       process.exitCode = await launchTrainWorkers(config, flags, workers);
       return;
     }

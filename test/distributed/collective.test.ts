@@ -107,6 +107,14 @@ describe('worldFromEnv', () => {
     );
   });
 
+  it("is no Slurm rank in an sbatch script: SLURM_PROCID and the allocation's SLURM_NTASKS, but no job step", () => {
+    // What sbatch -n 2 sets in the batch script (seen on slurm-wlm 22.05; scripts/slurm-check.sh).
+    const batch = { SLURM_PROCID: '0', SLURM_NTASKS: '2', SLURM_NPROCS: '2', SLURM_JOB_ID: '3', SLURM_LOCALID: '0' };
+    assert.deepEqual([worldFromEnv(batch).launcher, worldFromEnv(batch).worldSize], ['single', 1]);
+    const step = worldFromEnv({ ...batch, SLURM_NTASKS: '1', SLURM_STEP_ID: '0' }); // srun -n 1 inside it
+    assert.deepEqual([step.launcher, step.worldSize], ['slurm', 1]);
+  });
+
   it('reads torchrun; NGD_BENCH_MASTER_* win over MASTER_* (torchrun keeps MASTER_PORT for itself)', () => {
     const env = { RANK: '1', WORLD_SIZE: '2', MASTER_ADDR: 'a', MASTER_PORT: '29500', TORCHELASTIC_RUN_ID: 'run-9' };
     const world = worldFromEnv(env);
@@ -134,8 +142,8 @@ describe('worldFromEnv', () => {
       { RANK: '1.5', WORLD_SIZE: '2', MASTER_PORT: '1', TORCHELASTIC_RUN_ID: 'x' },
       /RANK="1.5" is not a non-negative integer/,
     ],
-    ['a negative size', { SLURM_PROCID: '0', SLURM_NTASKS: '-1' }, /SLURM_NTASKS="-1" is not a non-negative integer/],
-    ['a size of 0', { SLURM_PROCID: '0', SLURM_NTASKS: '0' }, /SLURM_NTASKS=0 must be at least 1/],
+    ['a negative size', { SLURM_PROCID: '0', SLURM_NTASKS: '-1', SLURM_STEP_ID: '0' }, /SLURM_NTASKS="-1" is not a non-negative integer/],
+    ['a size of 0', { SLURM_PROCID: '0', SLURM_NTASKS: '0', SLURM_STEP_ID: '0' }, /SLURM_NTASKS=0 must be at least 1/],
     ['a missing size', { OMPI_COMM_WORLD_RANK: '0' }, /OMPI_COMM_WORLD_SIZE is not set/],
     ['a missing port', { RANK: '0', WORLD_SIZE: '2', TORCHELASTIC_RUN_ID: 'x' }, /NGD_BENCH_MASTER_PORT or MASTER_PORT is not set/],
     [

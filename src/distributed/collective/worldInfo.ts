@@ -1,6 +1,7 @@
 /**
  * Who am I in the data-parallel world, and where is rank 0? Read from the environment a launcher set:
  * our own (`launchLocalWorld`), Open MPI's mpirun, Slurm's srun or PyTorch's torchrun, in that order.
+ * A Slurm batch script (sbatch) outside any srun step is not a rank: a world of one, free to start its own.
  *
  * Token: every connection presents it and a wrong one is refused, which keeps other jobs and stray
  * scanners out of a world. `NGD_BENCH_TOKEN` sets it; under an external launcher without it, a token
@@ -41,6 +42,12 @@ interface ExternalLauncher {
   sizeVar: string;
   /** Variables identifying the job, joined into a fallback token (all that are set). */
   jobIdVars: readonly string[];
+  /**
+   * Set only in the processes the launcher started as ranks. Slurm's batch script (sbatch) has
+   * SLURM_PROCID=0 and the allocation's SLURM_NTASKS too, but it is no rank: only the tasks of a job
+   * step (srun) have SLURM_STEP_ID, and their SLURM_NTASKS is the step's.
+   */
+  rankOnlyWith?: string;
 }
 
 const EXTERNAL_LAUNCHERS: readonly ExternalLauncher[] = [
@@ -50,7 +57,13 @@ const EXTERNAL_LAUNCHERS: readonly ExternalLauncher[] = [
     sizeVar: 'OMPI_COMM_WORLD_SIZE',
     jobIdVars: ['OMPI_MCA_orte_hnp_uri', 'PMIX_NAMESPACE'],
   },
-  { launcher: 'slurm', rankVar: 'SLURM_PROCID', sizeVar: 'SLURM_NTASKS', jobIdVars: ['SLURM_JOB_ID', 'SLURM_STEP_ID'] },
+  {
+    launcher: 'slurm',
+    rankVar: 'SLURM_PROCID',
+    sizeVar: 'SLURM_NTASKS',
+    jobIdVars: ['SLURM_JOB_ID', 'SLURM_STEP_ID'],
+    rankOnlyWith: 'SLURM_STEP_ID',
+  },
   { launcher: 'torchrun', rankVar: 'RANK', sizeVar: 'WORLD_SIZE', jobIdVars: ['TORCHELASTIC_RUN_ID'] },
 ];
 
@@ -66,6 +79,7 @@ export function worldFromEnv(env: Env = process.env): WorldInfo {
     return ownLauncherWorld(env, bindAddr);
   }
   for (const external of EXTERNAL_LAUNCHERS) {
+    if (external.rankOnlyWith !== undefined && envValue(env, external.rankOnlyWith) === undefined) continue;
     if (envValue(env, external.rankVar) !== undefined) return externalLauncherWorld(external, env, bindAddr);
   }
   return { rank: 0, worldSize: 1, masterAddr: LOOPBACK, masterPort: 0, bindAddr, token: '', launcher: 'single' };
