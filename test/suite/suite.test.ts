@@ -478,13 +478,13 @@ describe('bad suites: every problem, at its JSON path', () => {
   it('unknown names and properties suggest the nearest valid one', () => {
     assertProblems(load('unknown-names.yaml'), [
       ['/', /^unknown property 'colour' \(allowed: \$schema, name, description, model, .*probes\)$/],
-      ['/model/name', /^unknown model 'mpl' \(did you mean 'mlp'\?\); known: mlp, cnn, resnet20$/],
+      ['/model/name', /^unknown model 'mpl' \(did you mean 'mlp'\?\); known: mlp, cnn, resnet20, deepobs-mlp, 2c2d, 3c3d$/],
       ['/dataset/name', /^unknown dataset 'fashion-mnits' \(did you mean 'fashion-mnist'\?\)/],
       ['/backend', /^unknown backend 'cpu-blsa' \(did you mean 'cpu-blas'\?\)/],
       ['/schedule/kind', /^must be one of "constant", "step", "cosine", "polynomial" \(did you mean 'cosine'\?\)$/],
       [
         '/optimizers/0/name',
-        /^unknown optimizer 'smoothed-ngdd' \(did you mean 'smoothed-ngd'\?\); known: sgd, smoothed-sgd, ngd, smoothed-ngd$/,
+        /^unknown optimizer 'smoothed-ngdd' \(did you mean 'smoothed-ngd'\?\); known: sgd, smoothed-sgd, ngd, smoothed-ngd, sam-sgd, sam-ngd$/,
       ],
       ['/optimizers/1', /^unknown property 'lrr' \(did you mean 'lr'\?\)$/],
       ['/sweep/0/path', /^unknown sweep path 'optimizer\.kfac\.dampng' \(did you mean 'optimizer\.kfac\.damping'\?\)$/],
@@ -679,7 +679,7 @@ describe('ngd-bench validate', () => {
     for (const line of lines) assert.match(line, /^test\/fixtures\/suites\/unknown-names\.yaml: \/\S*: /);
     assert.ok(
       lines.includes(
-        "test/fixtures/suites/unknown-names.yaml: /optimizers/0/name: unknown optimizer 'smoothed-ngdd' (did you mean 'smoothed-ngd'?); known: sgd, smoothed-sgd, ngd, smoothed-ngd",
+        "test/fixtures/suites/unknown-names.yaml: /optimizers/0/name: unknown optimizer 'smoothed-ngdd' (did you mean 'smoothed-ngd'?); known: sgd, smoothed-sgd, ngd, smoothed-ngd, sam-sgd, sam-ngd",
       ),
     );
   });
