@@ -240,6 +240,47 @@ describe('webgpu backend', { skip }, () => {
     }
   });
 
+  it('smoothed-ngd on 2 workers, 2 steps: each rank on its own WebGPU device, replicas bit-identical, the adapter recorded', () => {
+    const out = join(dir, 'webgpu-w2.json');
+    const r = runCli(
+      [
+        'train',
+        '--backend',
+        'webgpu',
+        '-d',
+        'synthetic',
+        '-m',
+        'mlp',
+        '--hidden-widths',
+        '16',
+        '-o',
+        'smoothed-ngd',
+        '-b',
+        '32',
+        '--steps',
+        '2',
+        '--train-size',
+        '64',
+        '--test-size',
+        '32',
+        '--workers',
+        '2',
+        '--verify-replicas',
+        '-q',
+        '--out',
+        out,
+      ],
+      { WEBGPU_CPU_FORWARD: 'false' },
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const result = readRunResult(out);
+    assert.equal(result.status, 'ok');
+    assert.equal(result.parallel?.workers, 2);
+    assert.equal(result.parallel?.replicaChecks, 2);
+    assert.equal(result.environment?.backend, 'webgpu');
+    assert.equal(result.environment?.gpuAdapter?.api, 'webgpu');
+  });
+
   it('no adapter (no Vulkan driver): one line naming what is missing and how to install it, exit 2, nothing written', () => {
     const out = join(dir, 'none.json');
     const r = runCli(['train', '--backend', 'webgpu', '-d', 'synthetic', '--steps', '1', '--out', out, '-q'], {
