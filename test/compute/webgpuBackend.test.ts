@@ -113,6 +113,33 @@ function relativeError(a: readonly Float32Array[], b: readonly Float32Array[]): 
   return scale === 0 ? diff : diff / scale;
 }
 
+/** `train` on WebGPU: a 16-unit MLP, 2 steps of batch 32 on 64 synthetic examples. */
+const tinyWebgpuRun = (optimizer: string, out: string, extra: string[] = []) => [
+  'train',
+  '--backend',
+  'webgpu',
+  '-d',
+  'synthetic',
+  '-m',
+  'mlp',
+  '--hidden-widths',
+  '16',
+  '-o',
+  optimizer,
+  '-b',
+  '32',
+  '--steps',
+  '2',
+  '--train-size',
+  '64',
+  '--test-size',
+  '32',
+  '-q',
+  '--out',
+  out,
+  ...extra,
+];
+
 describe('webgpu backend', { skip }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'ngd-webgpu-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -193,33 +220,7 @@ describe('webgpu backend', { skip }, () => {
 
   it('train --backend webgpu finishes a smoke run and its result names the adapter (software here: never a GPU)', () => {
     const out = join(dir, 'run.json');
-    const r = runCli(
-      [
-        'train',
-        '--backend',
-        'webgpu',
-        '-d',
-        'synthetic',
-        '-m',
-        'mlp',
-        '--hidden-widths',
-        '16',
-        '-o',
-        'ngd',
-        '-b',
-        '32',
-        '--steps',
-        '2',
-        '--train-size',
-        '64',
-        '--test-size',
-        '32',
-        '-q',
-        '--out',
-        out,
-      ],
-      { WEBGPU_CPU_FORWARD: 'false' },
-    );
+    const r = runCli(tinyWebgpuRun('ngd', out), { WEBGPU_CPU_FORWARD: 'false' });
     assert.equal(r.code, 0, r.stderr);
     const result = readRunResult(out);
     assert.equal(result.status, 'ok');
@@ -242,36 +243,7 @@ describe('webgpu backend', { skip }, () => {
 
   it('smoothed-ngd on 2 workers, 2 steps: each rank on its own WebGPU device, replicas bit-identical, the adapter recorded', () => {
     const out = join(dir, 'webgpu-w2.json');
-    const r = runCli(
-      [
-        'train',
-        '--backend',
-        'webgpu',
-        '-d',
-        'synthetic',
-        '-m',
-        'mlp',
-        '--hidden-widths',
-        '16',
-        '-o',
-        'smoothed-ngd',
-        '-b',
-        '32',
-        '--steps',
-        '2',
-        '--train-size',
-        '64',
-        '--test-size',
-        '32',
-        '--workers',
-        '2',
-        '--verify-replicas',
-        '-q',
-        '--out',
-        out,
-      ],
-      { WEBGPU_CPU_FORWARD: 'false' },
-    );
+    const r = runCli(tinyWebgpuRun('smoothed-ngd', out, ['--workers', '2', '--verify-replicas']), { WEBGPU_CPU_FORWARD: 'false' });
     assert.equal(r.code, 0, r.stderr);
     const result = readRunResult(out);
     assert.equal(result.status, 'ok');
