@@ -34,3 +34,22 @@ export function withProblem(problem: ProblemName, config: Json): Json {
   // A budget of the config's own replaces the problem's epochs (a config holds one or the other).
   return merge(config.budget !== undefined || config.epochs !== undefined ? rest : { ...rest, epochs }, config);
 }
+
+/**
+ * A suite document with its `problem` filled in under what the suite sets itself: model, dataset,
+ * batchSizes ([the problem's batch size]), epochs (unless the suite has a budget) and, in `defaults`,
+ * the regularisation. Runs before schema validation, on the document as written, so that the suite's own
+ * keys win; an unknown problem is left for the schema to report.
+ */
+export function suiteWithProblem(document: unknown): unknown {
+  if (!isObject(document) || typeof document.problem !== 'string' || !(document.problem in PROBLEMS)) return document;
+  const problem = PROBLEMS[document.problem as ProblemName] as unknown as Json;
+  const out: Json = { ...document };
+  out.model ??= structuredClone(problem.model);
+  out.dataset ??= structuredClone(problem.dataset);
+  out.batchSizes ??= [problem.batchSize];
+  if (out.epochs === undefined && out.budget === undefined) out.epochs = problem.epochs;
+  if (isObject(problem.optimizer))
+    out.defaults = { ...structuredClone(problem.optimizer), ...(isObject(out.defaults) ? out.defaults : {}) };
+  return out;
+}

@@ -5,6 +5,7 @@
  * listing them all.
  */
 import { extname } from 'node:path';
+import { suiteWithProblem } from '../config/problems.js';
 import { planRuns } from './expandSuite.js';
 import { tuningMatrix } from './tuning.js';
 import { readInputText } from '../util/inputFile.js';
@@ -22,7 +23,7 @@ export function suiteFormat(path: string): SuiteFormat | undefined {
 
 /** A parsed suite document -> a valid Suite with defaults filled (a copy); `file` names it in errors. */
 export function suiteFromValue(value: unknown, file: string): Suite {
-  const suite: unknown = structuredClone(value);
+  const suite: unknown = suiteWithProblem(structuredClone(value));
   const schema = schemaProblems(SuiteSchema, suite, true);
   if (schema.length > 0) throw new SuiteError(file, schema);
   const { problems } = planRuns(suite as Suite);

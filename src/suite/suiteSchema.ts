@@ -20,6 +20,7 @@ import {
 } from '../config/trainConfig.js';
 import { SWEEPABLE_PATHS } from './configPaths.js';
 import { annotate, describeProperties, withoutDefaults } from './schemaTools.js';
+import { PROBLEM_NAMES } from '../config/problems.js';
 
 export const SUITE_SCHEMA_ID = 'https://ngd-bench.dev/schemas/suite.schema.json';
 export const JSON_SCHEMA_DRAFT = 'https://json-schema.org/draft/2020-12/schema';
@@ -282,6 +283,15 @@ export const SuiteSchema = Type.Object(
       description: 'Suite name (lowercase, dash-separated); recorded in every run result.',
     }),
     description: Type.Optional(Type.String({ description: 'What the suite checks, for humans.' })),
+    problem: Type.Optional(
+      Type.Union(
+        PROBLEM_NAMES.map((p) => Type.Literal(p)),
+        {
+          description:
+            'A DeepOBS test problem: its model, dataset, batch size, epochs and regularisation fill in whatever the suite does not set (model, dataset, batchSizes, epochs unless a budget is given, and defaults).',
+        },
+      ),
+    ),
     model: annotate(ModelConfigSchema, { description: 'Model, as in a training config (default: the mlp).' }),
     dataset: annotate(DatasetConfigSchema, { description: 'Dataset, as in a training config (default: fashion-mnist).' }),
     schedule: describeProperties(

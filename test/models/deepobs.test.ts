@@ -8,6 +8,8 @@ import { before, describe, it } from 'node:test';
 import { applyTrainFlags } from '../../src/cli/trainOptions.js';
 import { resolveTrainConfig } from '../../src/config/resolveConfig.js';
 import { createModel } from '../../src/models/createModel.js';
+import { planRuns } from '../../src/suite/expandSuite.js';
+import { suiteFromValue } from '../../src/suite/loadSuite.js';
 import { createOptimizer } from '../../src/optim/createOptimizer.js';
 import { PhaseTimer } from '../../src/util/phaseTimer.js';
 import { tf, usePlainCpu } from '../helpers/setup.js';
@@ -102,5 +104,33 @@ describe('--problem', () => {
     assert.equal(overridden.batchSize, 1024);
     assert.deepEqual([overridden.epochs, overridden.budget], [undefined, { steps: 10 }]);
     assert.equal(overridden.model.name, '2c2d');
+  });
+});
+
+describe('a suite naming a problem', () => {
+  it('gets its model, data, batch size, epochs and regularisation where it sets none; its own keys win', () => {
+    const suite = suiteFromValue({ name: 'deepobs', problem: 'cifar10_3c3d', optimizers: [{ name: 'sgd', lr: 0.01 }] }, 'deepobs.json');
+    const [run] = planRuns(suite).runs;
+    assert.deepEqual(
+      [run.config.model.name, run.config.dataset.name, run.config.batchSize, run.config.epochs],
+      ['3c3d', 'cifar10', 128, 100],
+    );
+    assert.deepEqual([run.config.optimizer.weightDecay, run.config.optimizer.weightDecayExclude], [0.002, ['bias']]);
+    const own = suiteFromValue(
+      { name: 'deepobs', problem: 'fmnist_2c2d', batchSizes: [512], budget: { steps: 5 }, optimizers: [{ name: 'sgd' }] },
+      'own.json',
+    );
+    const [mine] = planRuns(own).runs;
+    assert.deepEqual(
+      [mine.config.model.name, mine.config.batchSize, mine.config.epochs, mine.config.budget],
+      ['2c2d', 512, undefined, { steps: 5 }],
+    );
+  });
+
+  it('an unknown problem is a schema error at /problem with the nearest name', () => {
+    assert.throws(
+      () => suiteFromValue({ name: 'x', problem: 'fmnist-2c2d', optimizers: [{ name: 'sgd' }], batchSizes: [64] }, 'x.json'),
+      /\/problem: must be one of .*did you mean 'fmnist_2c2d'/,
+    );
   });
 });

@@ -477,7 +477,7 @@ describe('bad suites: every problem, at its JSON path', () => {
 
   it('unknown names and properties suggest the nearest valid one', () => {
     assertProblems(load('unknown-names.yaml'), [
-      ['/', /^unknown property 'colour' \(allowed: \$schema, name, description, model, .*probes\)$/],
+      ['/', /^unknown property 'colour' \(allowed: \$schema, name, description, problem, model, .*probes\)$/],
       ['/model/name', /^unknown model 'mpl' \(did you mean 'mlp'\?\); known: mlp, cnn, resnet20, deepobs-mlp, 2c2d, 3c3d$/],
       ['/dataset/name', /^unknown dataset 'fashion-mnits' \(did you mean 'fashion-mnist'\?\)/],
       ['/backend', /^unknown backend 'cpu-blsa' \(did you mean 'cpu-blas'\?\)/],
