@@ -18,4 +18,7 @@ done
 "${cli[@]}" report results/paper-protocols --out reports/paper-protocols.md \
   --title "Naganuma & Yokota (CCGRID 2019) under the field's protocols: tuned per batch size on a validation split, steps to a target, matched fit" \
   --baseline baselines/paper-protocols.json --notes reports/paper-protocols.notes.md
+"${cli[@]}" report results/paper-weight-decay --out reports/paper-weight-decay.md \
+  --title "Does weight decay remove K-FAC NGD's generalization gap at large batch, and does its placement matter?" \
+  --baseline baselines/paper-weight-decay.json --notes reports/paper-weight-decay.notes.md
 "${cli[@]}" leaderboard results/paper-fashion-mnist results/paper-b16384 --out reports/leaderboard.md --title "ngd-bench leaderboard: Fashion-MNIST, MLP, 10 epochs"
