@@ -43,7 +43,7 @@ async function trainAsRank(config: TrainConfig, flags: TrainFlags, world: WorldI
   const hooks: TrainingHooks = !lead || mode === 'none' ? {} : mode === 'jsonl' ? progressLineHooks(config.epochs ?? 0) : human.hooks;
   let distributed: DistributedContext | undefined;
   // The training code (tfjs and its kernels) loads only when a run starts: every other command starts fast.
-  const [{ executeRun }, { writeWeightsFile }, { replicasOverCollective }] = await Promise.all([
+  const [{ executeRun }, { writeWeightsFile }, { replicasOverCollective, gatherText }] = await Promise.all([
     import('../train/executeRun.js'),
     import('../train/weightsFile.js'),
     import('../distributed/collectiveReplicas.js'),
@@ -54,6 +54,8 @@ async function trainAsRank(config: TrainConfig, flags: TrainFlags, world: WorldI
       const metered = replicasOverCollective(collective);
       distributed = {
         replicas: metered.group,
+        localRank: world.localRank,
+        gatherText: (text) => gatherText(collective, text),
         launcher: world.launcher === 'single' ? 'ngd-bench' : world.launcher,
         threadsPerWorker: threadShare(),
         algorithm: 'ring',
@@ -96,7 +98,9 @@ Data parallelism: --workers N starts N worker processes on this host (each with 
 batch and 1/N of the cores); under mpirun, Slurm (srun) or torchrun each process is one rank and the
 world comes from OMPI_COMM_WORLD_*, SLURM_PROCID/SLURM_NTASKS or RANK/WORLD_SIZE with
 MASTER_ADDR/MASTER_PORT. Workers bind to loopback unless NGD_BENCH_BIND_ADDR says otherwise, and
-refuse peers without the run's NGD_BENCH_TOKEN. Rank 0 writes the result.
+refuse peers without the run's NGD_BENCH_TOKEN. Rank 0 writes the result. On a GPU backend each rank
+takes its own GPU (local rank r the r-th in PCI-bus order; NGD_BENCH_GPU_DEVICES=0,1 or bus ids or
+adapter names, one per local rank, to choose).
 
 Exit codes: 0 ok, 1 run failed (result written with status 'failed'), 2 bad input (nothing written),
 3 diverged (result written with the step of the first non-finite loss), 4 a worker or peer was lost

@@ -99,6 +99,21 @@ export const GpuAdapterSchema = Type.Object(
     driver: Type.Union([Type.String(), Type.Null()], { description: "the driver's name and version, where the adapter says" }),
     software: Type.Boolean({ description: 'a software (CPU) adapter: numbers are for correctness only, never GPU timings' }),
     bindings: Type.String({ description: "the WebGPU implementation, e.g. 'webgpu 0.6.2 (Dawn)'" }),
+    selection: Type.Optional(
+      Type.String({ description: "how this rank's adapter was chosen, e.g. 'local rank 1: GPU 1 of 8, NVIDIA H200 at PCI 0000:65:00.0'" }),
+    ),
+    pciBusId: Type.Optional(Type.String({ description: 'the PCI bus the rank was pinned to (Mesa device-select layer)' })),
+  },
+  { additionalProperties: false },
+);
+
+/** What one rank of a data-parallel run ran on. */
+export const RankBackendSchema = Type.Object(
+  {
+    rank: Type.Integer({ minimum: 0 }),
+    backend: Type.String(),
+    accelerator: Type.Union([Type.String(), Type.Null()]),
+    gpuAdapter: Type.Optional(GpuAdapterSchema),
   },
   { additionalProperties: false },
 );
@@ -111,6 +126,9 @@ export const EnvironmentSchema = Type.Object(
     tfjsCoreVersion: Type.String(),
     accelerator: Type.Union([Type.String(), Type.Null()], { description: 'BLAS library or GPU used, if any' }),
     gpuAdapter: Type.Optional(GpuAdapterSchema),
+    ranks: Type.Optional(
+      Type.Array(RankBackendSchema, { description: 'every rank of a data-parallel run, by rank (rank 0 is this environment)' }),
+    ),
     cpuModel: Type.String(),
     cpuCores: Type.Integer({ minimum: 1 }),
     memoryBytes: Type.Integer({ minimum: 0 }),
@@ -233,6 +251,7 @@ export type TargetOutcome = Static<typeof TargetOutcomeSchema>;
 export type FinalMetrics = Static<typeof FinalMetricsSchema>;
 export type Environment = Static<typeof EnvironmentSchema>;
 export type GpuAdapter = Static<typeof GpuAdapterSchema>;
+export type RankBackend = Static<typeof RankBackendSchema>;
 export type RunIdentity = Static<typeof RunIdentitySchema>;
 export type Parallel = Static<typeof ParallelSchema>;
 export type RunStatus = Static<typeof RunStatusSchema>;

@@ -4,12 +4,12 @@
  * becomes a result with status 'failed'.
  */
 import { describeEnvironment } from '../compute/backend/environment.js';
-import { selectBackend } from '../compute/backend/selectBackend.js';
+import { type BackendInfo, selectBackend } from '../compute/backend/selectBackend.js';
 import type { TrainConfig } from '../config/trainConfig.js';
 import type { Dataset } from '../data/index.js';
 import type { SpdInverse } from '../optim/kfac/dampedInverse.js';
 import type { ReplicaGroup } from '../optim/replicaGroup.js';
-import type { Parallel, RunResult } from '../results/runResult.js';
+import type { Parallel, RankBackend, RunResult } from '../results/runResult.js';
 import { TOOL_VERSION } from '../version.js';
 import { evaluationSplits, prepareData } from './prepareData.js';
 import { stepsPerEpoch } from '../config/batchSplits.js';
@@ -18,6 +18,10 @@ import { runTraining, type TrainingHooks, type TrainingOptions } from './runTrai
 /** This process's place in a data-parallel run. */
 export interface DistributedContext {
   replicas: ReplicaGroup;
+  /** This rank's index among the ranks on its host (its GPU, on a GPU backend). */
+  localRank: number;
+  /** Every rank's `text`, by rank: how rank 0 learns what the others ran on. Not counted as communication. */
+  gatherText(text: string): Promise<string[]>;
   launcher: Parallel['launcher'];
   threadsPerWorker: number;
   algorithm: string;
@@ -41,6 +45,23 @@ export async function fastSpdInverse(active: string): Promise<SpdInverse | undef
   return symmetricInverse64;
 }
 
+/**
+ * What every rank ran on, gathered once before training. Ranks on different backends (auto finding a
+ * GPU on one host and not another) cannot keep bit-identical replicas: worth a line, and on record.
+ */
+async function rankBackends(distributed: DistributedContext, backend: BackendInfo, warn?: (line: string) => void): Promise<RankBackend[]> {
+  const own: RankBackend = {
+    rank: distributed.replicas.rank,
+    backend: backend.active,
+    accelerator: backend.accelerator,
+    ...(backend.adapter ? { gpuAdapter: backend.adapter } : {}),
+  };
+  const ranks = (await distributed.gatherText(JSON.stringify(own))).map((text) => JSON.parse(text) as RankBackend);
+  const kinds = new Set(ranks.map((r) => r.backend));
+  if (kinds.size > 1) warn?.(`ngd-bench: ranks run on different backends (${ranks.map((r) => `rank ${r.rank}: ${r.backend}`).join(', ')})`);
+  return ranks;
+}
+
 export async function executeRun(config: TrainConfig, options: ExecuteOptions = {}): Promise<RunResult> {
   const startedAt = new Date();
   // Data first: bad input should fail before any backend work or warning.
@@ -49,8 +70,9 @@ export async function executeRun(config: TrainConfig, options: ExecuteOptions = 
   const workers = distributed?.replicas.worldSize ?? 1;
   stepsPerEpoch(dataset.train.count, config.batchSize, workers); // an impossible batch size fails before any backend work
   const splits = evaluationSplits(config, dataset);
-  const backend = await selectBackend(config.backend, options.warn);
+  const backend = await selectBackend(config.backend, options.warn, distributed?.localRank);
   const environment = describeEnvironment(backend);
+  if (distributed && workers > 1) environment.ranks = await rankBackends(distributed, backend, options.warn);
   const base = {
     schemaVersion: 1 as const,
     tool: { name: 'ngd-bench' as const, version: TOOL_VERSION },

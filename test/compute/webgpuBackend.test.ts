@@ -148,6 +148,16 @@ describe('webgpu backend', { skip }, () => {
     assert.ok(probe.ok, probe.ok ? '' : probe.reason);
   });
 
+  it("reads the host's Vulkan devices from Mesa's device-select layer (installed with mesa-vulkan-drivers)", () => {
+    assert.ok(probe.ok);
+    assert.ok(probe.devices !== null, 'the device-select layer listed nothing: is mesa-vulkan-drivers installed?');
+    const dawnSays = probe.adapter.description.split(':')[0]; // 'llvmpipe' of 'llvmpipe: Mesa 25.0.7 ...'
+    assert.ok(
+      probe.devices.some((d) => d.name.startsWith(dawnSays)),
+      `the layer's list ${JSON.stringify(probe.devices)} misses Dawn's adapter ${dawnSays}`,
+    );
+  });
+
   describe('one training step equals cpu-blas (WEBGPU_CPU_FORWARD=false)', () => {
     const cases: [Arch, OptimizerName][] = [
       ['mlp', 'sgd'],
@@ -241,7 +251,7 @@ describe('webgpu backend', { skip }, () => {
     }
   });
 
-  it('smoothed-ngd on 2 workers, 2 steps: each rank on its own WebGPU device, replicas bit-identical, the adapter recorded', () => {
+  it('smoothed-ngd on 2 workers, 2 steps: each rank on its own WebGPU device, replicas bit-identical, every rank recorded', () => {
     const out = join(dir, 'webgpu-w2.json');
     const r = runCli(tinyWebgpuRun('smoothed-ngd', out, ['--workers', '2', '--verify-replicas']), { WEBGPU_CPU_FORWARD: 'false' });
     assert.equal(r.code, 0, r.stderr);
@@ -251,6 +261,45 @@ describe('webgpu backend', { skip }, () => {
     assert.equal(result.parallel?.replicaChecks, 2);
     assert.equal(result.environment?.backend, 'webgpu');
     assert.equal(result.environment?.gpuAdapter?.api, 'webgpu');
+    const ranks = result.environment?.ranks ?? [];
+    assert.deepEqual(
+      ranks.map((rank) => [rank.rank, rank.backend]),
+      [
+        [0, 'webgpu'],
+        [1, 'webgpu'],
+      ],
+    );
+    assert.deepEqual(ranks[0].gpuAdapter, result.environment?.gpuAdapter);
+    // No GPU to pin here (lavapipe has no PCI bus): each rank takes the adapter Dawn prefers, and says so.
+    assert.match(ranks[1].gpuAdapter?.selection ?? '', /^local rank 1: /);
+  });
+
+  it('NGD_BENCH_GPU_DEVICES picks each rank its adapter by name and records it; one it cannot meet is one line, exit 2', () => {
+    const out = join(dir, 'webgpu-named.json');
+    const r = runCli(tinyWebgpuRun('sgd', out, ['--workers', '2']), { NGD_BENCH_GPU_DEVICES: 'llvmpipe,llvmpipe' });
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      readRunResult(out).environment?.ranks?.map((rank) => rank.gpuAdapter?.selection),
+      [
+        "local rank 0: adapter named like 'llvmpipe' (NGD_BENCH_GPU_DEVICES entry 0)",
+        "local rank 1: adapter named like 'llvmpipe' (NGD_BENCH_GPU_DEVICES entry 1)",
+      ],
+    );
+    for (const [devicesVar, message] of [
+      [
+        'no-such-gpu',
+        /^ngd-bench: error: backend 'webgpu' unavailable: local rank 0: adapter named like 'no-such-gpu' .*Available adapters: .*llvmpipe/,
+      ],
+      ['3', /^ngd-bench: error: NGD_BENCH_GPU_DEVICES entry 0 '3' is not a GPU of this host; its GPUs in PCI-bus order: none$/],
+    ] as const) {
+      const refused = join(dir, `refused-${devicesVar}.json`);
+      const bad = runCli(tinyWebgpuRun('sgd', refused), { NGD_BENCH_GPU_DEVICES: devicesVar });
+      assert.equal(bad.code, 2, bad.stderr);
+      const lines = bad.stderr.trimEnd().split('\n');
+      assert.equal(lines.length, 1, bad.stderr);
+      assert.match(lines[0], message);
+      assert.equal(existsSync(refused), false);
+    }
   });
 
   it('no adapter (no Vulkan driver): one line naming what is missing and how to install it, exit 2, nothing written', () => {

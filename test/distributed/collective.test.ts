@@ -58,6 +58,7 @@ describe('worldFromEnv', () => {
       bindAddr: '127.0.0.1',
       token: '',
       launcher: 'single',
+      localRank: 0,
     });
   });
 
@@ -80,7 +81,9 @@ describe('worldFromEnv', () => {
       bindAddr: '0.0.0.0',
       token: 'secret',
       launcher: 'ngd-bench',
+      localRank: 1,
     });
+    assert.equal(worldFromEnv({ ...env, NGD_BENCH_LOCAL_RANK: '0' }).localRank, 0);
   });
 
   it('reads Open MPI, deriving the token from the job when NGD_BENCH_TOKEN is unset', () => {
@@ -95,6 +98,8 @@ describe('worldFromEnv', () => {
     assert.equal(world.launcher, 'mpirun');
     assert.deepEqual([world.rank, world.worldSize, world.masterAddr, world.masterPort], [2, 4, 'node1', 4000]);
     assert.equal(world.token, 'mpirun:prterun-node1-123@1');
+    assert.equal(world.localRank, 0);
+    assert.equal(worldFromEnv({ ...env, OMPI_COMM_WORLD_LOCAL_RANK: '1' }).localRank, 1);
     assert.equal(worldFromEnv({ ...env, NGD_BENCH_TOKEN: 'mine' }).token, 'mine');
   });
 
@@ -104,6 +109,10 @@ describe('worldFromEnv', () => {
     assert.deepEqual(
       [world.rank, world.worldSize, world.masterAddr, world.masterPort, world.token],
       [0, 2, '127.0.0.1', 5000, 'slurm:777:3'],
+    );
+    assert.equal(
+      worldFromEnv({ SLURM_PROCID: '1', SLURM_NTASKS: '2', MASTER_PORT: '5000', SLURM_STEP_ID: '0', SLURM_LOCALID: '1' }).localRank,
+      1,
     );
   });
 
@@ -124,6 +133,8 @@ describe('worldFromEnv', () => {
     );
     const ours = worldFromEnv({ ...env, NGD_BENCH_MASTER_ADDR: 'b', NGD_BENCH_MASTER_PORT: '29600' });
     assert.deepEqual([ours.masterAddr, ours.masterPort], ['b', 29600]);
+    assert.equal(worldFromEnv({ ...env, LOCAL_RANK: '1' }).localRank, 1);
+    assert.throws(() => worldFromEnv({ ...env, LOCAL_RANK: 'one' }), /LOCAL_RANK="one" is not a non-negative integer/);
   });
 
   it('needs no port or token in an external world of one', () => {
@@ -389,6 +400,7 @@ async function inProcessWorld(worldSize: number): Promise<InProcessWorld> {
       bindAddr: '127.0.0.1',
       token,
       launcher: 'ngd-bench',
+      localRank: rank,
       ...overrides,
     }),
   };
@@ -437,6 +449,7 @@ describe('joinWorld in one process', () => {
       bindAddr: '127.0.0.1',
       token: '',
       launcher: 'single',
+      localRank: 0,
     });
     const data = Float32Array.from([1, 2, 3]);
     assert.equal(await collective.allreduceMean(data), data);
@@ -594,6 +607,7 @@ describe('joinWorld in one process', () => {
         bindAddr: '127.0.0.1',
         token: 't',
         launcher: 'ngd-bench',
+        localRank: 0,
       }),
     );
     assert.ok(error instanceof WorldConfigError);

@@ -86,6 +86,11 @@ describe('data parallelism: 2 workers at global batch B equal 1 worker at B', ()
       assert.equal(result.parallel?.perWorkerBatchSize, 32);
       assert.equal(result.parallel?.replicaChecks, 8);
       assert.ok((result.parallel?.bytesAllreducedPerStep ?? 0) > 0);
+      // Every rank's backend, gathered once before training (and not counted as training communication).
+      assert.deepEqual(
+        result.environment?.ranks?.map((r) => [r.rank, r.backend, r.accelerator]),
+        [0, 1].map((rank) => [rank, result.environment?.backend, result.environment?.accelerator]),
+      );
       const diff = maxRelativeDifference(`${optimizer}-w1`, `${optimizer}-w2`);
       assert.ok(diff < EQUIVALENCE_TOLERANCE, `max relative weight difference ${diff}`);
       if (process.env.NGD_BENCH_TEST_VERBOSE) console.error(`${optimizer}: max relative weight difference 1 vs 2 workers: ${diff}`);

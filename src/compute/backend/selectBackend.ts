@@ -71,14 +71,14 @@ async function tryCpu(accelerated: boolean): Promise<Attempt> {
   return { ok: true, info: { active: 'cpu-blas', version: tf.version_core, accelerator: status.library } };
 }
 
-async function attemptWebgpu(explicit: boolean): Promise<Attempt> {
-  const result = await tryWebgpu(explicit);
+async function attemptWebgpu(explicit: boolean, localRank: number): Promise<Attempt> {
+  const result = await tryWebgpu(explicit, localRank);
   if (!result.ok) return result;
   return { ok: true, info: { active: 'webgpu', version: result.version, accelerator: result.accelerator, adapter: result.adapter } };
 }
 
-async function attempt(kind: ActiveBackend, explicit: boolean): Promise<Attempt> {
-  if (kind === 'webgpu') return attemptWebgpu(explicit);
+async function attempt(kind: ActiveBackend, explicit: boolean, localRank: number): Promise<Attempt> {
+  if (kind === 'webgpu') return attemptWebgpu(explicit, localRank);
   if (kind === 'tensorflow-gpu' || kind === 'tensorflow') return tryNative(kind);
   return tryCpu(kind === 'cpu-blas');
 }
@@ -87,16 +87,21 @@ async function attempt(kind: ActiveBackend, explicit: boolean): Promise<Attempt>
  * Activates the requested backend. An explicit request that cannot be met is an error; `auto` falls
  * through the preference order and says once on `warn` why it ended up slower than it could be.
  */
-export async function selectBackend(requested: BackendName, warn: (line: string) => void = (l) => console.error(l)): Promise<BackendInfo> {
+export async function selectBackend(
+  requested: BackendName,
+  warn: (line: string) => void = (l) => console.error(l),
+  /** This process's index among the ranks on its host: which GPU it takes (gpuAssignment.ts). */
+  localRank = 0,
+): Promise<BackendInfo> {
   if (requested !== 'auto') {
-    const result = await attempt(requested, true);
+    const result = await attempt(requested, true, localRank);
     if (!result.ok) throw new BackendUnavailableError(`backend '${requested}' unavailable: ${result.reason}`);
     return { requested, ...result.info };
   }
   const skipped: string[] = [];
   const notable: string[] = [];
   for (const kind of ['webgpu', 'tensorflow-gpu', 'tensorflow', 'cpu-blas', 'cpu'] as const) {
-    const result = await attempt(kind, false);
+    const result = await attempt(kind, false, localRank);
     if (result.ok) {
       // No GPU and no native TF bindings is the normal case off GPU runners; a software-only WebGPU
       // adapter passed by, a GPU that failed to start or a missing BLAS layer is worth one line.

@@ -7,6 +7,8 @@ import { readFileSync } from 'node:fs';
 import type { GpuAdapter } from '../../results/runResult.js';
 import { tf } from '../../tf.js';
 import { firstLine } from '../../util/errors.js';
+import { detectGpus } from './detectGpus.js';
+import { choiceSettings, chooseGpu, GPU_DEVICES_VAR } from './gpuAssignment.js';
 import {
   type AdapterInfo,
   describeAdapter,
@@ -56,19 +58,35 @@ function applyEnvFlags(): void {
   if (forward === 'false' || forward === 'true') tf.env().set('WEBGPU_CPU_FORWARD', forward === 'true');
 }
 
+function softwareRefused(adapter: AdapterInfo): WebgpuAttempt {
+  return {
+    ok: false,
+    reason: `only a software adapter, ${describeAdapter(adapter)}, which auto never uses ('--backend webgpu' runs on it, for correctness checks only)`,
+    notable: true,
+  };
+}
+
 /**
- * Activates tfjs's webgpu backend on the adapter Dawn picks. `allowSoftware` is false under `auto`:
- * a software adapter is for correctness checks someone asked for, never a silent choice.
+ * Activates tfjs's webgpu backend on this rank's adapter (gpuAssignment.ts: local rank r takes the
+ * host's r-th GPU). `allowSoftware` is false under `auto`: a software adapter is for correctness checks
+ * someone asked for, never a silent choice. A selection the host cannot meet (NGD_BENCH_GPU_DEVICES
+ * naming a GPU it lacks) throws GpuSelectionError, bad input.
  */
-export async function tryWebgpu(allowSoftware: boolean): Promise<WebgpuAttempt> {
-  const probe = await probeWebgpuAdapter();
-  if (!probe.ok) return { ok: false, reason: probe.reason, notable: probe.missing === 'probe' };
-  if (probe.software && !allowSoftware)
-    return {
-      ok: false,
-      reason: `only a software adapter, ${describeAdapter(probe.adapter)}, which auto never uses ('--backend webgpu' runs on it, for correctness checks only)`,
-      notable: true,
-    };
+export async function tryWebgpu(allowSoftware: boolean, localRank = 0): Promise<WebgpuAttempt> {
+  const preferred = await probeWebgpuAdapter();
+  if (!preferred.ok) return { ok: false, reason: preferred.reason, notable: preferred.missing === 'probe' };
+  if (preferred.software && !allowSoftware) return softwareRefused(preferred.adapter);
+  const choice = chooseGpu({
+    localRank,
+    devices: preferred.devices,
+    // nvidia-smi is asked only where the layer cannot say how many GPUs there are.
+    nvidiaGpus: preferred.devices === null ? detectGpus().length : 0,
+    devicesVar: process.env[GPU_DEVICES_VAR],
+  });
+  const settings = choiceSettings(choice);
+  const probe = choice.by === 'default' ? preferred : await probeWebgpuAdapter(settings);
+  if (!probe.ok) return { ok: false, reason: `${choice.detail}: ${probe.reason}`, notable: true };
+  if (probe.software && !allowSoftware) return softwareRefused(probe.adapter);
   const pkg = resolveWebgpuPackage();
   if ('error' in pkg) return { ok: false, reason: `cannot load the 'webgpu' package (${pkg.error})`, notable: true };
   try {
@@ -76,12 +94,14 @@ export async function tryWebgpu(allowSoftware: boolean): Promise<WebgpuAttempt> 
     // GPUBufferUsage, GPUMapMode, ...: tfjs reads them as globals.
     for (const [name, value] of Object.entries(globals))
       if (!(name in globalThis)) Object.defineProperty(globalThis, name, { value, configurable: true, writable: true });
-    const gpu = create([]);
+    // The device-select layer reads its variables when Dawn enumerates devices, in this process.
+    for (const [name, value] of Object.entries(settings.env)) process.env[name] = value;
+    const gpu = create(settings.dawnFlags);
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
     if (!adapter) return { ok: false, reason: 'Dawn found an adapter in the probe but none in this process', notable: true };
     const info = adapter.info;
     const software = isSoftwareAdapter(info);
-    if (software && !allowSoftware) return { ok: false, reason: `only a software adapter, ${describeAdapter(info)}`, notable: true };
+    if (software && !allowSoftware) return softwareRefused(info);
     // tfjs asks navigator.gpu for an adapter itself: hand it exactly the one recorded here. The wrapper
     // keeps the Dawn instance reachable: collected under a live device, it crashes the process at exit.
     exposeGpu({ instance: gpu, requestAdapter: async () => adapter } as GpuLike);
@@ -103,6 +123,8 @@ export async function tryWebgpu(allowSoftware: boolean): Promise<WebgpuAttempt> 
       driver: driverOf(info),
       software,
       bindings: `webgpu ${packageVersion(pkg.url)} (Dawn)`,
+      selection: choice.detail,
+      ...(choice.by === 'pci' && choice.device.pciBusId ? { pciBusId: choice.device.pciBusId } : {}),
     };
     const accelerator = `${software ? 'software WebGPU adapter' : 'WebGPU'}: ${describeAdapter(info)}`;
     return { ok: true, version: mod.version_webgpu ?? tf.version_core, accelerator, adapter: record };

@@ -5,6 +5,7 @@
  */
 import { execFile } from 'node:child_process';
 import { lastMeaningfulLine } from '../../util/lastMeaningfulLine.js';
+import { parseSelectableDevices, type VulkanDevice } from './gpuAssignment.js';
 
 export const WEBGPU_PACKAGES = 'webgpu@0.6.2 @tensorflow/tfjs-backend-webgpu@4.22.0';
 
@@ -19,15 +20,25 @@ export interface AdapterInfo {
 }
 
 export type ProbeOutcome =
-  | { ok: true; adapter: AdapterInfo; software: boolean }
+  /** `devices`: the Vulkan devices Mesa's device-select layer listed; null where the layer is absent. */
+  | { ok: true; adapter: AdapterInfo; software: boolean; devices: VulkanDevice[] | null }
   | { ok: false; missing: 'loader' | 'bindings' | 'adapter' | 'probe'; reason: string };
+
+/** How to make Dawn open one adapter: the Vulkan layer's variables and Dawn's `create` flags (gpuAssignment.ts). */
+export interface AdapterSettings {
+  env: Record<string, string>;
+  dawnFlags: string[];
+}
+
+const NO_SETTINGS: AdapterSettings = { env: {}, dawnFlags: [] };
 
 const INSTALL_LOADER = "install it with 'apt-get install libvulkan1'";
 const INSTALL_DRIVER =
   "install a Vulkan driver: on an NVIDIA machine the driver's Vulkan ICD (in containers the 'graphics' capability; VK_DRIVER_FILES=/usr/share/vulkan/icd.d/nvidia_icd.json), " +
   "or for a software adapter (correctness only) Mesa >= 25 lavapipe: 'apt-get install -t bookworm-backports mesa-vulkan-drivers'";
 
-// Plain JavaScript run by `node --input-type=module -e`; argv[1] is the URL of the `webgpu` package.
+// Plain JavaScript run by `node --input-type=module -e`; argv[1] is the URL of the `webgpu` package,
+// argv[2] Dawn's flags as JSON. Dawn throws when an 'adapter=' flag matches nothing, listing what it has.
 const PROBE_SCRIPT = `
 const say = (o) => { process.stdout.write(JSON.stringify(o)); process.exit(0); };
 if (process.platform === 'linux') {
@@ -36,7 +47,9 @@ if (process.platform === 'linux') {
 }
 let create;
 try { ({ create } = await import(process.argv[1])); } catch (e) { say({ missing: 'bindings', detail: e.message.split('\\n')[0] }); }
-const adapter = await create([]).requestAdapter({ powerPreference: 'high-performance' });
+let adapter;
+try { adapter = await create(JSON.parse(process.argv[2])).requestAdapter({ powerPreference: 'high-performance' }); }
+catch (e) { say({ missing: 'adapter', detail: e.message.split('\\n').map((l) => l.trim()).filter(Boolean).join(' ') }); }
 if (!adapter) say({ missing: 'adapter' });
 const i = adapter.info;
 say({ adapter: { vendor: i.vendor ?? '', architecture: i.architecture ?? '', device: i.device ?? '', description: i.description ?? '',
@@ -69,8 +82,12 @@ export function describeAdapter(info: AdapterInfo): string {
   return details ? `${info.device || 'unnamed adapter'} (${details})` : info.device || 'unnamed adapter';
 }
 
-/** Asks a child process for the adapter Dawn would pick; never throws. */
-export function probeWebgpuAdapter(timeoutMs = 60_000): Promise<ProbeOutcome> {
+/**
+ * Asks a child process for the adapter Dawn would pick under `settings`; never throws. The child runs
+ * with MESA_VK_DEVICE_SELECT_DEBUG=1, so that Mesa's device-select layer, where installed, lists the
+ * host's Vulkan devices on its stderr.
+ */
+export function probeWebgpuAdapter(settings: AdapterSettings = NO_SETTINGS, timeoutMs = 60_000): Promise<ProbeOutcome> {
   const pkg = resolveWebgpuPackage();
   if ('error' in pkg)
     return Promise.resolve({
@@ -81,10 +98,16 @@ export function probeWebgpuAdapter(timeoutMs = 60_000): Promise<ProbeOutcome> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--input-type=module', '-e', PROBE_SCRIPT, pkg.url],
-      { timeout: timeoutMs, maxBuffer: 1 << 20, encoding: 'utf8' },
+      ['--input-type=module', '-e', PROBE_SCRIPT, pkg.url, JSON.stringify(settings.dawnFlags)],
+      {
+        timeout: timeoutMs,
+        maxBuffer: 1 << 20,
+        encoding: 'utf8',
+        env: { ...process.env, ...settings.env, MESA_VK_DEVICE_SELECT_DEBUG: '1' },
+      },
       (error, stdout, stderr) => {
-        const said = lastMeaningfulLine(stderr.split('\n'));
+        const devices = parseSelectableDevices(stderr);
+        const said = lastMeaningfulLine(stderr.split('\n').filter((l) => !/^\s*(GPU \d+: |selectable devices:)/.test(l)));
         let answer: { missing?: 'loader' | 'bindings' | 'adapter'; detail?: string; adapter?: AdapterInfo } | null = null;
         try {
           answer = JSON.parse(stdout);
@@ -113,10 +136,10 @@ export function probeWebgpuAdapter(timeoutMs = 60_000): Promise<ProbeOutcome> {
         } else if (answer.missing === 'adapter' || !answer.adapter) {
           const why = /found no drivers/i.test(stderr)
             ? 'the Vulkan loader found no driver'
-            : `Dawn found no usable adapter${said ? ` (${said})` : ''}`;
+            : `Dawn found no usable adapter${answer.detail ? ` (${answer.detail})` : said ? ` (${said})` : ''}`;
           resolve({ ok: false, missing: 'adapter', reason: `no WebGPU adapter: ${why}; ${INSTALL_DRIVER}` });
         } else {
-          resolve({ ok: true, adapter: answer.adapter, software: isSoftwareAdapter(answer.adapter) });
+          resolve({ ok: true, adapter: answer.adapter, software: isSoftwareAdapter(answer.adapter), devices });
         }
       },
     );

@@ -28,6 +28,8 @@ export interface WorldInfo {
   /** Shared by all ranks of one world; '' in a world of one. */
   token: string;
   launcher: Launcher;
+  /** This rank's index among the ranks on its host: which of the host's GPUs it takes by default. */
+  localRank: number;
 }
 
 export type Env = Readonly<Record<string, string | undefined>>;
@@ -48,6 +50,8 @@ interface ExternalLauncher {
    * step (srun) have SLURM_STEP_ID, and their SLURM_NTASKS is the step's.
    */
   rankOnlyWith?: string;
+  /** The launcher's index of this rank on its host. */
+  localRankVar: string;
 }
 
 const EXTERNAL_LAUNCHERS: readonly ExternalLauncher[] = [
@@ -56,6 +60,7 @@ const EXTERNAL_LAUNCHERS: readonly ExternalLauncher[] = [
     rankVar: 'OMPI_COMM_WORLD_RANK',
     sizeVar: 'OMPI_COMM_WORLD_SIZE',
     jobIdVars: ['OMPI_MCA_orte_hnp_uri', 'PMIX_NAMESPACE'],
+    localRankVar: 'OMPI_COMM_WORLD_LOCAL_RANK',
   },
   {
     launcher: 'slurm',
@@ -63,8 +68,9 @@ const EXTERNAL_LAUNCHERS: readonly ExternalLauncher[] = [
     sizeVar: 'SLURM_NTASKS',
     jobIdVars: ['SLURM_JOB_ID', 'SLURM_STEP_ID'],
     rankOnlyWith: 'SLURM_STEP_ID',
+    localRankVar: 'SLURM_LOCALID',
   },
-  { launcher: 'torchrun', rankVar: 'RANK', sizeVar: 'WORLD_SIZE', jobIdVars: ['TORCHELASTIC_RUN_ID'] },
+  { launcher: 'torchrun', rankVar: 'RANK', sizeVar: 'WORLD_SIZE', jobIdVars: ['TORCHELASTIC_RUN_ID'], localRankVar: 'LOCAL_RANK' },
 ];
 
 /** The world this process belongs to; a world of one when no launcher variable is set. */
@@ -82,18 +88,29 @@ export function worldFromEnv(env: Env = process.env): WorldInfo {
     if (external.rankOnlyWith !== undefined && envValue(env, external.rankOnlyWith) === undefined) continue;
     if (envValue(env, external.rankVar) !== undefined) return externalLauncherWorld(external, env, bindAddr);
   }
-  return { rank: 0, worldSize: 1, masterAddr: LOOPBACK, masterPort: 0, bindAddr, token: '', launcher: 'single' };
+  return { rank: 0, worldSize: 1, masterAddr: LOOPBACK, masterPort: 0, bindAddr, token: '', launcher: 'single', localRank: 0 };
 }
 
 function ownLauncherWorld(env: Env, bindAddr: string): WorldInfo {
   const { rank, worldSize } = rankAndSize(env, 'NGD_BENCH_RANK', 'NGD_BENCH_WORLD_SIZE');
   const masterAddr = envValue(env, 'NGD_BENCH_MASTER_ADDR') ?? LOOPBACK;
+  // launchLocalWorld puts every rank on one host; a hand-made multi-host world says NGD_BENCH_LOCAL_RANK.
+  const localRank = localRankOf(env, 'NGD_BENCH_LOCAL_RANK', rank);
   if (worldSize === 1)
-    return { rank, worldSize, masterAddr, masterPort: 0, bindAddr, token: envValue(env, 'NGD_BENCH_TOKEN') ?? '', launcher: 'ngd-bench' };
+    return {
+      rank,
+      worldSize,
+      masterAddr,
+      masterPort: 0,
+      bindAddr,
+      token: envValue(env, 'NGD_BENCH_TOKEN') ?? '',
+      launcher: 'ngd-bench',
+      localRank,
+    };
   const masterPort = requiredPort(env, ['NGD_BENCH_MASTER_PORT']);
   const token = envValue(env, 'NGD_BENCH_TOKEN');
   if (token === undefined) throw new WorldConfigError('NGD_BENCH_TOKEN is not set (NGD_BENCH_WORLD_SIZE > 1 needs a shared token)');
-  return { rank, worldSize, masterAddr, masterPort, bindAddr, token, launcher: 'ngd-bench' };
+  return { rank, worldSize, masterAddr, masterPort, bindAddr, token, launcher: 'ngd-bench', localRank };
 }
 
 /**
@@ -104,8 +121,9 @@ function externalLauncherWorld(external: ExternalLauncher, env: Env, bindAddr: s
   const { rank, worldSize } = rankAndSize(env, external.rankVar, external.sizeVar);
   const masterAddr = envValue(env, 'NGD_BENCH_MASTER_ADDR') ?? envValue(env, 'MASTER_ADDR') ?? LOOPBACK;
   const launcher = external.launcher;
+  const localRank = localRankOf(env, external.localRankVar, 0);
   if (worldSize === 1)
-    return { rank, worldSize, masterAddr, masterPort: 0, bindAddr, token: envValue(env, 'NGD_BENCH_TOKEN') ?? '', launcher };
+    return { rank, worldSize, masterAddr, masterPort: 0, bindAddr, token: envValue(env, 'NGD_BENCH_TOKEN') ?? '', launcher, localRank };
   const masterPort = requiredPort(env, ['NGD_BENCH_MASTER_PORT', 'MASTER_PORT']);
   const token = envValue(env, 'NGD_BENCH_TOKEN') ?? derivedToken(external, env);
   if (token === undefined) {
@@ -113,7 +131,11 @@ function externalLauncherWorld(external: ExternalLauncher, env: Env, bindAddr: s
       `NGD_BENCH_TOKEN is not set and no job id (${external.jobIdVars.join(', ')}) to derive one from; set NGD_BENCH_TOKEN to the same secret on every rank`,
     );
   }
-  return { rank, worldSize, masterAddr, masterPort, bindAddr, token, launcher };
+  return { rank, worldSize, masterAddr, masterPort, bindAddr, token, launcher, localRank };
+}
+
+function localRankOf(env: Env, name: string, fallback: number): number {
+  return envValue(env, name) === undefined ? fallback : nonNegativeInteger(env, name);
 }
 
 function derivedToken(external: ExternalLauncher, env: Env): string | undefined {
