@@ -11,6 +11,7 @@ import { reproduceCommand } from './cli/reproduceCommand.js';
 import { runCommand } from './cli/runCommand.js';
 import { trainCommand } from './cli/trainCommand.js';
 import { validateCommand } from './cli/validateCommand.js';
+import { verifyBackendCommand } from './cli/verifyBackendCommand.js';
 import { exitCodeHelp } from './util/exitCodes.js';
 import { runProgram } from './cli/runProgram.js';
 import { TOOL_VERSION } from './version.js';
@@ -32,6 +33,7 @@ export function buildProgram(): Command {
     reportCommand({ compareToBaseline: (set, baselineFile) => baselineFindings(set.dir, baselineFile) }),
     leaderboardCommand(),
     reproduceCommand(),
+    verifyBackendCommand(),
   ]) {
     program.addCommand(command.exitOverride());
   }

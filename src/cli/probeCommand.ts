@@ -29,7 +29,15 @@ export function formatProbeReport(report: ProbeReport): string {
       ...columns.map(([phase]) => ms(p.phases[phase]?.meanMs ?? 0)),
     ]),
   ]);
-  const parts = [`Step phases (mean ms per step; ${report.environment.backend} on ${report.environment.cpuModel})`, steps];
+  const parts = [
+    `Step phases (mean ms per step; ${report.environment.backend} on ${report.environment.gpuAdapter ? report.environment.accelerator : report.environment.cpuModel})`,
+    steps,
+  ];
+  const mm = report.matmul;
+  if (mm)
+    parts.push(
+      `${mm.size}x${mm.size} float32 matMul on ${report.environment.backend}: ${ms(mm.time.medianMs)} ms median, ${mm.gflops.toFixed(1)} GFLOP/s`,
+    );
   const ar = report.allreduce;
   if (ar) {
     parts.push(

@@ -14,6 +14,7 @@ import { stepsPerEpoch } from '../config/batchSplits.js';
 import { TOOL_VERSION } from '../version.js';
 import type { ProbeReport, StepPhaseProbe } from '../results/probeReport.js';
 import { figureOfSamples } from './figure.js';
+import { probeMatmul } from './matmulProbe.js';
 import { probeStepPhases } from './stepPhaseProbe.js';
 
 export interface ProbeOptions {
@@ -68,6 +69,9 @@ export async function runProbes(suite: Suite, options: ProbeOptions = {}): Promi
       stepPhases.push({ optimizerLabel, optimizer: config.optimizer.name, model: config.model.name, batchSize, ...figures, reference });
     }
   }
+  if (settings.matmulSize !== null)
+    options.onProgress?.(`probe matmul ${settings.matmulSize}x${settings.matmulSize}: ${iterations} multiplies`);
+  const matmul = settings.matmulSize === null ? null : await probeMatmul(settings.matmulSize, iterations);
   const allreduce =
     settings.workers >= 2 && options.allreduce ? await options.allreduce(settings.workers, settings.allreduceSizes, iterations) : null;
   return {
@@ -78,6 +82,7 @@ export async function runProbes(suite: Suite, options: ProbeOptions = {}): Promi
     environment: describeEnvironment(backend),
     createdAt: new Date().toISOString(),
     stepPhases,
+    ...(matmul ? { matmul } : {}),
     allreduce,
   };
 }

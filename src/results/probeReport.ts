@@ -93,6 +93,17 @@ export const ProbeReportSchema = Type.Object(
     environment: EnvironmentSchema,
     createdAt: Type.String({ format: 'date-time' }),
     stepPhases: Type.Array(StepPhaseProbeSchema),
+    matmul: Type.Optional(
+      Type.Object(
+        {
+          size: Type.Integer({ minimum: 1 }),
+          flops: Type.Number({ minimum: 0, description: '2 N^3 per multiply' }),
+          gflops: Type.Number({ minimum: 0, description: 'at the median time' }),
+          time: FigureSchema,
+        },
+        { additionalProperties: false, description: "an N x N float32 matMul on the run's backend, host read included" },
+      ),
+    ),
     allreduce: Type.Union([
       Type.Object(
         {

@@ -12,6 +12,8 @@ export interface ProbeSettings {
   readonly allreduceSizes: readonly number[];
   /** Workers for the allreduce probes (default: the largest worker count of the suite). */
   readonly workers: number;
+  /** N of the N x N matMul probe; null: none. */
+  readonly matmulSize: number | null;
 }
 
 const schemaDefault = <T>(key: 'iterations' | 'allreduceSizes'): T => structuredClone(ProbesSchema.properties[key].default) as T;
@@ -25,5 +27,6 @@ export function probeSettings(suite: Suite): ProbeSettings {
     iterations: p?.iterations ?? schemaDefault<number>('iterations'),
     allreduceSizes: p?.allreduceSizes ?? schemaDefault<number[]>('allreduceSizes'),
     workers: p?.workers ?? Math.max(...allWorkerCounts(suite)),
+    matmulSize: p?.matmulSize ?? null,
   };
 }

@@ -264,6 +264,14 @@ export const ProbesSchema = Type.Object(
     workers: Type.Optional(
       Type.Integer({ minimum: 1, description: 'Workers for the allreduce probes (default: the largest of "workers").' }),
     ),
+    matmulSize: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        maximum: 16384,
+        description:
+          "Also time an N x N float32 matMul on the run's backend (GFLOP/s): the compute limit the step times sit next to, e.g. 4096 on a GPU.",
+      }),
+    ),
   },
   {
     additionalProperties: false,

@@ -14,12 +14,18 @@ import { after, before, describe, it } from 'node:test';
 import { selectBackend } from '../../src/compute/backend/selectBackend.js';
 import { probeWebgpuAdapter } from '../../src/compute/backend/webgpuProbe.js';
 import { resolveTrainConfig } from '../../src/config/resolveConfig.js';
-import type { OptimizerName } from '../../src/config/trainConfig.js';
-import { createCnn } from '../../src/models/cnn.js';
-import { createMlp } from '../../src/models/mlp.js';
-import type { Model } from '../../src/models/model.js';
 import { createOptimizer } from '../../src/optim/createOptimizer.js';
-import type { NaturalGradientOptimizer } from '../../src/optim/naturalGradient.js';
+import {
+  compareSteps,
+  EQUIVALENCE_CASES,
+  EQUIVALENCE_ROWS,
+  EQUIVALENCE_SHAPE,
+  equivalenceBatch,
+  equivalenceModel,
+  oneStep,
+  STEP_TOLERANCE,
+  type StepOutcome,
+} from '../../src/probes/stepEquivalence.js';
 import { readRunResult } from '../../src/results/runResultFile.js';
 import { tf } from '../../src/tf.js';
 import { PhaseTimer } from '../../src/util/phaseTimer.js';
@@ -32,86 +38,6 @@ const skip =
 
 // Every op on the adapter, none forwarded to the CPU: the point is to test the GPU kernels.
 process.env.WEBGPU_CPU_FORWARD = 'false';
-
-/**
- * Tolerances, relative to the largest magnitude of the compared quantity: float32 kernels that sum in
- * another order, and (ngd) K-FAC inverses that amplify the factors' last-bit differences. Observed on
- * lavapipe (Mesa 25.0.7): loss <= 6.5e-8, factors <= 2.7e-7, update <= 2.4e-7 (sgd), 1.0e-5 (cnn ngd).
- */
-const TOLERANCE = { loss: 1e-5, factors: 1e-5, update: 1e-4 };
-
-interface StepOutcome {
-  loss: number;
-  /** Parameter values after the step minus before, per parameter. */
-  updates: Float32Array[];
-  /** K-FAC factors A and G per layer, ngd only. */
-  factors: Float32Array[];
-}
-
-type Arch = 'mlp' | 'cnn';
-// The cnn on 8x8 inputs: every kernel of the 28x28 model (conv, pool, their gradients, K-FAC patches), a fraction of lavapipe's time.
-const SHAPE: Record<Arch, [number, number, number]> = { mlp: [1, 1, 20], cnn: [8, 8, 1] };
-const ROWS = 8;
-
-function hostBatch(arch: Arch): { x: Float32Array; y: Int32Array } {
-  const [h, w, c] = SHAPE[arch];
-  let s = 12345;
-  const next = () => {
-    s = (s * 1103515245 + 12345) % 2 ** 31;
-    return s / 2 ** 31;
-  };
-  return {
-    x: Float32Array.from({ length: ROWS * h * w * c }, () => next() * 2 - 1),
-    y: Int32Array.from({ length: ROWS }, () => Math.floor(next() * 10)),
-  };
-}
-
-function buildModel(arch: Arch, initial?: Float32Array[]): Model {
-  const model = arch === 'mlp' ? createMlp(SHAPE.mlp, 10, [16], 3) : createCnn(SHAPE.cnn, 10, 3);
-  // The same starting point on both backends, whatever each backend's initializers do.
-  if (initial) {
-    for (const [i, p] of model.params.entries()) tf.tidy(() => p.assign(tf.tensor(initial[i], p.shape)));
-  }
-  return model;
-}
-
-async function oneStep(
-  arch: Arch,
-  optimizer: OptimizerName,
-  initial?: Float32Array[],
-): Promise<{ outcome: StepOutcome; initial: Float32Array[] }> {
-  const model = buildModel(arch, initial);
-  const before = await Promise.all(model.params.map((p) => p.data() as Promise<Float32Array>));
-  const opt = createOptimizer(resolveTrainConfig({ optimizer: { name: optimizer } }).optimizer, model, 5);
-  const data = hostBatch(arch);
-  const x = tf.tensor4d(data.x, [ROWS, ...SHAPE[arch]]);
-  const y = tf.tensor1d(data.y, 'int32');
-  const loss = await opt.step({ x, y }, { step: 0, lr: 0.1, progress: 0, timer: new PhaseTimer() });
-  const after = await Promise.all(model.params.map((p) => p.data() as Promise<Float32Array>));
-  const factors: Float32Array[] = [];
-  if (optimizer === 'ngd') {
-    for (const layer of model.kfacLayers) {
-      const f = (opt as NaturalGradientOptimizer).preconditioner.factorsOf(layer.name)!;
-      factors.push((await f.a.data()) as Float32Array, (await f.g.data()) as Float32Array);
-    }
-  }
-  opt.dispose();
-  tf.dispose([x, y, ...model.params]);
-  return { outcome: { loss, updates: after.map((a, i) => a.map((v, j) => v - before[i][j])), factors }, initial: before };
-}
-
-/** max |a - b| / max |b| over all arrays together. */
-function relativeError(a: readonly Float32Array[], b: readonly Float32Array[]): number {
-  let diff = 0;
-  let scale = 0;
-  b.forEach((bi, i) => {
-    bi.forEach((v, j) => {
-      diff = Math.max(diff, Math.abs(a[i][j] - v));
-      scale = Math.max(scale, Math.abs(v));
-    });
-  });
-  return scale === 0 ? diff : diff / scale;
-}
 
 /** `train` on WebGPU: a 16-unit MLP, 2 steps of batch 32 on 64 synthetic examples. */
 const tinyWebgpuRun = (optimizer: string, out: string, extra: string[] = []) => [
@@ -159,12 +85,7 @@ describe('webgpu backend', { skip }, () => {
   });
 
   describe('one training step equals cpu-blas (WEBGPU_CPU_FORWARD=false)', () => {
-    const cases: [Arch, OptimizerName][] = [
-      ['mlp', 'sgd'],
-      ['mlp', 'ngd'],
-      ['cnn', 'sgd'],
-      ['cnn', 'ngd'],
-    ];
+    const cases = EQUIVALENCE_CASES;
     const reference = new Map<string, { outcome: StepOutcome; initial: Float32Array[] }>();
     before(async () => {
       await selectBackend('cpu-blas');
@@ -179,30 +100,24 @@ describe('webgpu backend', { skip }, () => {
       it(`${arch} ${opt}: loss, ${opt === 'ngd' ? 'K-FAC factors, ' : ''}weight update`, async () => {
         const ref = reference.get(`${arch}/${opt}`)!;
         const { outcome } = await oneStep(arch, opt, ref.initial);
-        const errors = {
-          loss: Math.abs(outcome.loss - ref.outcome.loss) / Math.abs(ref.outcome.loss),
-          factors: opt === 'ngd' ? relativeError(outcome.factors, ref.outcome.factors) : 0,
-          update: relativeError(outcome.updates, ref.outcome.updates),
-        };
+        const { errors, moved } = compareSteps(outcome, ref.outcome);
         console.log(`# ${arch} ${opt} relative errors vs cpu-blas: ${JSON.stringify(errors)}`);
         for (const key of ['loss', 'factors', 'update'] as const) {
-          assert.ok(errors[key] <= TOLERANCE[key], `${key}: relative error ${errors[key]} > ${TOLERANCE[key]}`);
+          assert.ok(errors[key] <= STEP_TOLERANCE[key], `${key}: relative error ${errors[key]} > ${STEP_TOLERANCE[key]}`);
         }
-        assert.ok(
-          outcome.updates.some((u) => u.some((v) => v !== 0)),
-          'the step changed no weight',
-        );
+        if (opt === 'ngd') assert.ok(ref.outcome.factors.length > 0, 'no K-FAC factors compared');
+        assert.ok(moved, 'the step changed no weight');
       });
     }
 
     it('leaks no tensor: a second and third step hold the same number of tensors', async () => {
-      const model = buildModel('cnn');
+      const model = equivalenceModel('cnn');
       const opt = createOptimizer(resolveTrainConfig({ optimizer: { name: 'ngd' } }).optimizer, model, 5);
-      const data = hostBatch('cnn');
+      const data = equivalenceBatch('cnn');
       const timer = new PhaseTimer();
       const counts: number[] = [];
       for (let step = 0; step < 3; step++) {
-        const x = tf.tensor4d(data.x, [ROWS, ...SHAPE.cnn]);
+        const x = tf.tensor4d(data.x, [EQUIVALENCE_ROWS, ...EQUIVALENCE_SHAPE.cnn]);
         const y = tf.tensor1d(data.y, 'int32');
         await opt.step({ x, y }, { step, lr: 0.05, progress: 0, timer });
         tf.dispose([x, y]);
@@ -212,6 +127,16 @@ describe('webgpu backend', { skip }, () => {
       tf.dispose([...model.params]);
       assert.equal(counts[2], counts[1], `tensors after steps 1..3: ${counts.join(', ')}`);
     });
+  });
+
+  it('verify-backend: webgpu computes the same steps as cpu-blas (JSON, exit 0); an unknown backend is exit 2', () => {
+    const r = runCli(['verify-backend', '--backend', 'webgpu', '--reference', 'cpu-blas', '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const report = JSON.parse(r.stdout) as { backend: string; reference: string; ok: boolean; cases: { ok: boolean }[] };
+    assert.deepEqual([report.backend, report.reference, report.ok, report.cases.length], ['webgpu', 'cpu-blas', true, 4]);
+    const bad = runCli(['verify-backend', '--backend', 'cuda']);
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /argument 'cuda' is invalid/);
   });
 
   it('auto never picks a software adapter, and says so once; a hardware adapter it prefers', async () => {

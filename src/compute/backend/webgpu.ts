@@ -105,8 +105,9 @@ export async function tryWebgpu(allowSoftware: boolean, localRank = 0): Promise<
     // tfjs asks navigator.gpu for an adapter itself: hand it exactly the one recorded here. The wrapper
     // keeps the Dawn instance reachable: collected under a live device, it crashes the process at exit.
     exposeGpu({ instance: gpu, requestAdapter: async () => adapter } as GpuLike);
-    const specifier: string = TFJS_WEBGPU;
-    const mod = (await import(specifier)) as { version_webgpu?: string };
+    // A literal specifier, imported only here: a bundler (scripts/gpu-check.sh) can carry the package in a
+    // chunk of its own that still loads only now, after navigator.gpu is set.
+    const mod = (await import('@tensorflow/tfjs-backend-webgpu')) as { version_webgpu?: string };
     if (tf.findBackendFactory('webgpu') === null)
       return { ok: false, reason: `${TFJS_WEBGPU} did not register its backend`, notable: true };
     applyEnvFlags();
