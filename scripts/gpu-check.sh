@@ -35,7 +35,8 @@ pack() {
   command -v xz > /dev/null || die "xz is missing: apt-get install xz-utils"
   local dawn="$repo/node_modules/webgpu/dist/linux-x64/dawn.node"
   local loader
-  loader=$(ldconfig -p | awk '/libvulkan\.so\.1 .*x86-64/ {print $NF; exit}')
+  # No early exit in awk: ldconfig would die of SIGPIPE, and pipefail would stop the script.
+  loader=$(ldconfig -p | awk '/libvulkan\.so\.1 .*x86-64/ && !found {print $NF; found = 1}')
   [ -n "$loader" ] || die "libvulkan.so.1 is missing: apt-get install libvulkan1"
   local data=${NGD_BENCH_DATA_DIR:-/usr/share/datasets}/fashion-mnist
   [ -f "$data/train-images-idx3-ubyte.gz" ] || die "Fashion-MNIST is missing at $data: apt-get install dataset-fashion-mnist"
@@ -110,7 +111,7 @@ run() {
   export LD_LIBRARY_PATH="$here/lib${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH}"
   export NGD_BENCH_DATA_DIR="$here/data"
   if [ -z "${VK_DRIVER_FILES:-}${VK_ICD_FILENAMES:-}" ] && ! ls /usr/share/vulkan/icd.d/nvidia_icd.json /etc/vulkan/icd.d/nvidia_icd.json > /dev/null 2>&1; then
-    if ldconfig -p 2> /dev/null | grep -q 'libGLX_nvidia\.so\.0'; then
+    if ldconfig -p 2> /dev/null | grep 'libGLX_nvidia\.so\.0' > /dev/null; then
       mkdir -p "$here/icd"
       echo '{"file_format_version": "1.0.1", "ICD": {"library_path": "libGLX_nvidia.so.0", "api_version": "1.3.0"}}' > "$here/icd/nvidia_icd.json"
       export VK_DRIVER_FILES="$here/icd/nvidia_icd.json"
@@ -119,7 +120,7 @@ run() {
   fi
   local node="$here/bin/node" cli="$here/app/cli.js" name="" status=0
   if command -v nvidia-smi > /dev/null; then
-    name=$(nvidia-smi --query-gpu=name --format=csv,noheader | head -1)
+    name=$(nvidia-smi --query-gpu=name --format=csv,noheader | awk 'NR == 1')
     nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv,noheader > "$out/nvidia-smi.csv" || true
   fi
   "$node" -e 'const [name, peak, smi] = process.argv.slice(1); process.stdout.write(JSON.stringify({ gpu: name || null, fp32PeakTflops: peak === "null" ? null : Number(peak), nvidiaSmi: smi || null }, null, 2) + "\n")' \

@@ -6,6 +6,7 @@
  */
 import { tf, type Tensor } from '../tf.js';
 import { deriveSeed } from '../util/rng.js';
+import { denseReluChain } from './denseReluChain.js';
 import { applyKfacLayer, createConv2d, createDense, type KfacLayer, type LayerInit } from './layers.js';
 import { modelOfKfacLayers, type ForwardOptions, type Model } from './model.js';
 
@@ -19,14 +20,7 @@ export function createDeepobsMlp(inputShape: Shape, numClasses: number, seed: nu
   const layers = widths
     .slice(1)
     .map((units, i) => createDense(`dense${i + 1}`, widths[i], units, deriveSeed(seed, 'init', `dense${i + 1}`), init));
-  return modelOfKfacLayers('deepobs-mlp', layers, (x: Tensor, { trace }: ForwardOptions): Tensor => {
-    let h: Tensor = tf.reshape(x, [x.shape[0], inputs]);
-    layers.forEach((layer, i) => {
-      h = applyKfacLayer(layer, h, trace);
-      if (i < layers.length - 1) h = tf.relu(h);
-    });
-    return h;
-  });
+  return denseReluChain('deepobs-mlp', layers, inputs);
 }
 
 /**

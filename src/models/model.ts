@@ -21,6 +21,12 @@ export interface Model {
   readonly params: readonly Variable[];
   /** Input NHWC batch -> logits [N, classes]. */
   apply(x: Tensor, options: ForwardOptions): Tensor;
+  /**
+   * dL/ds of every K-FAC layer for a gradient dL/dlogits, from the inputs a forward pass recorded (no
+   * second pass), bit for bit what backpropagation gives. Offered by models whose backward is that
+   * simple (chains of dense + ReLU); the others leave it undefined. Caller owns the tensors.
+   */
+  preActivationGrads?(logitsGrad: Tensor, recordedInputs: ReadonlyMap<string, Tensor>): Map<string, Tensor>;
   dispose(): void;
 }
 

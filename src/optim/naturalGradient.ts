@@ -122,7 +122,7 @@ export class NaturalGradientOptimizer implements Optimizer {
       const fresh = updateFactors
         ? timer.time('curvature', () => {
             const logits = pass.logits;
-            const preActivationGrads = logits ? this.sampledLabelGrads(batch, logits, step) : trace;
+            const preActivationGrads = logits ? this.sampledLabelGrads(batch, logits, step, trace) : trace;
             logits?.dispose();
             try {
               return this.preconditioner.batchFactors(trace.inputs, preActivationGrads.preActivationGrads, batch.x.shape[0]);
@@ -146,13 +146,23 @@ export class NaturalGradientOptimizer implements Optimizer {
 
   /**
    * MC Fisher (Martens & Grosse 2015, sec. 5): backpropagate the loss of labels sampled from the
-   * model's own predictive distribution. Only pre-activation gradients are wanted, so the backward
-   * pass is asked for the first layer's kernel alone, which still runs it through every tap.
+   * model's own predictive distribution. A model that can (a dense + ReLU chain) maps dL/dlogits to its
+   * layers from the inputs the main pass recorded, the same bits without a second forward pass; any other
+   * runs a second pass, asking for the first layer's kernel alone, which still runs it through every tap.
    */
-  private sampledLabelGrads(batch: TrainingBatch, logits: Tensor, step: number): LayerTrace {
+  private sampledLabelGrads(batch: TrainingBatch, logits: Tensor, step: number, recorded: LayerTrace): LayerTrace {
     const sampled = sampleLabels(logits, deriveSeed(this.seed, 'mc-fisher', step), batch.rowOffset, batch.globalRows);
     const mcTrace = new LayerTrace(false, true);
     try {
+      if (this.model.preActivationGrads) {
+        const logitsGrad = tf.grad((l: Tensor) => softmaxCrossEntropy(l, sampled))(logits);
+        try {
+          for (const [name, g] of this.model.preActivationGrads(logitsGrad, recorded.inputs)) mcTrace.preActivationGrads.set(name, g);
+        } finally {
+          logitsGrad.dispose();
+        }
+        return mcTrace;
+      }
       const first = this.model.kfacLayers[0].kernel;
       const { value, grads } = tf.variableGrads(
         () => softmaxCrossEntropy(this.model.apply(batch.x, { training: true, trace: mcTrace }), sampled),
@@ -160,6 +170,9 @@ export class NaturalGradientOptimizer implements Optimizer {
       );
       value.dispose();
       for (const g of Object.values(grads)) g.dispose();
+    } catch (error) {
+      mcTrace.dispose();
+      throw error;
     } finally {
       sampled.dispose();
     }

@@ -246,7 +246,7 @@ describe('webgpu backend', { skip }, () => {
 
   it('no Vulkan loader (libvulkan.so.1 unloadable): one line naming it and its package, exit 2, nothing written', (t) => {
     // A private mount namespace where the loader is an empty file: the real failure, on this machine only.
-    const lib = spawnSync('sh', ['-c', "ldconfig -p | awk '/libvulkan.so.1 .*x86-64/ {print $NF; exit}'"], {
+    const lib = spawnSync('sh', ['-c', "ldconfig -p | awk '/libvulkan.so.1 .*x86-64/ && !found {print $NF; found = 1}'"], {
       encoding: 'utf8',
     }).stdout.trim();
     const canUnshare = lib !== '' && spawnSync('unshare', ['--mount', '--map-root-user', 'true']).status === 0;

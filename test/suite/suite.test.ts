@@ -327,6 +327,7 @@ describe('probes', () => {
       iterations: 10,
       allreduceSizes: [4096, 262144, 4194304, 16777216],
       workers: 2,
+      matmulSize: null,
     });
     const bare = suiteFromValue(
       { name: 'p', dataset: { name: 'synthetic' }, optimizers: [{ name: 'sgd' }], batchSizes: [256], workers: [1, 4] },
@@ -338,6 +339,7 @@ describe('probes', () => {
       iterations: 20,
       allreduceSizes: [4096, 262144, 4194304, 33554432],
       workers: 4,
+      matmulSize: null,
     });
     const perBatch = suiteFromValue(
       {
