@@ -21,4 +21,7 @@ done
 "${cli[@]}" report results/paper-weight-decay --out reports/paper-weight-decay.md \
   --title "Does weight decay remove K-FAC NGD's generalization gap at large batch, and does its placement matter?" \
   --baseline baselines/paper-weight-decay.json --notes reports/paper-weight-decay.notes.md
+"${cli[@]}" report results/paper-regularizers --out reports/paper-regularizers.md \
+  --title "Does random or sharpness-aware smoothing remove K-FAC NGD's generalization gap at large batch?" \
+  --baseline baselines/paper-regularizers.json --notes reports/paper-regularizers.notes.md
 "${cli[@]}" leaderboard results/paper-fashion-mnist results/paper-b16384 --out reports/leaderboard.md --title "ngd-bench leaderboard: Fashion-MNIST, MLP, 10 epochs"

@@ -115,6 +115,25 @@ describe('conv K-FAC activation factor', () => {
       tf.dispose([x, factor, layer.kernel, ...(layer.bias ? [layer.bias] : [])]);
     });
   }
+
+  it('accumulated a chunk of images at a time (bounded memory) matches the im2col loop, and leaks nothing', () => {
+    const shape = [5, 6, 6, 2];
+    const x = tf.randomNormal(shape, 0, 1, 'float32', 9);
+    for (const bias of [true, false]) {
+      const layer = createConv2d('c', { kernelSize: 3, inChannels: 2, filters: 4, stride: 1, padding: 'same', bias }, 1);
+      const expected = im2colFactor(x.dataSync() as Float32Array, shape, 3, 1, 'same', bias);
+      const before = tf.memory().numTensors;
+      // 36 positions x 18 patch values = 648 per image: chunks of 2, 2 and 1 images.
+      const factor = activationFactor(layer, x, 2 * 648);
+      assert.equal(tf.memory().numTensors, before + 1);
+      assert.ok(maxAbsDiff(factor.dataSync(), expected) < 1e-5, `bias ${bias}`);
+      // One chunk (the default budget here) is the unchunked computation itself.
+      const whole = activationFactor(layer, x);
+      assert.ok(maxAbsDiff(whole.dataSync(), expected) < 1e-5);
+      tf.dispose([factor, whole, layer.kernel, ...(layer.bias ? [layer.bias] : [])]);
+    }
+    x.dispose();
+  });
 });
 
 describe('choleskyInverse', () => {

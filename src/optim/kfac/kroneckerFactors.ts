@@ -21,12 +21,22 @@ export function inputRows(layer: KfacLayer, a: Tensor): tf.Tensor2D {
 }
 
 /**
+ * Patch-matrix elements one chunk of a conv layer's A may hold (64 MB of float32). The patches of a
+ * whole large batch do not fit: at b8192 the cnn's second conv has 8192 x 14 x 14 x 800 of them, 5 GB.
+ */
+export const PATCH_CHUNK_ELEMENTS = 1 << 24;
+
+/**
  * A = mean over rows of a_bar a_bar^T. With a bias, a_bar = [a, 1] and
  *   A = (1/n) [[R^T R, R^T 1], [1^T R, n]],
  * assembled from blocks when rows outnumber columns (conv patches: appending a ones column would
- * copy the whole patch matrix), else by appending the column (dense layers at small batch).
+ * copy the whole patch matrix), else by appending the column (dense layers at small batch). A conv
+ * layer's patches are taken a chunk of images at a time (PATCH_CHUNK_ELEMENTS), the Gram matrix and
+ * the column sums added up over chunks; a batch that fits one chunk is computed exactly as before.
  */
-export function activationFactor(layer: KfacLayer, a: Tensor): tf.Tensor2D {
+export function activationFactor(layer: KfacLayer, a: Tensor, chunkElements = PATCH_CHUNK_ELEMENTS): tf.Tensor2D {
+  const images = layer.kind === 'conv2d' ? imagesPerChunk(layer, a, chunkElements) : a.shape[0];
+  if (images < a.shape[0]) return chunkedActivationFactor(layer, a, images);
   return tf.tidy(() => {
     const rows = inputRows(layer, a);
     const [n, k] = rows.shape;
@@ -35,8 +45,47 @@ export function activationFactor(layer: KfacLayer, a: Tensor): tf.Tensor2D {
       // mul by 1/n rather than div: the CPU backend's RealDiv takes its slow broadcasting path.
       return tf.mul(tf.matMul(design, design, true, false), 1 / n) as tf.Tensor2D;
     }
-    const gram = tf.matMul(rows, rows, true, false);
-    const sums = tf.sum(rows, 0, true);
+    return withBiasBlocks(tf.matMul(rows, rows, true, false), tf.sum(rows, 0, true), n);
+  });
+}
+
+/** Images whose patches fit `chunkElements` (at least one): output positions x patch length per image. */
+function imagesPerChunk(layer: KfacLayer, a: Tensor, chunkElements: number): number {
+  const [kh, kw, cin] = layer.kernel.shape as number[];
+  const [, h, w] = a.shape as number[];
+  const stride = layer.kind === 'conv2d' ? layer.stride : 1;
+  const perImage = Math.ceil(h / stride) * Math.ceil(w / stride) * kh * kw * cin;
+  return Math.max(1, Math.floor(chunkElements / perImage));
+}
+
+function chunkedActivationFactor(layer: KfacLayer, a: Tensor, images: number): tf.Tensor2D {
+  const batch = a.shape[0];
+  let gram: Tensor | undefined;
+  let sums: Tensor | undefined;
+  let n = 0;
+  try {
+    for (let start = 0; start < batch; start += images) {
+      const size = Math.min(images, batch - start);
+      const [chunkGram, chunkSums, rowCount] = tf.tidy(() => {
+        const rows = inputRows(layer, tf.slice(a, start, size));
+        return [tf.matMul(rows, rows, true, false), tf.sum(rows, 0, true), rows.shape[0]] as const;
+      });
+      n += rowCount;
+      const [prevGram, prevSums] = [gram, sums];
+      gram = prevGram ? tf.add(prevGram, chunkGram) : chunkGram;
+      sums = prevSums ? tf.add(prevSums, chunkSums) : chunkSums;
+      if (prevGram) tf.dispose([prevGram, prevSums!, chunkGram, chunkSums]);
+    }
+    const [g, s] = [gram!, sums!];
+    return tf.tidy(() => (layer.bias ? withBiasBlocks(g, s, n) : (tf.mul(g, 1 / n) as tf.Tensor2D)));
+  } finally {
+    tf.dispose([gram, sums].filter((t): t is Tensor => t !== undefined));
+  }
+}
+
+/** (1/n) [[G, s^T], [s, n]] for the Gram matrix G = R^T R and the column sums s = 1^T R. */
+function withBiasBlocks(gram: Tensor, sums: Tensor, n: number): tf.Tensor2D {
+  return tf.tidy(() => {
     const top = tf.concat([gram, tf.transpose(sums)], 1);
     const bottom = tf.concat([sums, tf.fill([1, 1], n)], 1);
     return tf.mul(tf.concat([top, bottom], 0), 1 / n) as tf.Tensor2D;
