@@ -6,13 +6,13 @@
  *   4. a full Fashion-MNIST epoch of mlp + sgd.
  * Prints Markdown tables and writes everything to a JSON file.
  *
- *   npm run bench -- [--full] [--out FILE] [--skip-epoch]
+ *   npm run bench -- [--full] [--out FILE] [--skip-epoch] [--models mlp,cnn]
  * Without --full, plain-kernel (un-accelerated) training steps are timed only where one step takes
  * seconds, not minutes: the slow rows are listed as skipped. --full times all of them (~1 hour).
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Command } from 'commander';
+import { Command, InvalidArgumentError } from 'commander';
 import { markdownTable } from 'markdown-table';
 import { blasStatus, enableBlasKernels } from '../src/compute/accel/index.js';
 import { symmetricInverse64 } from '../src/compute/accel/linalg64.js';
@@ -25,13 +25,21 @@ import { runMatmulBench } from './matmul.js';
 import { runTorchSteps, type TorchResult } from './pytorch.js';
 import { timeTrainingStep, type StepCase, type StepModel, type StepTiming } from './trainStep.js';
 
+function parseModels(value: string): StepModel[] {
+  const models = value.split(',').map((m) => m.trim());
+  const unknown = models.filter((m) => m !== 'mlp' && m !== 'cnn');
+  if (unknown.length > 0) throw new InvalidArgumentError(`unknown model ${unknown.join(', ')} (mlp, cnn)`);
+  return models as StepModel[];
+}
+
 const program = new Command('bench')
   .description('CPU performance: BLAS limit, tfjs matmul, training steps plain vs BLAS vs PyTorch, one Fashion-MNIST epoch')
   .option('--full', 'also time the slow plain-kernel rows (CNN at batch 1024, K-FAC on plain kernels)')
   .option('--out <file>', 'JSON output', 'reports/bench/cpu-latest.json')
   .option('--skip-epoch', 'skip the full-epoch measurement (needs Fashion-MNIST)')
+  .option('--models <list>', 'time the training steps of these models only (mlp, cnn)', parseModels, ['mlp', 'cnn'])
   .parse();
-const opts = program.opts<{ full?: boolean; out: string; skipEpoch?: boolean }>();
+const opts = program.opts<{ full?: boolean; out: string; skipEpoch?: boolean; models: StepModel[] }>();
 
 const log = (line = '') => console.log(line);
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -67,7 +75,7 @@ log(
 );
 
 // 2. training steps
-const MODELS: StepModel[] = ['mlp', 'cnn'];
+const MODELS: StepModel[] = opts.models;
 const BATCHES = [128, 1024];
 const OPTIMIZERS: OptimizerName[] = ['sgd', 'ngd', 'smoothed-ngd', 'sam-sgd', 'sam-ngd'];
 /** Plain rows that take minutes per step (measured: CNN sgd at 128 is ~1-4 min). */
@@ -144,14 +152,16 @@ log(
 log('\nPer-phase ms/step (BLAS kernels):\n');
 log(
   markdownTable([
-    ['model', 'batch', 'optimizer', 'fwd+bwd', 'curvature', 'inversion', 'precondition', 'update'],
+    ['model', 'batch', 'optimizer', 'SAM ascent', 'fwd+bwd', 'curvature', 'inversion', 'precondition', 'update'],
     ...steps
       .filter((s) => s.kernels === 'blas')
       .map((s) => [
         s.model,
         String(s.batchSize),
         s.optimizer,
-        ...['forwardBackward', 'curvature', 'inversion', 'preconditioning', 'update'].map((p) => ms(1000 * (s.phasesPerStep[p] ?? 0))),
+        ...['samAscent', 'forwardBackward', 'curvature', 'inversion', 'preconditioning', 'update'].map((p) =>
+          ms(1000 * (s.phasesPerStep[p] ?? 0)),
+        ),
       ]),
   ]),
 );
