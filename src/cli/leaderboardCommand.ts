@@ -6,6 +6,7 @@ import { readResultsDirectory } from '../results/resultsDirectory.js';
 import { writeTextAtomic } from '../results/writeJsonAtomic.js';
 import { assertWritableFile } from './outputPath.js';
 import { displayPath } from './paths.js';
+import { type CommandOutput, PROCESS_OUTPUT } from './commandOutput.js';
 
 interface LeaderboardFlags {
   out?: string;
@@ -25,7 +26,7 @@ Examples:
 
 Exit codes: 0 written, 2 bad input (a missing directory or an invalid result file).`;
 
-export function leaderboardCommand(): Command {
+export function leaderboardCommand(output: CommandOutput = PROCESS_OUTPUT): Command {
   return new Command('leaderboard')
     .description('Rank optimizers per batch size and overall across one or more results directories (Markdown)')
     .argument('<dir...>', 'results directories written by `ngd-bench run` or `merge`')
@@ -40,10 +41,10 @@ export function leaderboardCommand(): Command {
       }));
       const text = leaderboardMarkdown(sets, flags.title);
       if (!flags.out) {
-        process.stdout.write(text);
+        output.out(text);
         return;
       }
       writeTextAtomic(flags.out, text);
-      process.stdout.write(`wrote ${displayPath(flags.out)} (${sets.length} result sets)\n`);
+      output.out(`wrote ${displayPath(flags.out)} (${sets.length} result sets)\n`);
     });
 }

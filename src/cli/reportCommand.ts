@@ -16,12 +16,15 @@ import { writeTextAtomic } from '../results/writeJsonAtomic.js';
 import { assertWritableFile } from './outputPath.js';
 import { displayPath, findSuiteFile, suiteDescription } from './paths.js';
 import { InputFileError, firstLine } from '../util/errors.js';
+import { type CommandOutput, PROCESS_OUTPUT } from './commandOutput.js';
 
 /** Compares a result set with a baseline file (src/check provides one; the report only renders it). */
 export type BaselineComparer = (set: ResultSet, baselineFile: string) => ReportFindings | Promise<ReportFindings>;
 
 export interface ReportCommandDeps {
   compareToBaseline?: BaselineComparer;
+  /** Where the "wrote ..." line goes (default: stdout). */
+  output?: CommandOutput;
 }
 
 interface ReportFlags {
@@ -148,7 +151,7 @@ export function reportCommand(deps: ReportCommandDeps = {}): Command {
       const analysis = analyzeResultSet(set, options);
       const suiteFile = flags.suite !== undefined ? displayPath(flags.suite) : analysis.suite ? findSuiteFile(analysis.suite) : null;
       if (analysis.suite && suiteFile === null) {
-        process.stderr.write(
+        (deps.output ?? PROCESS_OUTPUT).err(
           `ngd-bench: warning: no suite file named '${analysis.suite}' under suites/; pass --suite FILE for the \`run\` commands\n`,
         );
       }
@@ -186,7 +189,7 @@ export function reportCommand(deps: ReportCommandDeps = {}): Command {
       writeTextAtomic(flags.out, text);
 
       const verdicts = analysis.claims.map((c) => `${c.id} ${c.verdict}`).join(', ');
-      process.stdout.write(
+      (deps.output ?? PROCESS_OUTPUT).out(
         `wrote ${displayPath(flags.out)} (${charts.length} charts, ${analysis.grouped.runs.length} run configs in ${displayPath(companion)}/); claims: ${verdicts}\n`,
       );
     });

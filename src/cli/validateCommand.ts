@@ -7,6 +7,7 @@ import type { PlannedRun } from '../suite/plannedRun.js';
 import { formatSweepValue, sweepKeys } from '../suite/runId.js';
 import { SuiteError, type SuiteProblem } from '../suite/suiteError.js';
 import { EXIT } from '../util/exitCodes.js';
+import { type CommandOutput, PROCESS_OUTPUT } from './commandOutput.js';
 
 export interface SuiteValidation {
   file: string;
@@ -55,7 +56,7 @@ export function formatMatrix(runs: readonly PlannedRun[]): string {
   return [line(header), line(widths.map((w) => '-'.repeat(w))), ...rows.map(line), total].join('\n');
 }
 
-export function validateCommand(): Command {
+export function validateCommand(output: CommandOutput = PROCESS_OUTPUT): Command {
   return new Command('validate')
     .description('Check suite files (schema, names, axes, every run config) without running anything')
     .argument('<suite...>', 'suite files (.json, .yaml or .yml)')
@@ -69,16 +70,16 @@ Prints "<file>: ok (N runs)" per valid suite (a tuned suite: "ok (T tuning runs,
     .action((files: string[], flags: { json?: boolean }) => {
       const results = files.map(validateSuiteFile);
       if (flags.json) {
-        process.stdout.write(`${JSON.stringify(results, null, 2)}\n`);
+        output.out(`${JSON.stringify(results, null, 2)}\n`);
       } else {
         for (const r of results) {
           if (r.ok) {
             const runs = `${r.runs} run${r.runs === 1 ? '' : 's'}`;
-            process.stdout.write(
+            output.out(
               `${r.file}: ok (${r.tuningRuns !== undefined ? `${r.tuningRuns} tuning runs, then ${runs} with the selected values` : runs})\n`,
             );
           } else
-            process.stderr.write(
+            output.err(
               new SuiteError(r.file, r.errors)
                 .lines()
                 .map((l) => `${l}\n`)

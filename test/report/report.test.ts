@@ -7,6 +7,7 @@
  * The golden file: UPDATE_GOLDEN=1 node --import tsx --test test/report/report.test.ts rewrites
  * test/fixtures/report/expected.md; read the diff before committing it.
  */
+import type { Command } from 'commander';
 import assert from 'node:assert/strict';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -129,20 +130,15 @@ function writeSet(dir: string, runs: readonly LoadedRun[]): string {
 }
 
 /** Runs a standalone command as the CLI would, capturing stdout. */
-async function runCommand(command: ReturnType<typeof reportCommand>, args: string[]): Promise<string> {
-  const chunks: string[] = [];
-  const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
-    chunks.push(String(chunk));
-    return true;
-  }) as typeof process.stdout.write;
-  try {
-    await command.exitOverride().parseAsync(args, { from: 'user' });
-  } finally {
-    process.stdout.write = write;
-  }
-  return chunks.join('');
+async function runCommand(command: Command, args: string[]): Promise<string> {
+  reported.length = 0;
+  await command.exitOverride().parseAsync(args, { from: 'user' });
+  return reported.splice(0).join('');
 }
+
+/** The report command's stdout lines, collected (never by replacing process.stdout.write: see src/cli/commandOutput.ts). */
+const reported: string[] = [];
+const collect = { out: (text: string) => void reported.push(text), err: () => {} };
 
 // --------------------------------------------------------------------------------------------------
 
@@ -561,7 +557,7 @@ describe('the charts (Vega-Lite, rendered to SVG)', () => {
 describe('ngd-bench report (command)', () => {
   it('writes the report, its charts and the run configs next to it', async () => {
     const out = join(freshDir('cmd'), 'reports', 'fixture.md');
-    const stdout = await runCommand(reportCommand(), [RESULTS, '--out', out, '--suite', join(FIXTURE, 'suite.json')]);
+    const stdout = await runCommand(reportCommand({ output: collect }), [RESULTS, '--out', out, '--suite', join(FIXTURE, 'suite.json')]);
     assert.match(stdout, /wrote .*fixture\.md \(3 charts, 15 run configs in .*\); claims: C1 holds, C2 holds, C3 holds/);
     const text = readFileSync(out, 'utf8');
     const companion = join(dirname(out), 'fixture');
@@ -581,6 +577,7 @@ describe('ngd-bench report (command)', () => {
     const out = join(freshDir('baseline'), 'r.md');
     let asked = '';
     const command = reportCommand({
+      output: collect,
       compareToBaseline: (set, file) => {
         asked = `${set.runs.length} runs vs ${file}`;
         return FINDINGS;
@@ -593,7 +590,7 @@ describe('ngd-bench report (command)', () => {
       /\*\*Baseline check: FAIL\*\* against `baselines\/report-fixture\.json`: 1 regression, 1 improvement\./,
     );
     await assert.rejects(
-      runCommand(reportCommand(), [RESULTS, '--out', out, '--baseline', 'b.json']),
+      runCommand(reportCommand({ output: collect }), [RESULTS, '--out', out, '--baseline', 'b.json']),
       /no baseline comparison is available/,
     );
   });
@@ -601,7 +598,7 @@ describe('ngd-bench report (command)', () => {
   it('refuses a report whose companion directory would be the results directory', async () => {
     const dir = writeSet(join(freshDir('collide'), 'smoke'), [craft('sgd', 64, 0, 0.8)]);
     await assert.rejects(
-      runCommand(reportCommand(), [dir, '--out', `${dir}.md`]),
+      runCommand(reportCommand({ output: collect }), [dir, '--out', `${dir}.md`]),
       /would put its charts in .*smoke\/, which holds the results directory/,
     );
     assert.equal(existsSync(`${dir}.md`), false);
@@ -609,7 +606,10 @@ describe('ngd-bench report (command)', () => {
   });
 
   it('rejects a bad --target', async () => {
-    await assert.rejects(runCommand(reportCommand(), [RESULTS, '--out', join(tmp, 'x.md'), '--target', '85']), /fraction in \(0, 1\]/);
+    await assert.rejects(
+      runCommand(reportCommand({ output: collect }), [RESULTS, '--out', join(tmp, 'x.md'), '--target', '85']),
+      /fraction in \(0, 1\]/,
+    );
   });
 });
 
@@ -682,12 +682,12 @@ describe('the leaderboard', () => {
     const base = freshDir('leaderboard');
     const a = writeSet(join(base, 'a'), setA().analysis.set.runs);
     const out = join(base, 'board.md');
-    const stdout = await runCommand(leaderboardCommand(), [a, RESULTS, '--out', out]);
+    const stdout = await runCommand(leaderboardCommand(collect), [a, RESULTS, '--out', out]);
     assert.match(stdout, /wrote .*board\.md \(2 result sets\)/);
     const text = readFileSync(out, 'utf8');
     assert.ok(text.includes(`## \`${displayPath(RESULTS)}\``));
     assert.match(text, /cpu-blas \(openblas 0\.3\.21 \(pthread, 2 threads\)\) on AMD EPYC \(fixture\), 2 cores, no GPU/);
-    await assert.rejects(runCommand(leaderboardCommand(), [join(base, 'missing')]), /missing: no such directory/);
+    await assert.rejects(runCommand(leaderboardCommand(collect), [join(base, 'missing')]), /missing: no such directory/);
   });
 });
 
@@ -856,7 +856,7 @@ describe('one-parameter sweeps and supporting studies', () => {
     writeFileSync(notes, 'SGD loses accuracy at b4096 because *fewer steps*.\n');
     const suiteFile = join(reports, 'suite.yaml');
     writeFileSync(suiteFile, 'name: crafted\ndescription: Why these runs exist.\n');
-    await reportCommand()
+    await reportCommand({ output: collect })
       .exitOverride()
       .parseAsync(['node', 'report', main, '--out', out, '--supplement', study, '--notes', notes, '--suite', suiteFile], { from: 'node' });
     const md = readFileSync(out, 'utf8');

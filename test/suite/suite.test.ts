@@ -610,17 +610,14 @@ describe('ngd-bench validate', () => {
   async function validate(args: string[]) {
     const out: string[] = [];
     const err: string[] = [];
-    const write = { out: process.stdout.write, err: process.stderr.write };
-    process.stdout.write = ((chunk: string) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
-    process.stderr.write = ((chunk: string) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
+    // A collector, never a replaced process.stdout.write: that would swallow node:test's own reports too.
+    const output = { out: (text: string) => void out.push(text), err: (text: string) => void err.push(text) };
     const before = process.exitCode; // node:test sets 1 once any test has failed
     process.exitCode = undefined;
     let code: typeof process.exitCode;
     try {
-      await validateCommand().exitOverride().parseAsync(args, { from: 'user' });
+      await validateCommand(output).exitOverride().parseAsync(args, { from: 'user' });
     } finally {
-      process.stdout.write = write.out;
-      process.stderr.write = write.err;
       code = process.exitCode;
       process.exitCode = before;
     }
