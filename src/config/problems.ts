@@ -5,6 +5,8 @@
  * (cifar10_3c3d: L2 0.002 on the kernels, not the biases, i.e. weight decay 0.002 in the gradient).
  * Applied under a config's own settings: anything the config or a flag sets wins.
  */
+import { isJsonObject } from '../util/jsonObject.js';
+
 export const PROBLEMS = {
   fmnist_mlp: { model: { name: 'deepobs-mlp' }, dataset: { name: 'fashion-mnist' }, batchSize: 128, epochs: 100 },
   fmnist_2c2d: { model: { name: '2c2d' }, dataset: { name: 'fashion-mnist' }, batchSize: 128, epochs: 100 },
@@ -21,13 +23,13 @@ export type ProblemName = keyof typeof PROBLEMS;
 export const PROBLEM_NAMES = Object.keys(PROBLEMS) as ProblemName[];
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** `config` over the problem's settings, key by key (nested sections merge). */
 export function withProblem(problem: ProblemName, config: Json): Json {
   const merge = (base: Json, over: Json): Json => {
     const out: Json = structuredClone(base);
-    for (const [k, v] of Object.entries(over)) out[k] = isObject(v) && isObject(out[k]) ? merge(out[k] as Json, v) : structuredClone(v);
+    for (const [k, v] of Object.entries(over))
+      out[k] = isJsonObject(v) && isJsonObject(out[k]) ? merge(out[k] as Json, v) : structuredClone(v);
     return out;
   };
   const { epochs, ...rest } = PROBLEMS[problem] as unknown as Json;
@@ -42,14 +44,14 @@ export function withProblem(problem: ProblemName, config: Json): Json {
  * keys win; an unknown problem is left for the schema to report.
  */
 export function suiteWithProblem(document: unknown): unknown {
-  if (!isObject(document) || typeof document.problem !== 'string' || !(document.problem in PROBLEMS)) return document;
+  if (!isJsonObject(document) || typeof document.problem !== 'string' || !(document.problem in PROBLEMS)) return document;
   const problem = PROBLEMS[document.problem as ProblemName] as unknown as Json;
   const out: Json = { ...document };
   out.model ??= structuredClone(problem.model);
   out.dataset ??= structuredClone(problem.dataset);
   out.batchSizes ??= [problem.batchSize];
   if (out.epochs === undefined && out.budget === undefined) out.epochs = problem.epochs;
-  if (isObject(problem.optimizer))
-    out.defaults = { ...structuredClone(problem.optimizer), ...(isObject(out.defaults) ? out.defaults : {}) };
+  if (isJsonObject(problem.optimizer))
+    out.defaults = { ...structuredClone(problem.optimizer), ...(isJsonObject(out.defaults) ? out.defaults : {}) };
   return out;
 }

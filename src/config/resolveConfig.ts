@@ -22,6 +22,7 @@ import {
   type TrainConfig,
 } from './trainConfig.js';
 import { ValidationError, validateWithDefaults } from './validate.js';
+import { isJsonObject } from '../util/jsonObject.js';
 
 export class UnknownNameError extends BadInputError {
   constructor(kind: string, value: string, known: readonly string[]) {
@@ -32,7 +33,6 @@ export class UnknownNameError extends BadInputError {
 }
 
 type Json = Record<string, unknown>;
-const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function checkName(kind: string, value: unknown, known: readonly string[]): void {
   if (typeof value === 'string' && !known.includes(value)) throw new UnknownNameError(kind, value, known);
@@ -66,15 +66,15 @@ function normalizeBudget(config: TrainConfig, what: string): void {
 }
 
 export function resolveTrainConfig(input: unknown, what = 'config'): TrainConfig {
-  if (isObject(input)) {
-    const section = (k: string) => (isObject(input[k]) ? (input[k] as Json) : {});
+  if (isJsonObject(input)) {
+    const section = (k: string) => (isJsonObject(input[k]) ? (input[k] as Json) : {});
     checkName('model', section('model').name, MODEL_NAMES);
     checkName('dataset', section('dataset').name, DATASET_NAMES);
     checkName('optimizer', section('optimizer').name, OPTIMIZER_NAMES);
     checkName('backend', input.backend, BACKEND_NAMES);
     checkName('weight-decay placement (optimizer.weightDecayMode)', section('optimizer').weightDecayMode, WEIGHT_DECAY_PLACEMENTS);
   }
-  if (isObject(input) && input.budget !== undefined && input.epochs !== undefined) {
+  if (isJsonObject(input) && input.budget !== undefined && input.epochs !== undefined) {
     throw new ValidationError(what, ['/budget: give either "epochs" or "budget", not both']);
   }
   const config = validateWithDefaults(TrainConfigSchema, input, what);
@@ -107,7 +107,7 @@ export function resolveTrainConfig(input: unknown, what = 'config'): TrainConfig
     ]);
   }
   if (optimizerUses(opt.name, 'sam')) opt.sam = validateWithDefaults(SamConfigSchema, opt.sam ?? {}, `${what} /optimizer/sam`);
-  if (config.model.name !== 'mlp' && isObject(input) && isObject(input.model) && 'hiddenWidths' in input.model) {
+  if (config.model.name !== 'mlp' && isJsonObject(input) && isJsonObject(input.model) && 'hiddenWidths' in input.model) {
     throw new ValidationError(what, [`/model/hiddenWidths: only the mlp has configurable widths`]);
   }
   if (config.model.name === 'mlp') config.model.hiddenWidths ??= [...DEFAULT_MLP_WIDTHS];

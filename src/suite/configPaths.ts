@@ -4,9 +4,9 @@
  */
 import type { TSchema } from '@sinclair/typebox';
 import { OPTIMIZER_SECTIONS, type OptimizerSection, TrainConfigSchema } from '../config/trainConfig.js';
+import { isJsonObject } from '../util/jsonObject.js';
 
 type Node = Record<string, unknown>;
-const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Paths that are axes of the suite and may not be swept, with where their values go instead. */
 export const AXIS_PATHS: Readonly<Record<string, string>> = {
@@ -19,7 +19,7 @@ export const AXIS_PATHS: Readonly<Record<string, string>> = {
 function leaves(schema: Node, prefix: string, out: Map<string, TSchema>): void {
   for (const [key, sub] of Object.entries((schema.properties ?? {}) as Record<string, Node>)) {
     const path = prefix ? `${prefix}.${key}` : key;
-    if (sub.type === 'object' && isNode(sub.properties)) leaves(sub, path, out);
+    if (sub.type === 'object' && isJsonObject(sub.properties)) leaves(sub, path, out);
     else out.set(path, sub as TSchema);
   }
 }
@@ -62,7 +62,7 @@ export function setPath(target: Record<string, unknown>, path: string, value: un
   const keys = path.split('.');
   let node = target;
   for (const key of keys.slice(0, -1)) {
-    if (!isNode(node[key])) node[key] = {};
+    if (!isJsonObject(node[key])) node[key] = {};
     node = node[key] as Record<string, unknown>;
   }
   node[keys[keys.length - 1]] = value;

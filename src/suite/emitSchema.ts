@@ -5,18 +5,18 @@
  * required in the loaded Suite type (ajv fills them in).
  */
 import { SuiteSchema } from './suiteSchema.js';
+import { isJsonObject } from '../util/jsonObject.js';
 
 type Node = Record<string, unknown>;
-const isNode = (v: unknown): v is Node => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function relaxDefaults(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(relaxDefaults);
-  if (!isNode(value)) return value;
+  if (!isJsonObject(value)) return value;
   const out: Node = {};
   for (const [k, v] of Object.entries(value)) out[k] = k === 'default' || k === 'enum' || k === 'const' ? v : relaxDefaults(v);
-  if (Array.isArray(out.required) && isNode(out.properties)) {
+  if (Array.isArray(out.required) && isJsonObject(out.properties)) {
     const properties = out.properties;
-    const required = (out.required as string[]).filter((k) => !(isNode(properties[k]) && 'default' in properties[k]));
+    const required = (out.required as string[]).filter((k) => !(isJsonObject(properties[k]) && 'default' in properties[k]));
     if (required.length > 0) out.required = required;
     else delete out.required;
   }

@@ -10,6 +10,7 @@ import addFormatsPlugin from 'ajv-formats';
 import { nearest } from '../util/nearest.js';
 import { AXIS_PATHS, CONFIG_LEAF_PATHS } from './configPaths.js';
 import type { SuiteProblem } from './suiteError.js';
+import { isJsonObject } from '../util/jsonObject.js';
 
 const addFormats = addFormatsPlugin as unknown as (ajv: Ajv2020) => Ajv2020;
 const withDefaults = addFormats(new Ajv2020({ allErrors: true, useDefaults: true, verbose: true, strict: false }));
@@ -89,8 +90,6 @@ function describe(e: ErrorObject): string {
   }
 }
 
-const isJson = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /**
  * A union of object shapes (e.g. a budget: {epochs} | {steps} | {target, max}) is told apart by its keys:
  * an object whose keys fit exactly one branch gets that branch's own problems (so a bad `max` inside a
@@ -99,7 +98,11 @@ const isJson = (v: unknown): v is Json => typeof v === 'object' && v !== null &&
  */
 function objectUnionProblems(e: ErrorObject): SuiteProblem[] | null {
   const branches = e.schema as unknown;
-  if (!isJson(e.data) || !Array.isArray(branches) || !branches.every((b) => isJson(b) && b.type === 'object' && isJson(b.properties)))
+  if (
+    !isJsonObject(e.data) ||
+    !Array.isArray(branches) ||
+    !branches.every((b) => isJsonObject(b) && b.type === 'object' && isJsonObject(b.properties))
+  )
     return null;
   const data = e.data;
   const keys = Object.keys(data);
