@@ -88,8 +88,7 @@ fp32_peak() {
     *A100*) echo 19.5 ;;
     *L40S*) echo 91.6 ;;
     *L4) echo 30.3 ;;
-    *A10G*) echo 31.2 ;;
-    *A10) echo 31.2 ;;
+    *A10G* | *A10) echo 31.2 ;;
     *V100*) echo 15.7 ;;
     *T4) echo 8.1 ;;
     *) echo null ;;

@@ -84,9 +84,12 @@ export async function tryWebgpu(allowSoftware: boolean, localRank = 0): Promise<
     devicesVar: process.env[GPU_DEVICES_VAR],
   });
   const settings = choiceSettings(choice);
-  const probe = choice.by === 'default' ? preferred : await probeWebgpuAdapter(settings);
-  if (!probe.ok) return { ok: false, reason: `${choice.detail}: ${probe.reason}`, notable: true };
-  if (probe.software && !allowSoftware) return softwareRefused(probe.adapter);
+  // A rank pinned to another adapter than Dawn's preferred one: that adapter must exist and qualify too.
+  if (choice.by !== 'default') {
+    const chosen = await probeWebgpuAdapter(settings);
+    if (!chosen.ok) return { ok: false, reason: `${choice.detail}: ${chosen.reason}`, notable: true };
+    if (chosen.software && !allowSoftware) return softwareRefused(chosen.adapter);
+  }
   const pkg = resolveWebgpuPackage();
   if ('error' in pkg) return { ok: false, reason: `cannot load the 'webgpu' package (${pkg.error})`, notable: true };
   try {

@@ -6,7 +6,7 @@
  *                         spatial sum: G = (1/N) sum_n sum_t g_nt g_nt^T).
  * a_bar is the input (patch) with a trailing 1 when the layer has a bias, folding the bias into K-FAC.
  */
-import type { KfacLayer } from '../../models/layers.js';
+import type { Conv2dLayer, KfacLayer } from '../../models/layers.js';
 import { tf, type Tensor } from '../../tf.js';
 import { extractPatches } from './patches.js';
 
@@ -50,11 +50,10 @@ export function activationFactor(layer: KfacLayer, a: Tensor, chunkElements = PA
 }
 
 /** Images whose patches fit `chunkElements` (at least one): output positions x patch length per image. */
-function imagesPerChunk(layer: KfacLayer, a: Tensor, chunkElements: number): number {
+function imagesPerChunk(layer: Conv2dLayer, a: Tensor, chunkElements: number): number {
   const [kh, kw, cin] = layer.kernel.shape as number[];
   const [, h, w] = a.shape as number[];
-  const stride = layer.kind === 'conv2d' ? layer.stride : 1;
-  const perImage = Math.ceil(h / stride) * Math.ceil(w / stride) * kh * kw * cin;
+  const perImage = Math.ceil(h / layer.stride) * Math.ceil(w / layer.stride) * kh * kw * cin;
   return Math.max(1, Math.floor(chunkElements / perImage));
 }
 
