@@ -1,12 +1,16 @@
 /**
  * `npm run bench`: the CPU performance picture in one run, on one machine, side by side:
  *   1. sgemm GFLOP/s of raw OpenBLAS (the physical limit) and tfjs matMul plain vs BLAS kernels;
- *   2. training-step time per optimizer for mlp and cnn at global batch 128 and 1024, plain vs BLAS;
- *   3. the same SGD steps in PyTorch where python3-torch is installed;
- *   4. a full Fashion-MNIST epoch of mlp + sgd.
+ *   2. the conv kernels on their own (GFLOP/s, share of sgemm);
+ *   3. training-step time per optimizer for mlp, cnn and DeepOBS's 2c2d at global batch 128 and 1024,
+ *      plain vs BLAS, with the SGD steps' analytic GFLOP/s; K-FAC at factor interval 1 and at
+ *      kfac-pytorch's CNN intervals (factors every 10 steps, inverses every 100);
+ *   4. the same SGD steps and the same K-FAC steps in PyTorch where python3-torch is installed;
+ *   5. peak RSS of whole train processes (K-FAC on the conv networks at batch 1024 and 8192);
+ *   6. a full Fashion-MNIST epoch of mlp + sgd.
  * Prints Markdown tables and writes everything to a JSON file.
  *
- *   npm run bench -- [--full] [--out FILE] [--skip-epoch] [--models mlp,cnn]
+ *   npm run bench -- [--full] [--out FILE] [--skip-epoch] [--skip-memory] [--models mlp,cnn,2c2d]
  * Without --full, plain-kernel (un-accelerated) training steps are timed only where one step takes
  * seconds, not minutes: the slow rows are listed as skipped. --full times all of them (~1 hour).
  */
@@ -21,14 +25,20 @@ import { selectBackend } from '../src/compute/backend/selectBackend.js';
 import { resolveTrainConfig } from '../src/config/resolveConfig.js';
 import type { OptimizerName } from '../src/config/trainConfig.js';
 import { executeRun } from '../src/train/executeRun.js';
+import { timeConvKernels } from './convKernels.js';
+import { trainStepFlops } from './flops.js';
 import { runMatmulBench } from './matmul.js';
+import { measurePeakMemory, type PeakMemoryRow } from './peakMemory.js';
 import { runTorchSteps, type TorchResult } from './pytorch.js';
+import { runTorchKfacSteps, type TorchKfacCase, type TorchKfacResult } from './pytorchKfac.js';
 import { timeTrainingStep, type StepCase, type StepModel, type StepTiming } from './trainStep.js';
+
+const ALL_MODELS: StepModel[] = ['mlp', 'cnn', '2c2d'];
 
 function parseModels(value: string): StepModel[] {
   const models = value.split(',').map((m) => m.trim());
-  const unknown = models.filter((m) => m !== 'mlp' && m !== 'cnn');
-  if (unknown.length > 0) throw new InvalidArgumentError(`unknown model ${unknown.join(', ')} (mlp, cnn)`);
+  const unknown = models.filter((m) => !ALL_MODELS.includes(m as StepModel));
+  if (unknown.length > 0) throw new InvalidArgumentError(`unknown model ${unknown.join(', ')} (${ALL_MODELS.join(', ')})`);
   return models as StepModel[];
 }
 
@@ -37,13 +47,15 @@ const program = new Command('bench')
   .option('--full', 'also time the slow plain-kernel rows (CNN at batch 1024, K-FAC on plain kernels)')
   .option('--out <file>', 'JSON output', 'reports/bench/cpu-latest.json')
   .option('--skip-epoch', 'skip the full-epoch measurement (needs Fashion-MNIST)')
-  .option('--models <list>', 'time the training steps of these models only (mlp, cnn)', parseModels, ['mlp', 'cnn'])
+  .option('--skip-memory', 'skip the peak-RSS train processes (needs Fashion-MNIST)')
+  .option('--models <list>', `time the training steps of these models only (${ALL_MODELS.join(', ')})`, parseModels, ALL_MODELS)
   .parse();
-const opts = program.opts<{ full?: boolean; out: string; skipEpoch?: boolean; models: StepModel[] }>();
+const opts = program.opts<{ full?: boolean; out: string; skipEpoch?: boolean; skipMemory?: boolean; models: StepModel[] }>();
 
 const log = (line = '') => console.log(line);
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
 const ratio = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+const percent = (x: number) => `${(100 * x).toFixed(0)}%`;
 
 const backend = await selectBackend('cpu-blas');
 const environment = describeEnvironment(backend);
@@ -74,19 +86,37 @@ log(
   `\nBLAS path: ${((matmul.fastPathEfficiency ?? 0) * 100).toFixed(0)}% of raw sgemm; ${ratio(matmul.speedup ?? 0)}x the plain kernel.\n`,
 );
 
-// 2. training steps
+// 2. conv kernels
+const sgemmGflops = matmul.rawSgemm?.gflops;
+const ofSgemm = (gflops: number) => (sgemmGflops ? percent(gflops / sgemmGflops) : '-');
 const MODELS: StepModel[] = opts.models;
 const BATCHES = [128, 1024];
-const OPTIMIZERS: OptimizerName[] = ['sgd', 'ngd', 'smoothed-ngd', 'sam-sgd', 'sam-ngd'];
+const convModels = MODELS.filter((m) => m !== 'mlp');
+const conv = convModels.length > 0 ? [...(await timeConvKernels(128)), ...(await timeConvKernels(1024, 3))] : [];
+if (conv.length > 0) {
+  log('## Conv kernels (conv2 of cnn/2c2d: 14x14x32, 5x5 same, 64 filters)\n');
+  log(
+    markdownTable([
+      ['op', 'batch', 'ms', 'GFLOP/s', 'of sgemm'],
+      ...conv.map((c) => [c.op, String(c.batchSize), ms(c.meanMs), c.gflops.toFixed(1), ofSgemm(c.gflops)]),
+    ]),
+  );
+  log('');
+}
+
+// 3. training steps
+/** The SAM and smoothing rows cost minutes on the conv networks; their overhead is read on the mlp. */
+const optimizersOf = (model: StepModel): OptimizerName[] =>
+  model === 'mlp' ? ['sgd', 'ngd', 'smoothed-ngd', 'sam-sgd', 'sam-ngd'] : ['sgd', 'ngd'];
 /** Plain rows that take minutes per step (measured: CNN sgd at 128 is ~1-4 min). */
 const slowPlain = (c: Omit<StepCase, 'kernels'>) =>
-  (c.model === 'cnn' && (c.batchSize > 128 || c.optimizer !== 'sgd')) || (c.optimizer !== 'sgd' && c.batchSize > 128);
+  c.model === '2c2d' || (c.model === 'cnn' && (c.batchSize > 128 || c.optimizer !== 'sgd')) || (c.optimizer !== 'sgd' && c.batchSize > 128);
 const steps: StepTiming[] = [];
 const skipped: string[] = [];
 log('## Training step (28x28x1 input, 10 classes)\n');
 for (const model of MODELS) {
   for (const batchSize of BATCHES) {
-    for (const optimizer of OPTIMIZERS) {
+    for (const optimizer of optimizersOf(model)) {
       for (const kernels of ['blas', 'plain'] as const) {
         const c: StepCase = { model, optimizer, batchSize, kernels };
         if (kernels === 'plain' && !opts.full && slowPlain(c)) {
@@ -99,33 +129,55 @@ for (const model of MODELS) {
     }
   }
 }
-// The same K-FAC step with statistics gathered every 10 steps too (amortized like the inverses).
-process.stderr.write('  timing mlp ngd b1024 blas, factors every 10 steps...\n');
-const ngdSparse = await timeTrainingStep(
-  { model: 'mlp', optimizer: 'ngd', batchSize: 1024, kernels: 'blas', factorUpdateInterval: 10 },
-  symmetricInverse64,
-);
+/** kfac-pytorch's intervals for CNNs: statistics every 10 steps, inverses every 100 (100 steps measured). */
+const SPARSE = { factorUpdateInterval: 10, inverseUpdateInterval: 100 } as const;
+const sparseBatch = (model: StepModel) => (model === 'mlp' ? 1024 : 128);
+const sparse: StepTiming[] = [];
+for (const model of MODELS) {
+  process.stderr.write(`  timing ${model} ngd b${sparseBatch(model)} blas, factors every 10 steps, inverses every 100...\n`);
+  sparse.push(
+    await timeTrainingStep({ model, optimizer: 'ngd', batchSize: sparseBatch(model), kernels: 'blas', ...SPARSE }, symmetricInverse64),
+  );
+}
 enableBlasKernels();
 
-// 3. PyTorch
+// 4. PyTorch
+process.stderr.write('  timing PyTorch sgd and K-FAC steps...\n');
 const torch: TorchResult = runTorchSteps(
-  MODELS.flatMap((model) => BATCHES.map((batchSize) => ({ model, batchSize, iterations: model === 'cnn' ? 5 : 20 }))),
+  MODELS.flatMap((model) => BATCHES.map((batchSize) => ({ model, batchSize, iterations: model === 'mlp' ? 20 : 5 }))),
 );
 const torchMs = (model: string, batchSize: number) =>
   torch.available ? torch.rows.find((r) => r.model === model && r.batchSize === batchSize)?.meanMs : undefined;
+const kfacCases: TorchKfacCase[] = MODELS.flatMap((model) => [
+  { model, batchSize: sparseBatch(model), iterations: 10, factorInterval: 1, inverseInterval: 10 },
+  { model, batchSize: sparseBatch(model), iterations: 100, ...{ factorInterval: 10, inverseInterval: 100 } },
+]);
+const torchKfac: TorchKfacResult = runTorchKfacSteps(kfacCases);
 
 const find = (model: string, optimizer: string, batchSize: number, kernels: string) =>
   steps.find((s) => s.model === model && s.optimizer === optimizer && s.batchSize === batchSize && s.kernels === kernels);
 const rows: string[][] = [
-  ['model', 'batch', 'optimizer', 'BLAS ms/step', 'plain ms/step', 'speed-up', 'vs sgd (BLAS)', 'PyTorch ms/step', 'ours / PyTorch'],
+  [
+    'model',
+    'batch',
+    'optimizer',
+    'BLAS ms/step',
+    'plain ms/step',
+    'speed-up',
+    'vs sgd (BLAS)',
+    'GFLOP/s (of sgemm)',
+    'PyTorch ms/step',
+    'ours / PyTorch',
+  ],
 ];
 for (const model of MODELS) {
   for (const batchSize of BATCHES) {
-    for (const optimizer of OPTIMIZERS) {
+    for (const optimizer of optimizersOf(model)) {
       const fast = find(model, optimizer, batchSize, 'blas');
       const plain = find(model, optimizer, batchSize, 'plain');
       const sgd = find(model, 'sgd', batchSize, 'blas');
       const pt = optimizer === 'sgd' ? torchMs(model, batchSize) : undefined;
+      const gflops = optimizer === 'sgd' && fast ? trainStepFlops(model, batchSize) / (fast.meanMs * 1e6) : undefined;
       rows.push([
         model,
         String(batchSize),
@@ -134,39 +186,100 @@ for (const model of MODELS) {
         plain ? ms(plain.meanMs) : 'skipped',
         fast && plain ? `${ratio(plain.meanMs / fast.meanMs)}x` : '-',
         fast && sgd ? `${(fast.meanMs / sgd.meanMs).toFixed(2)}x` : '-',
+        gflops !== undefined ? `${gflops.toFixed(1)} (${ofSgemm(gflops)})` : '-',
         pt !== undefined ? ms(pt) : '-',
         pt !== undefined && fast ? `${(fast.meanMs / pt).toFixed(2)}x` : '-',
       ]);
     }
   }
 }
-log(markdownTable(rows, { align: ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r'] }));
+log(markdownTable(rows, { align: ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'] }));
 log(`\nK-FAC rows: factors every step (MC Fisher), inverses every 10 steps, mean over 10 steps after one warm-up.`);
-log(`With factors (and inverses) every 10 steps, mlp ngd at batch 1024 takes ${ms(ngdSparse.meanMs)} ms/step.`);
+log('GFLOP/s: analytic FLOPs of the conv and dense layers (forward, weight and input gradients) per second of the step.');
 if (skipped.length) log(`Plain rows skipped (minutes per step; run with --full): ${skipped.join(', ')}.`);
 log(
   torch.available
-    ? `PyTorch ${torch.torch}, ${torch.threads} threads, BLAS ${torch.blas}: same models, momentum SGD; it has no K-FAC, so no NGD rows.`
+    ? `PyTorch ${torch.torch}, ${torch.threads} threads, BLAS ${torch.blas}: same models, momentum SGD.`
     : `PyTorch rows skipped: ${torch.reason}.`,
+);
+
+log('\n## K-FAC step: factor intervals, and the same step in PyTorch (bench/torch_kfac.py)\n');
+const kfacTorchMs = (model: string, batchSize: number, factorInterval: number) =>
+  torchKfac.available
+    ? torchKfac.rows.find((r) => r.model === model && r.batchSize === batchSize && r.factorInterval === factorInterval)?.meanMs
+    : undefined;
+const kfacRows: { model: StepModel; batchSize: number; factors: number; inverses: number; ngd?: StepTiming }[] = MODELS.flatMap((model) => [
+  { model, batchSize: sparseBatch(model), factors: 1, inverses: 10, ngd: find(model, 'ngd', sparseBatch(model), 'blas') },
+  { model, batchSize: sparseBatch(model), factors: 10, inverses: 100, ngd: sparse.find((s) => s.model === model) },
+]);
+log(
+  markdownTable(
+    [
+      ['model', 'batch', 'factors every', 'inverses every', 'ngd ms/step', 'ngd / sgd', 'PyTorch K-FAC ms/step', 'ours / PyTorch'],
+      ...kfacRows.map((r) => {
+        const sgd = find(r.model, 'sgd', r.batchSize, 'blas');
+        const pt = kfacTorchMs(r.model, r.batchSize, r.factors);
+        return [
+          r.model,
+          String(r.batchSize),
+          String(r.factors),
+          String(r.inverses),
+          r.ngd ? ms(r.ngd.meanMs) : '-',
+          r.ngd && sgd ? `${(r.ngd.meanMs / sgd.meanMs).toFixed(2)}x` : '-',
+          pt !== undefined ? ms(pt) : '-',
+          pt !== undefined && r.ngd ? `${(r.ngd.meanMs / pt).toFixed(2)}x` : '-',
+        ];
+      }),
+    ],
+    { align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'] },
+  ),
+);
+log(
+  torchKfac.available
+    ? `\nPyTorch K-FAC: the same factors (MC Fisher, EMA 0.95), damping 1e-3 with the pi-correction, float64 Cholesky inverses, KL-clipping 1e-3, momentum 0.9; its MC output gradients come from the saved pre-activations (no second forward), as ours do on the mlp.`
+    : `\nPyTorch K-FAC rows skipped: ${torchKfac.reason}.`,
 );
 log('\nPer-phase ms/step (BLAS kernels):\n');
 log(
   markdownTable([
-    ['model', 'batch', 'optimizer', 'SAM ascent', 'fwd+bwd', 'curvature', 'inversion', 'precondition', 'update'],
-    ...steps
-      .filter((s) => s.kernels === 'blas')
-      .map((s) => [
-        s.model,
-        String(s.batchSize),
-        s.optimizer,
-        ...['samAscent', 'forwardBackward', 'curvature', 'inversion', 'preconditioning', 'update'].map((p) =>
-          ms(1000 * (s.phasesPerStep[p] ?? 0)),
-        ),
-      ]),
+    ['model', 'batch', 'optimizer', 'factors every', 'SAM ascent', 'fwd+bwd', 'curvature', 'inversion', 'precondition', 'update'],
+    ...[...steps.filter((s) => s.kernels === 'blas'), ...sparse].map((s) => [
+      s.model,
+      String(s.batchSize),
+      s.optimizer,
+      s.optimizer.includes('ngd') ? String(s.factorUpdateInterval ?? 1) : '-',
+      ...['samAscent', 'forwardBackward', 'curvature', 'inversion', 'preconditioning', 'update'].map((p) =>
+        ms(1000 * (s.phasesPerStep[p] ?? 0)),
+      ),
+    ]),
   ]),
 );
 
-// 4. a full epoch
+// 5. peak memory
+const memory: PeakMemoryRow[] = [];
+if (!opts.skipMemory && convModels.length > 0) {
+  log('\n## Peak RSS of a train process (one ngd step, K-FAC factors and inverses included)\n');
+  for (const model of convModels) {
+    for (const batchSize of [1024, 8192]) {
+      process.stderr.write(`  peak RSS of ${model} ngd b${batchSize}...\n`);
+      memory.push(measurePeakMemory(model, 'ngd', batchSize));
+    }
+  }
+  const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
+  log(
+    markdownTable([
+      ['model', 'optimizer', 'batch', 'peak RSS'],
+      ...memory.map((m) => [
+        m.model,
+        m.optimizer,
+        String(m.batchSize),
+        m.peakRssBytes !== null ? gib(m.peakRssBytes) : `failed: ${m.error}`,
+      ]),
+    ]),
+  );
+}
+
+// 6. a full epoch
 const epoch: { batchSize: number; trainSeconds: number; testAccuracy: number }[] = [];
 if (!opts.skipEpoch) {
   log('\n## One epoch of mlp + sgd on Fashion-MNIST (60,000 images)\n');
@@ -199,38 +312,71 @@ for (const [model, batch] of [
 ] as const) {
   const f = find(model, 'sgd', batch, 'blas');
   const p = find(model, 'sgd', batch, 'plain');
+  if (!MODELS.includes(model)) continue;
   t(
     `${model} + sgd step at batch ${batch} >= 30x plain`,
     f && p ? p.meanMs / f.meanMs >= 30 : undefined,
     f && p ? `${ratio(p.meanMs / f.meanMs)}x` : 'not measured',
   );
 }
-const ngd = find('mlp', 'ngd', 1024, 'blas');
-const sgd = find('mlp', 'sgd', 1024, 'blas');
-t(
-  'mlp ngd step <= 2x sgd step at batch 1024 (factors every step)',
-  ngd && sgd ? ngd.meanMs <= 2 * sgd.meanMs : undefined,
-  ngd && sgd ? `${(ngd.meanMs / sgd.meanMs).toFixed(2)}x` : '-',
-);
-t(
-  'mlp ngd step <= 2x sgd step at batch 1024 (factors every 10 steps)',
-  sgd ? ngdSparse.meanMs <= 2 * sgd.meanMs : undefined,
-  sgd ? `${(ngdSparse.meanMs / sgd.meanMs).toFixed(2)}x` : '-',
-);
+const KFAC_TARGETS: Record<StepModel, { dense: number; sparse: number }> = {
+  mlp: { dense: 2, sparse: 1.3 },
+  cnn: { dense: 3, sparse: 1.3 },
+  '2c2d': { dense: 3, sparse: 1.3 },
+};
+for (const r of kfacRows) {
+  const sgd = find(r.model, 'sgd', r.batchSize, 'blas');
+  const limit = r.factors === 1 ? KFAC_TARGETS[r.model].dense : KFAC_TARGETS[r.model].sparse;
+  t(
+    `${r.model} ngd step <= ${limit}x sgd at batch ${r.batchSize} (factors every ${r.factors}, inverses every ${r.inverses})`,
+    r.ngd && sgd ? r.ngd.meanMs <= limit * sgd.meanMs : undefined,
+    r.ngd && sgd ? `${(r.ngd.meanMs / sgd.meanMs).toFixed(2)}x` : '-',
+  );
+  const pt = kfacTorchMs(r.model, r.batchSize, r.factors);
+  t(
+    `${r.model} ngd step within 1.5x of PyTorch K-FAC (factors every ${r.factors})`,
+    pt !== undefined && r.ngd ? r.ngd.meanMs <= 1.5 * pt : undefined,
+    pt !== undefined && r.ngd ? `${(r.ngd.meanMs / pt).toFixed(2)}x` : 'not measured',
+  );
+}
+for (const model of convModels) {
+  for (const batch of BATCHES) {
+    const f = find(model, 'sgd', batch, 'blas');
+    const pt = torchMs(model, batch);
+    t(
+      `${model} sgd step within 1.2x of PyTorch at batch ${batch}`,
+      f && pt !== undefined ? f.meanMs <= 1.2 * pt : undefined,
+      f && pt !== undefined ? `${(f.meanMs / pt).toFixed(2)}x` : 'not measured',
+    );
+    const share = f && sgemmGflops ? trainStepFlops(model, batch) / (f.meanMs * 1e6) / sgemmGflops : undefined;
+    t(
+      `${model} sgd step >= 60% of sgemm at batch ${batch}`,
+      share !== undefined ? share >= 0.6 : undefined,
+      share !== undefined ? percent(share) : '-',
+    );
+  }
+}
+for (const m of memory) {
+  t(
+    `${m.model} ngd peak RSS < 6 GiB at batch ${m.batchSize}`,
+    m.peakRssBytes !== null ? m.peakRssBytes < 6 * 2 ** 30 : undefined,
+    m.peakRssBytes !== null ? `${(m.peakRssBytes / 2 ** 30).toFixed(2)} GiB` : (m.error ?? '-'),
+  );
+}
 const e128 = epoch.find((e) => e.batchSize === 128);
 t(
   'full mlp + sgd epoch < 5 s',
   e128 ? e128.trainSeconds < 5 : undefined,
   e128 ? `${e128.trainSeconds.toFixed(2)} s at batch 128` : 'skipped',
 );
-if (torch.available) {
-  const worst = Math.max(...MODELS.flatMap((m) => BATCHES.map((b) => (find(m, 'sgd', b, 'blas')?.meanMs ?? NaN) / (torchMs(m, b) ?? NaN))));
-  t('every sgd step within 1.5x of PyTorch', worst <= 1.5, `worst ${worst.toFixed(2)}x`);
+if (torch.available && MODELS.includes('mlp')) {
+  const worst = Math.max(...BATCHES.map((b) => (find('mlp', 'sgd', b, 'blas')?.meanMs ?? NaN) / (torchMs('mlp', b) ?? NaN)));
+  t('mlp sgd steps within 1.5x of PyTorch', worst <= 1.5, `worst ${worst.toFixed(2)}x`);
 }
 
 mkdirSync(dirname(opts.out), { recursive: true });
 writeFileSync(
   opts.out,
-  `${JSON.stringify({ date: new Date().toISOString(), environment, blas: blasStatus(), matmul, steps, ngdFactorsEvery10: ngdSparse, skippedPlain: skipped, torch, epoch }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), environment, blas: blasStatus(), matmul, conv, steps, kfacSparse: sparse, skippedPlain: skipped, torch, torchKfac, memory, epoch }, null, 2)}\n`,
 );
 log(`\nJSON: ${opts.out}`);

@@ -1,4 +1,4 @@
-"""PyTorch reference for the training-step benchmark: the same mlp / cnn, momentum SGD, same shapes.
+"""PyTorch reference for the training-step benchmark: the same mlp / cnn / 2c2d, momentum SGD, same shapes.
 
 Usage: python3 bench/torch_step.py '<json list of {"model","batchSize","iterations"}>'
 Prints one JSON object: {"torch": version, "threads": n, "blas": ..., "rows": [{model, batchSize, meanMs, medianMs, samples}]}.
@@ -15,6 +15,12 @@ import torch.nn as nn
 
 
 def make(model):
+    if model == "2c2d":  # DeepOBS's fmnist_2c2d (src/models/deepobs.ts): 'same' convs, pools 28 -> 14 -> 7
+        return nn.Sequential(
+            nn.Conv2d(1, 32, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(32, 64, 5, padding=2), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Flatten(), nn.Linear(7 * 7 * 64, 1024), nn.ReLU(), nn.Linear(1024, 10),
+        )
     if model == "mlp":
         return nn.Sequential(nn.Flatten(), nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 256), nn.ReLU(), nn.Linear(256, 10))
     return nn.Sequential(

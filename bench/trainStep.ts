@@ -12,7 +12,7 @@ import { tf } from '../src/tf.js';
 import { PhaseTimer } from '../src/util/phaseTimer.js';
 import { measure, type Measurement } from './measure.js';
 
-export type StepModel = 'mlp' | 'cnn';
+export type StepModel = 'mlp' | 'cnn' | '2c2d';
 export type KernelSet = 'plain' | 'blas';
 
 export interface StepCase {
@@ -22,6 +22,8 @@ export interface StepCase {
   kernels: KernelSet;
   /** K-FAC factor-update interval (default 1: statistics every step). */
   factorUpdateInterval?: number;
+  /** K-FAC inversion interval (default 10); the measured steps span one such period. */
+  inverseUpdateInterval?: number;
 }
 
 export interface StepTiming extends StepCase, Measurement {
@@ -40,13 +42,14 @@ export async function timeTrainingStep(c: StepCase, spdInverse?: (a: Float64Arra
   } else {
     disableBlasKernels();
   }
+  const inverseInterval = c.inverseUpdateInterval ?? KFAC_INVERSE_INTERVAL;
   const config = resolveTrainConfig({
     model: { name: c.model },
     optimizer: {
       name: c.optimizer,
       lr: 0.01,
       ...(optimizerUses(c.optimizer, 'kfac')
-        ? { kfac: { inverseUpdateInterval: KFAC_INVERSE_INTERVAL, factorUpdateInterval: c.factorUpdateInterval ?? 1 } }
+        ? { kfac: { inverseUpdateInterval: inverseInterval, factorUpdateInterval: c.factorUpdateInterval ?? 1 } }
         : {}),
     },
   });
@@ -57,13 +60,13 @@ export async function timeTrainingStep(c: StepCase, spdInverse?: (a: Float64Arra
   const kfac = optimizerUses(c.optimizer, 'kfac');
   // Plain-kernel rows are slow (a CNN step is minutes at batch 1024): no warm-up, as few steps as
   // give a fair figure (K-FAC still needs a full inversion period to amortize).
-  const iterations = kfac ? KFAC_INVERSE_INTERVAL : c.kernels === 'plain' ? 1 : 5;
+  const iterations = kfac ? inverseInterval : c.kernels === 'plain' ? 1 : 5;
   const warmupIterations = c.kernels === 'plain' && !kfac ? 0 : 1;
   let step = 0;
   let timer = new PhaseTimer();
   try {
     const m = await measure(
-      `${c.model}/${c.optimizer}/b${c.batchSize}/${c.kernels}/f${c.factorUpdateInterval ?? 1}`,
+      `${c.model}/${c.optimizer}/b${c.batchSize}/${c.kernels}/f${c.factorUpdateInterval ?? 1}/i${inverseInterval}`,
       async () => {
         // The warm-up step (step 0: first factors and inversion) is excluded from the phase totals.
         if (step === warmupIterations && warmupIterations > 0) timer = new PhaseTimer();

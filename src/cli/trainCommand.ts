@@ -4,6 +4,7 @@
  * worker processes of this same command; or one rank of a world started by ngd-bench, mpirun, Slurm
  * or torchrun (the world comes from the environment).
  */
+import { memoryBudgetBytes } from './memoryBudget.js';
 import { availableParallelism } from 'node:os';
 import { Command } from 'commander';
 import { collectiveTimeoutFromEnv, worldFromEnv, type WorldInfo } from '../distributed/collective/worldInfo.js';
@@ -68,6 +69,7 @@ async function trainAsRank(config: TrainConfig, flags: TrainFlags, world: WorldI
       warn: lead ? (line) => console.error(line) : undefined,
       distributed,
       onTrained: lead && flags.weightsOut ? (params) => writeWeightsFile(flags.weightsOut!, params) : undefined,
+      memoryBudgetBytes: memoryBudgetBytes(flags.memoryBudget, world),
     });
     if (lead) {
       if (mode === 'human') human.finish(result);
@@ -111,6 +113,7 @@ Exit codes: 0 ok, 1 run failed (result written with status 'failed'), 2 bad inpu
     const config = resolveTrainConfig(applyTrainFlags(base, flags), flags.config ? `config ${flags.config}` : 'config');
     const world = worldFromEnv();
     collectiveTimeoutFromEnv(); // a malformed NGD_BENCH_COLLECTIVE_TIMEOUT_MS is bad input now, not a failed collective later
+    memoryBudgetBytes(flags.memoryBudget, world); // and a malformed memory budget in the environment
     // Before any training: a result that cannot be written would lose the run (rank 0 writes it).
     if (world.rank === 0) {
       if (flags.out) assertWritableFile(flags.out);

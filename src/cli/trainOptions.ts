@@ -4,6 +4,7 @@
  * edit. Flags override a --config file key by key; anything unset is left to the schema's defaults.
  * The budget flags (--epochs, --steps, --target ...) combine into one `budget` and are handled apart.
  */
+import { MEMORY_BUDGET_ENV, parseGib } from './memoryBudget.js';
 import { Option, type Command } from 'commander';
 import { PROBLEM_NAMES, type ProblemName, withProblem } from '../config/problems.js';
 import { TARGET_METRICS } from '../config/trainConfig.js';
@@ -141,6 +142,12 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
   },
   { flag: '-b, --batch-size <n>', path: 'batchSize', help: 'global mini-batch size', parse: parseInteger },
   {
+    flag: '--micro-batch-size <n>',
+    path: 'microBatchSize',
+    help: 'at most N examples per forward/backward pass on each worker (gradient accumulation; bounds activation memory)',
+    parse: parseInteger,
+  },
+  {
     flag: '--eval-every-steps <n>',
     path: 'evalEverySteps',
     help: 'also evaluate every N steps (evaluation time is not training time)',
@@ -167,6 +174,7 @@ export interface TrainFlags extends Record<string, unknown> {
   workers?: number;
   verifyReplicas?: boolean;
   weightsOut?: string;
+  memoryBudget?: number;
 }
 
 function optionOf(entry: ConfigFlag): Option {
@@ -211,7 +219,12 @@ export function addTrainOptions(cmd: Command): Command {
       parsePositiveInteger,
     )
     .option('--verify-replicas', 'hash the weights after every step and fail unless all workers hold identical bits')
-    .option('--weights-out <file>', 'save the final weights (JSON, float32 base64) of a run that finished ok');
+    .option('--weights-out <file>', 'save the final weights (JSON, float32 base64) of a run that finished ok')
+    .option(
+      '--memory-budget <GiB>',
+      `memory one training process may use; a batch whose training pass would not fit is refused before the first step (default: $${MEMORY_BUDGET_ENV}, else this host's memory shared by its training processes)`,
+      (text: string) => parseGib(text, '--memory-budget'),
+    );
 }
 
 type Json = Record<string, unknown>;

@@ -7,6 +7,7 @@ import { nearest } from '../util/nearest.js';
 import { BadInputError } from '../util/errors.js';
 import {
   BACKEND_NAMES,
+  BATCH_NORM_MODELS,
   DEFAULT_MLP_WIDTHS,
   DATASET_NAMES,
   KfacConfigSchema,
@@ -111,5 +112,10 @@ export function resolveTrainConfig(input: unknown, what = 'config'): TrainConfig
     throw new ValidationError(what, [`/model/hiddenWidths: only the mlp has configurable widths`]);
   }
   if (config.model.name === 'mlp') config.model.hiddenWidths ??= [...DEFAULT_MLP_WIDTHS];
+  if (config.microBatchSize !== undefined && BATCH_NORM_MODELS.includes(config.model.name)) {
+    throw new ValidationError(what, [
+      `/microBatchSize: ${config.model.name} has batch norm, which normalizes over the batch: micro-batches would change the model's function; drop microBatchSize (or use a model without batch norm)`,
+    ]);
+  }
   return config;
 }

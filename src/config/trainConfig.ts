@@ -29,6 +29,8 @@ export function sectionUsers(section: OptimizerSection): string {
   return names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} and ${names[names.length - 1]}`;
 }
 export const MODEL_NAMES = ['mlp', 'cnn', 'resnet20', 'deepobs-mlp', '2c2d', '3c3d'] as const;
+/** Models whose function depends on the batch (batch norm): their batch cannot be split into micro-batches. */
+export const BATCH_NORM_MODELS: readonly (typeof MODEL_NAMES)[number][] = ['resnet20'];
 export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'cifar10', 'synthetic'] as const;
 /** Hidden widths of the default mlp: 784-256-256-10 on MNIST-shaped data. */
 export const DEFAULT_MLP_WIDTHS = [256, 256] as const;
@@ -270,6 +272,13 @@ export const TrainConfigSchema = Type.Object(
     optimizer: OptimizerConfigSchema,
     schedule: ScheduleConfigSchema,
     batchSize: Type.Integer({ minimum: 1, default: 128, description: 'Global mini-batch size.' }),
+    microBatchSize: Type.Optional(
+      Type.Integer({
+        minimum: 1,
+        description:
+          "At most this many examples per forward/backward pass on each worker: a larger per-worker batch runs in micro-batches whose gradients and K-FAC statistics are summed (gradient accumulation), the same step up to floating-point rounding with one micro-batch's activations in memory at a time. Not for models with batch norm (their function depends on the batch). Absent: whole batches.",
+      }),
+    ),
     epochs: Type.Optional(
       Type.Integer({ minimum: 1, description: 'Training epochs (an epoch budget; default 1 unless "budget" is given).' }),
     ),

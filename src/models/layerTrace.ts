@@ -36,6 +36,13 @@ export class LayerTrace {
     return identity(s);
   }
 
+  /** Takes over a tensor as a layer's record (a micro-batched pass puts its pieces back together). */
+  adopt(record: 'inputs' | 'preActivationGrads', layer: string, t: Tensor): void {
+    const map = this[record];
+    map.get(layer)?.dispose();
+    map.set(layer, tf.keep(t));
+  }
+
   dispose(): void {
     for (const t of this.inputs.values()) t.dispose();
     for (const t of this.preActivationGrads.values()) t.dispose();

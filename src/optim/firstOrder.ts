@@ -31,7 +31,7 @@ export class FirstOrderOptimizer implements Optimizer {
 
   async step(batch: TrainingBatch, context: StepContext): Promise<number> {
     const { timer } = context;
-    const ascent = this.sam ? await ascend(this.model, batch, this.sam, this.replicas, timer) : undefined;
+    const ascent = this.sam ? await ascend(this.model, batch, this.sam, this.replicas, timer, context.microBatchSize) : undefined;
     const ghosts = ghostBatches(batch, this.smoothing?.ghostBatchSize);
     try {
       const params = this.model.params;
@@ -40,7 +40,9 @@ export class FirstOrderOptimizer implements Optimizer {
           ? new WeightPerturbation(params, this.smoothing, this.seed, context.step, context.progress, this.kinds, ghost)
           : undefined;
         try {
-          const pass = await timer.timeAsync('forwardBackward', () => lossAndGradients(this.model, part, { updateRunningStats: !ascent }));
+          const pass = await timer.timeAsync('forwardBackward', () =>
+            lossAndGradients(this.model, part, { updateRunningStats: !ascent, microBatchSize: context.microBatchSize }),
+          );
           return { loss: pass.loss, tensors: params.map((p) => pass.grads.get(p)!) };
         } finally {
           perturbation?.restore();

@@ -13,11 +13,11 @@ import { tf, type Tensor, type Variable } from '../tf.js';
 import { deriveSeed } from '../util/rng.js';
 import type { SpdInverse } from './kfac/dampedInverse.js';
 import { disposeFactors, KfacPreconditioner, type FactorPair } from './kfac/kfacPreconditioner.js';
-import { gradientMatrix, splitGradientMatrix } from './kfac/kroneckerFactors.js';
+import { gradientFactor, gradientMatrix, splitGradientMatrix } from './kfac/kroneckerFactors.js';
 import { klClipScale } from './kfac/klClip.js';
 import { softmaxCrossEntropy } from './loss.js';
 import { sampleLabels } from './sampleLabels.js';
-import { disposeGradients, lossAndGradients } from './lossAndGradients.js';
+import { disposeGradients, lossAndGradients, sliceRows } from './lossAndGradients.js';
 import { MomentumSgd, type MomentumSgdOptions } from './momentumSgd.js';
 import type { Optimizer, StepContext, TrainingBatch } from './optimizer.js';
 import { meanOverReplicas, SINGLE_REPLICA, type ReplicaGroup } from './replicaGroup.js';
@@ -55,7 +55,7 @@ export class NaturalGradientOptimizer implements Optimizer {
   async step(batch: TrainingBatch, context: StepContext): Promise<number> {
     const { timer, step } = context;
     const updateFactors = step % this.kfac.factorUpdateInterval === 0;
-    const ascent = this.sam ? await ascend(this.model, batch, this.sam, this.replicas, timer) : undefined;
+    const ascent = this.sam ? await ascend(this.model, batch, this.sam, this.replicas, timer, context.microBatchSize) : undefined;
     const ghosts = ghostBatches(batch, this.smoothing?.ghostBatchSize);
     const params = this.model.params;
     const layerNames = updateFactors ? this.model.kfacLayers.map((l) => l.name) : [];
@@ -64,7 +64,7 @@ export class NaturalGradientOptimizer implements Optimizer {
     try {
       // Gradients and this batch's factors (each ghost batch at its own noise draw), then over the replicas.
       const local = await meanOverGhostBatches(ghosts, (ghost) =>
-        this.passAt(ghost, step, context.progress, updateFactors, !ascent, timer),
+        this.passAt(ghost, step, context.progress, updateFactors, !ascent, timer, context.microBatchSize),
       );
       ascent?.perturbation.restore();
       // Data parallelism: one message carries the loss, the gradients and this batch's factors.
@@ -107,6 +107,7 @@ export class NaturalGradientOptimizer implements Optimizer {
     updateFactors: boolean,
     updateRunningStats: boolean,
     timer: PhaseTimer,
+    microBatchSize: number | undefined,
   ): Promise<{ loss: number; tensors: Tensor[] }> {
     const empirical = this.kfac.fisher === 'empirical';
     const perturbation = this.smoothing
@@ -116,12 +117,20 @@ export class NaturalGradientOptimizer implements Optimizer {
     let grads: Map<Variable, Tensor> | undefined;
     try {
       const pass = await timer.timeAsync('forwardBackward', () =>
-        lossAndGradients(this.model, batch, { trace, keepLogits: updateFactors && !empirical, updateRunningStats }),
+        lossAndGradients(this.model, batch, { trace, keepLogits: updateFactors && !empirical, updateRunningStats, microBatchSize }),
       );
       grads = pass.grads;
       const fresh = updateFactors
         ? timer.time('curvature', () => {
             const logits = pass.logits;
+            if (logits && !this.model.preActivationGrads && microBatchSize !== undefined && batch.x.shape[0] > microBatchSize) {
+              try {
+                const gFactors = this.microBatchedGradientFactors(batch, logits, step, microBatchSize);
+                return this.preconditioner.batchFactors(trace.inputs, gFactors, batch.x.shape[0], true);
+              } finally {
+                logits.dispose();
+              }
+            }
             const preActivationGrads = logits ? this.sampledLabelGrads(batch, logits, step, trace) : trace;
             logits?.dispose();
             try {
@@ -177,6 +186,50 @@ export class NaturalGradientOptimizer implements Optimizer {
       sampled.dispose();
     }
     return mcTrace;
+  }
+
+  /**
+   * The MC Fisher's G factors from a second pass in micro-batches, labels drawn for the whole batch
+   * first (the same labels as one pass), G summed as it goes (never holding every row's dL/ds). A
+   * micro-batch of n of the batch's N rows gives g_c = dL_c/ds for its own mean loss; the batch-mean
+   * loss's gradient on those rows is (n/N) g_c, so
+   * G = N * sum_c ((n/N) g_c)^T ((n/N) g_c) = sum_c (n/N) * gradientFactor(g_c, n).
+   */
+  private microBatchedGradientFactors(batch: TrainingBatch, logits: Tensor, step: number, size: number): Map<string, tf.Tensor2D> {
+    const rows = batch.x.shape[0];
+    const sampled = sampleLabels(logits, deriveSeed(this.seed, 'mc-fisher', step), batch.rowOffset, batch.globalRows);
+    const sums = new Map<string, tf.Tensor2D>();
+    const first = this.model.kfacLayers[0].kernel;
+    try {
+      for (let start = 0; start < rows; start += size) {
+        const n = Math.min(size, rows - start);
+        const trace = new LayerTrace(false, true);
+        try {
+          const { value, grads } = tf.variableGrads(() => {
+            const x = sliceRows(batch.x, start, n);
+            return softmaxCrossEntropy(this.model.apply(x, { training: true, trace }), sliceRows(sampled, start, n));
+          }, [first]);
+          value.dispose();
+          for (const g of Object.values(grads)) g.dispose();
+          for (const layer of this.model.kfacLayers) {
+            const g = trace.preActivationGrads.get(layer.name);
+            if (!g) throw new Error(`K-FAC: no statistics recorded for layer ${layer.name}`);
+            const part = tf.tidy(() => tf.mul(gradientFactor(g, n), n / rows)) as tf.Tensor2D;
+            const sum = sums.get(layer.name);
+            sums.set(layer.name, sum ? (tf.tidy(() => tf.add(sum, part)) as tf.Tensor2D) : part);
+            if (sum) tf.dispose([sum, part]);
+          }
+        } finally {
+          trace.dispose();
+        }
+      }
+    } catch (error) {
+      tf.dispose([...sums.values()]);
+      throw error;
+    } finally {
+      sampled.dispose();
+    }
+    return sums;
   }
 
   /**

@@ -23,6 +23,8 @@ export interface StepContext {
   /** Fraction of training done, in [0, 1): drives smoothing-amplitude decay. */
   readonly progress: number;
   readonly timer: PhaseTimer;
+  /** At most this many rows per forward/backward pass (TrainConfig.microBatchSize); absent: whole batches. */
+  readonly microBatchSize?: number;
 }
 
 export interface Optimizer {

@@ -44,8 +44,9 @@ export async function ascend(
   config: SamConfig,
   replicas: ReplicaGroup,
   timer: PhaseTimer,
+  microBatchSize?: number,
 ): Promise<{ loss: number; perturbation: SharpnessAwarePerturbation }> {
-  const pass = await timer.timeAsync('samAscent', () => lossAndGradients(model, batch, { updateRunningStats: true }));
+  const pass = await timer.timeAsync('samAscent', () => lossAndGradients(model, batch, { updateRunningStats: true, microBatchSize }));
   const params = [...pass.grads.keys()];
   const mean = await meanOverReplicas(replicas, [...pass.grads.values()], [pass.loss]);
   try {

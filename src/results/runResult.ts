@@ -234,6 +234,12 @@ export const RunResultSchema = Type.Object(
         trainSeconds: Seconds,
         steps: Type.Integer({ minimum: 0 }),
         samplesPerSecond: Type.Number({ minimum: 0, description: 'training samples per second of training time (excl. evaluation)' }),
+        peakRssBytes: Type.Optional(
+          Type.Integer({
+            minimum: 0,
+            description: "peak resident memory of the process that wrote the result (rank 0's, data loading included), from getrusage",
+          }),
+        ),
       },
       { additionalProperties: false },
     ),

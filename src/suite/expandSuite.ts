@@ -66,6 +66,7 @@ export function runConfigInput(suite: Suite, entry: OptimizerEntry, cell: Omit<R
     ...(suite.budget !== undefined ? { budget: suite.budget } : {}),
     ...(evalEverySteps !== undefined ? { evalEverySteps } : {}),
     ...(suite.evalGrowth !== undefined ? { evalGrowth: suite.evalGrowth } : {}),
+    ...(suite.microBatchSize !== undefined ? { microBatchSize: suite.microBatchSize } : {}),
     evalBatchSize: suite.evalBatchSize,
     backend: suite.backend,
     optimizer,

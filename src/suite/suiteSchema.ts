@@ -327,6 +327,10 @@ export const SuiteSchema = Type.Object(
           'Also evaluate every N training samples: each run evaluates every max(1, round(N / batchSize)) steps, so the resolution of steps-to-target is the same fraction of an epoch at every batch size. Give this or evalEverySteps.',
       }),
     ),
+    microBatchSize: annotate(trainProperties.microBatchSize, {
+      description:
+        "At most this many examples per forward/backward pass on each worker (gradient accumulation): bounds a large batch's activation memory; the same steps up to rounding. Not for models with batch norm.",
+    }),
     evalBatchSize: annotate(trainProperties.evalBatchSize, { description: 'Batch size for evaluation (does not affect results).' }),
     backend: annotate(trainProperties.backend, { description: 'Compute backend for every run (auto picks the fastest available).' }),
     defaults: OptimizerSettingsSchema,

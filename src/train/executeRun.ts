@@ -36,6 +36,8 @@ export interface ExecuteOptions {
   distributed?: DistributedContext;
   /** Sees the trained parameters (e.g. to save them) of a run that finished ok. */
   onTrained?: TrainingOptions['onTrained'];
+  /** Refuse (ImpossibleConfigError, before the first step) a batch whose training pass would not fit. */
+  memoryBudgetBytes?: number;
 }
 
 /** The fastest float64 SPD inverse the active backend offers (LAPACK on cpu-blas), else the JS Cholesky. */
@@ -97,6 +99,7 @@ export async function executeRun(config: TrainConfig, options: ExecuteOptions = 
     verifyReplicas: distributed?.verifyReplicas,
     evaluationSplits: splits,
     onTrained: options.onTrained,
+    memoryBudgetBytes: options.memoryBudgetBytes,
   });
   const samples = outcome.steps * config.batchSize;
   const parallel = (d: DistributedContext): Parallel => {
@@ -131,6 +134,7 @@ export async function executeRun(config: TrainConfig, options: ExecuteOptions = 
       trainSeconds: outcome.trainSeconds,
       steps: outcome.steps,
       samplesPerSecond: outcome.trainSeconds > 0 ? samples / outcome.trainSeconds : 0,
+      peakRssBytes: process.resourceUsage().maxRSS * 1024, // getrusage's ru_maxrss is in KiB on Linux
     },
     finishedAt: new Date().toISOString(),
   };

@@ -5,7 +5,8 @@
  * divergence (a non-finite loss) as an outcome rather than an exception.
  */
 import { geometricSteps, resolveBudget } from '../config/budget.js';
-import type { TrainConfig } from '../config/trainConfig.js';
+import { optimizerUses, type TrainConfig } from '../config/trainConfig.js';
+import { assertMemoryFits, measurePassMemory } from './memoryFit.js';
 import { epochBatches, gatherBatch, type Dataset, type Split } from '../data/index.js';
 import { createModel } from '../models/createModel.js';
 import { createOptimizer } from '../optim/createOptimizer.js';
@@ -46,6 +47,8 @@ export interface TrainingOptions {
   evaluationSplits?: EvaluationSplits;
   /** Sees the trained parameters of a run that finished ok, before they are disposed. */
   onTrained?(params: readonly Variable[]): void | Promise<void>;
+  /** Refuse (ImpossibleConfigError, before the first step) a batch whose training pass would not fit. */
+  memoryBudgetBytes?: number;
 }
 
 export interface TrainingOutcome {
@@ -105,6 +108,22 @@ export async function runTraining(config: TrainConfig, dataset: Dataset, options
   const splits = options.evaluationSplits ?? { train: dataset.train, validation: dataset.validation, test: dataset.test };
   const model = createModel(config.model, dataset.inputShape, dataset.numClasses, config.seed);
   const optimizer = createOptimizer(config.optimizer, model, config.seed, options.spdInverse, replicas);
+  if (options.memoryBudgetBytes !== undefined) {
+    try {
+      assertMemoryFits({
+        pass: await measurePassMemory(model, dataset.inputShape, optimizerUses(config.optimizer.name, 'kfac')),
+        residentBytes: process.memoryUsage().rss,
+        perWorkerBatch: localRows,
+        microBatchSize: config.microBatchSize,
+        budgetBytes: options.memoryBudgetBytes,
+        canMicroBatch: model.otherParams.length === 0,
+      });
+    } catch (error) {
+      optimizer.dispose();
+      model.dispose();
+      throw error;
+    }
+  }
   const peak = peakLearningRate(config.optimizer.lr, config.schedule, config.batchSize);
   const timer = new PhaseTimer();
   const epochs: EpochMetrics[] = [];
@@ -167,7 +186,7 @@ export async function runTraining(config: TrainConfig, dataset: Dataset, options
         let loss: number;
         try {
           const batch = { x: xt, y: yt, rowOffset, globalRows: config.batchSize };
-          loss = await optimizer.step(batch, { step, lr, progress: step / totalSteps, timer });
+          loss = await optimizer.step(batch, { step, lr, progress: step / totalSteps, timer, microBatchSize: config.microBatchSize });
         } finally {
           xt.dispose();
           yt.dispose();

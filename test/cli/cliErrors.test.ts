@@ -58,6 +58,17 @@ describe('train: bad input', () => {
     expectBadInput([...quick, '--optimizer', 'sgd', '--damping', '0.1'], /\/optimizer\/kfac: optimizer 'sgd' does not use K-FAC settings/));
   it('a batch larger than the training set is an impossible config', () =>
     expectBadInput([...quick, '--train-size', '100', '--batch-size', '128'], /batch size 128 exceeds the 100 training examples/));
+  it('micro-batches for a model with batch norm are an impossible config', () =>
+    expectBadInput([...quick, '--model', 'resnet20', '--micro-batch-size', '32'], /\/microBatchSize: resnet20 has batch norm/));
+  it('a memory budget that is not a number of GiB', () =>
+    expectBadInput([...quick, '--memory-budget', 'lots'], /--memory-budget: 'lots' is not a positive number of GiB/));
+  it('a batch whose training pass does not fit the memory budget is refused before the first step', () =>
+    expectBadInput(
+      [...quick, '--memory-budget', '0.01'],
+      /a training pass of 128 examples needs about .* memory budget is 0\.0 GiB: not even one example fits/,
+    ));
+  it('a malformed memory budget in the environment names the variable', () =>
+    expectBadInput(quick, /\$NGD_BENCH_MEMORY_BUDGET_GIB: '-3' is not a positive number of GiB/, { NGD_BENCH_MEMORY_BUDGET_GIB: '-3' }));
   it('an unavailable native backend says how to get it', () =>
     expectBadInput(
       ['--dataset', 'synthetic', '--backend', 'tensorflow', '--out', out],

@@ -245,3 +245,56 @@ describe('KL-clipping diagnostics', () => {
     assert.deepEqual(b.weights, a.weights);
   });
 });
+
+describe('micro-batches (microBatchSize): the same step as whole batches, up to rounding', () => {
+  const rows = 10;
+  const microBatchSize = 4; // micro-batches of 4, 4 and 2 rows
+  const shape: [number, number, number] = [6, 6, 1];
+
+  /** One step of `name` on a fresh cnn (seed 7), whole or in micro-batches; every passes' row count is recorded. */
+  async function stepOnce(name: OptimizerName, micro: number | undefined) {
+    const model = createCnn(shape, 3, 7);
+    const passRows: number[] = [];
+    const apply = model.apply.bind(model);
+    model.apply = (x, options) => {
+      passRows.push(x.shape[0]);
+      return apply(x, options);
+    };
+    const opt = createOptimizer(optimizerConfig(name), model, 5);
+    const b = batch(rows, shape, 3, 41);
+    const before = tf.memory().numTensors;
+    const loss = await opt.step(b, { step: 0, lr: 0.1, progress: 0, timer: new PhaseTimer(), microBatchSize: micro });
+    const kept = tf.memory().numTensors - before;
+    const weights = model.params.map((p) => p.dataSync() as Float32Array);
+    const g = name === 'ngd' ? model.kfacLayers.map((l) => (opt as NaturalGradientOptimizer).preconditioner.factorsOf(l.name)!) : [];
+    const factors = g.map((f) => ({ a: f.a.dataSync() as Float32Array, g: f.g.dataSync() as Float32Array }));
+    opt.dispose();
+    model.dispose();
+    tf.dispose([b.x, b.y]);
+    return { loss, weights, factors, passRows, kept };
+  }
+
+  /** Relative to the largest entry; K-FAC's inverses amplify the summation order's rounding, hence 1e-4 for its update. */
+  const close = (a: ArrayLike<number>, b: ArrayLike<number>, what: string, tolerance = 1e-5) => {
+    const scale = Array.from(b).reduce((m, v) => Math.max(m, Math.abs(v)), 1e-12);
+    assert.ok(maxAbsDiff(a, b) <= tolerance * scale, `${what}: differs by ${maxAbsDiff(a, b)} (scale ${scale})`);
+  };
+
+  for (const name of ['sgd', 'ngd'] as const) {
+    it(`${name}: loss, updated weights${name === 'ngd' ? ', K-FAC factors A and G (MC pass in micro-batches too)' : ''}; no leaks`, async () => {
+      const whole = await stepOnce(name, undefined);
+      const micro = await stepOnce(name, microBatchSize);
+      assert.deepEqual(whole.passRows, name === 'ngd' ? [rows, rows] : [rows]);
+      assert.deepEqual(micro.passRows, name === 'ngd' ? [4, 4, 2, 4, 4, 2] : [4, 4, 2], 'every pass in micro-batches');
+      assert.ok(Math.abs(micro.loss - whole.loss) <= 1e-6 * Math.abs(whole.loss), `loss ${micro.loss} vs ${whole.loss}`);
+      whole.weights.forEach((w, i) => {
+        close(micro.weights[i], w, `parameter ${i}`, name === 'ngd' ? 1e-4 : 1e-5);
+      });
+      whole.factors.forEach((f, i) => {
+        close(micro.factors[i].a, f.a, `layer ${i} A`);
+        close(micro.factors[i].g, f.g, `layer ${i} G`);
+      });
+      assert.equal(micro.kept, whole.kept, 'micro-batches keep no more tensors than a whole pass');
+    });
+  }
+});

@@ -36,20 +36,27 @@ export class KfacPreconditioner {
   }
 
   /**
-   * This batch's Kronecker factors per layer. `inputs` holds each layer's input, `grads` each layer's
-   * dL/ds for the batch-mean loss (from true labels or sampled ones). Caller owns the result.
+   * This batch's Kronecker factors per layer. `inputs` holds each layer's input; `grads` each layer's
+   * dL/ds for the batch-mean loss (from true labels or sampled ones), or its G factor already summed
+   * (a chunked pass; then taken over). Caller owns the result.
    */
-  batchFactors(inputs: LayerTrace['inputs'], grads: LayerTrace['preActivationGrads'], batchSize: number): Map<string, FactorPair> {
+  batchFactors(
+    inputs: LayerTrace['inputs'],
+    grads: LayerTrace['preActivationGrads'] | ReadonlyMap<string, tf.Tensor2D>,
+    batchSize: number,
+    gradsAreFactors = false,
+  ): Map<string, FactorPair> {
     const fresh = new Map<string, FactorPair>();
     try {
       for (const layer of this.layers) {
         const a = inputs.get(layer.name);
         const g = grads.get(layer.name);
         if (!a || !g) throw new Error(`K-FAC: no statistics recorded for layer ${layer.name}`);
-        fresh.set(layer.name, { a: activationFactor(layer, a), g: gradientFactor(g, batchSize) });
+        fresh.set(layer.name, { a: activationFactor(layer, a), g: gradsAreFactors ? (g as tf.Tensor2D) : gradientFactor(g, batchSize) });
       }
     } catch (error) {
       disposeFactors(fresh.values());
+      if (gradsAreFactors) tf.dispose([...grads.values()].filter((g) => !g.isDisposed));
       throw error;
     }
     return fresh;

@@ -1,0 +1,59 @@
+/**
+ * The BLAS conv kernels on their own: forward, input gradient and filter gradient of the 2c2d/cnn
+ * conv2 layer (14x14x32 -> 5x5 'same' -> 64 channels) at a batch size, in GFLOP/s, so a step's time can
+ * be read against the sgemm rate measured in the same run.
+ */
+import { tf } from '../src/tf.js';
+import { measure } from './measure.js';
+
+export interface ConvTiming {
+  op: 'forward' | 'input gradient' | 'filter gradient';
+  batchSize: number;
+  meanMs: number;
+  gflops: number;
+}
+
+const SIDE = 14;
+const KERNEL = 5;
+const CIN = 32;
+const COUT = 64;
+
+export async function timeConvKernels(batchSize: number, iterations = 10): Promise<ConvTiming[]> {
+  const flops = 2 * batchSize * SIDE * SIDE * KERNEL * KERNEL * CIN * COUT;
+  const x = tf.randomNormal([batchSize, SIDE, SIDE, CIN], 0, 1, 'float32', 3) as tf.Tensor4D;
+  const w = tf.randomNormal([KERNEL, KERNEL, CIN, COUT], 0, 0.05, 'float32', 4) as tf.Tensor4D;
+  const dy = tf.randomNormal([batchSize, SIDE, SIDE, COUT], 0, 1, 'float32', 5) as tf.Tensor4D;
+  const ops: [ConvTiming['op'], () => tf.Tensor][] = [
+    ['forward', () => tf.conv2d(x, w, 1, 'same')],
+    ['input gradient', () => tf.conv2dTranspose(dy, w, [batchSize, SIDE, SIDE, CIN], 1, 'same')],
+    [
+      'filter gradient',
+      () =>
+        tf
+          .engine()
+          .runKernel(
+            'Conv2DBackpropFilter',
+            { x, dy },
+            { strides: 1, pad: 'same', dataFormat: 'NHWC', dilations: 1, filterShape: [KERNEL, KERNEL, CIN, COUT] },
+          ) as tf.Tensor,
+    ],
+  ];
+  const rows: ConvTiming[] = [];
+  try {
+    for (const [op, run] of ops) {
+      const m = await measure(
+        `conv2 ${op} b${batchSize}`,
+        async () => {
+          const out = run();
+          await out.data();
+          out.dispose();
+        },
+        { iterations, warmupIterations: 1 },
+      );
+      rows.push({ op, batchSize, meanMs: m.meanMs, gflops: flops / (m.meanMs * 1e6) });
+    }
+  } finally {
+    tf.dispose([x, w, dy]);
+  }
+  return rows;
+}
