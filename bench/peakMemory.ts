@@ -13,6 +13,8 @@ export interface PeakMemoryRow {
   model: string;
   optimizer: string;
   batchSize: number;
+  /** Examples per forward/backward pass, when the batch runs in micro-batches. */
+  microBatchSize?: number;
   /** null when the run did not finish; `error` says why. */
   peakRssBytes: number | null;
   error?: string;
@@ -20,19 +22,21 @@ export interface PeakMemoryRow {
 
 const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
 
-export function measurePeakMemory(model: string, optimizer: string, batchSize: number): PeakMemoryRow {
+export function measurePeakMemory(model: string, optimizer: string, batchSize: number, microBatchSize?: number): PeakMemoryRow {
   const dir = mkdtempSync(join(tmpdir(), 'ngd-bench-rss-'));
   const out = join(dir, 'result.json');
   try {
     const args = ['--import', 'tsx', cli, 'train', '--model', model, '--dataset', 'fashion-mnist', '--optimizer', optimizer];
     args.push('--batch-size', String(batchSize), '--steps', '1', '--train-size', String(batchSize), '--test-size', '256');
     args.push('--train-eval-size', '256', '--backend', 'cpu-blas', '--quiet', '--out', out);
+    if (microBatchSize !== undefined) args.push('--micro-batch-size', String(microBatchSize));
+    const row = { model, optimizer, batchSize, ...(microBatchSize !== undefined ? { microBatchSize } : {}) };
     const r = spawnSync(process.execPath, args, { encoding: 'utf8', timeout: 1_800_000 });
     if (r.status !== 0) {
-      return { model, optimizer, batchSize, peakRssBytes: null, error: r.stderr.trim().split('\n').pop() ?? `exit ${r.status}` };
+      return { ...row, peakRssBytes: null, error: r.stderr.trim().split('\n').pop() ?? `exit ${r.status}` };
     }
     const result = JSON.parse(readFileSync(out, 'utf8')) as { timing: { peakRssBytes?: number } };
-    return { model, optimizer, batchSize, peakRssBytes: result.timing.peakRssBytes ?? null };
+    return { ...row, peakRssBytes: result.timing.peakRssBytes ?? null };
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -6,7 +6,8 @@
  *      plain vs BLAS, with the SGD steps' analytic GFLOP/s; K-FAC at factor interval 1 and at
  *      kfac-pytorch's CNN intervals (factors every 10 steps, inverses every 100);
  *   4. the same SGD steps and the same K-FAC steps in PyTorch where python3-torch is installed;
- *   5. peak RSS of whole train processes (K-FAC on the conv networks at batch 1024 and 8192);
+ *   5. peak RSS of whole train processes (K-FAC on the conv networks at batch 1024 and 8192, whole and
+ *      in micro-batches);
  *   6. a full Fashion-MNIST epoch of mlp + sgd.
  * Prints Markdown tables and writes everything to a JSON file.
  *
@@ -26,7 +27,7 @@ import { resolveTrainConfig } from '../src/config/resolveConfig.js';
 import type { OptimizerName } from '../src/config/trainConfig.js';
 import { executeRun } from '../src/train/executeRun.js';
 import { timeConvKernels } from './convKernels.js';
-import { trainStepFlops } from './flops.js';
+import { kfacFloorRatio, trainStepFlops } from './flops.js';
 import { runMatmulBench } from './matmul.js';
 import { measurePeakMemory, type PeakMemoryRow } from './peakMemory.js';
 import { runTorchSteps, type TorchResult } from './pytorch.js';
@@ -215,7 +216,17 @@ const kfacRows: { model: StepModel; batchSize: number; factors: number; inverses
 log(
   markdownTable(
     [
-      ['model', 'batch', 'factors every', 'inverses every', 'ngd ms/step', 'ngd / sgd', 'PyTorch K-FAC ms/step', 'ours / PyTorch'],
+      [
+        'model',
+        'batch',
+        'factors every',
+        'inverses every',
+        'ngd ms/step',
+        'ngd / sgd',
+        'FLOP floor of ngd / sgd',
+        'PyTorch K-FAC ms/step',
+        'ours / PyTorch',
+      ],
       ...kfacRows.map((r) => {
         const sgd = find(r.model, 'sgd', r.batchSize, 'blas');
         const pt = kfacTorchMs(r.model, r.batchSize, r.factors);
@@ -226,18 +237,22 @@ log(
           String(r.inverses),
           r.ngd ? ms(r.ngd.meanMs) : '-',
           r.ngd && sgd ? `${(r.ngd.meanMs / sgd.meanMs).toFixed(2)}x` : '-',
+          `${kfacFloorRatio(r.model, r.batchSize, r.factors, r.inverses).toFixed(2)}x`,
           pt !== undefined ? ms(pt) : '-',
           pt !== undefined && r.ngd ? `${(r.ngd.meanMs / pt).toFixed(2)}x` : '-',
         ];
       }),
     ],
-    { align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r'] },
+    { align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'] },
   ),
 );
 log(
   torchKfac.available
     ? `\nPyTorch K-FAC: the same factors (MC Fisher, EMA 0.95), damping 1e-3 with the pi-correction, float64 Cholesky inverses, KL-clipping 1e-3, momentum 0.9; its MC output gradients come from the saved pre-activations (no second forward), as ours do on the mlp.`
     : `\nPyTorch K-FAC rows skipped: ${torchKfac.reason}.`,
+);
+log(
+  '\nFLOP floor: (SGD step + K-FAC factors, MC pass, inverses and preconditioning, amortized over the intervals) / SGD step, all counted analytically (bench/flops.ts): the ratio the same K-FAC step cannot beat at the same FLOP rate.',
 );
 log('\nPer-phase ms/step (BLAS kernels):\n');
 log(
@@ -259,20 +274,22 @@ log(
 const memory: PeakMemoryRow[] = [];
 if (!opts.skipMemory && convModels.length > 0) {
   log('\n## Peak RSS of a train process (one ngd step, K-FAC factors and inverses included)\n');
+  // Whole batches, then the largest in micro-batches of 1024 (the memory issue's "at any batch size").
   for (const model of convModels) {
-    for (const batchSize of [1024, 8192]) {
-      process.stderr.write(`  peak RSS of ${model} ngd b${batchSize}...\n`);
-      memory.push(measurePeakMemory(model, 'ngd', batchSize));
+    for (const [batchSize, micro] of [[1024], [8192], [8192, 1024]] as [number, number?][]) {
+      process.stderr.write(`  peak RSS of ${model} ngd b${batchSize}${micro ? ` in micro-batches of ${micro}` : ''}...\n`);
+      memory.push(measurePeakMemory(model, 'ngd', batchSize, micro));
     }
   }
   const gib = (b: number) => `${(b / 2 ** 30).toFixed(2)} GiB`;
   log(
     markdownTable([
-      ['model', 'optimizer', 'batch', 'peak RSS'],
+      ['model', 'optimizer', 'batch', 'micro-batch', 'peak RSS'],
       ...memory.map((m) => [
         m.model,
         m.optimizer,
         String(m.batchSize),
+        m.microBatchSize !== undefined ? String(m.microBatchSize) : 'whole',
         m.peakRssBytes !== null ? gib(m.peakRssBytes) : `failed: ${m.error}`,
       ]),
     ]),
@@ -330,7 +347,7 @@ for (const r of kfacRows) {
   t(
     `${r.model} ngd step <= ${limit}x sgd at batch ${r.batchSize} (factors every ${r.factors}, inverses every ${r.inverses})`,
     r.ngd && sgd ? r.ngd.meanMs <= limit * sgd.meanMs : undefined,
-    r.ngd && sgd ? `${(r.ngd.meanMs / sgd.meanMs).toFixed(2)}x` : '-',
+    `${r.ngd && sgd ? `${(r.ngd.meanMs / sgd.meanMs).toFixed(2)}x` : '-'} (FLOP floor ${kfacFloorRatio(r.model, r.batchSize, r.factors, r.inverses).toFixed(2)}x)`,
   );
   const pt = kfacTorchMs(r.model, r.batchSize, r.factors);
   t(
@@ -358,7 +375,7 @@ for (const model of convModels) {
 }
 for (const m of memory) {
   t(
-    `${m.model} ngd peak RSS < 6 GiB at batch ${m.batchSize}`,
+    `${m.model} ngd peak RSS < 6 GiB at batch ${m.batchSize}${m.microBatchSize !== undefined ? ` (micro-batches of ${m.microBatchSize})` : ''}`,
     m.peakRssBytes !== null ? m.peakRssBytes < 6 * 2 ** 30 : undefined,
     m.peakRssBytes !== null ? `${(m.peakRssBytes / 2 ** 30).toFixed(2)} GiB` : (m.error ?? '-'),
   );

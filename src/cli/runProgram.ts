@@ -11,7 +11,19 @@ export function exitCodeOf(error: unknown): number {
   return error instanceof BadInputError ? EXIT.badInput : EXIT.runFailed;
 }
 
+/**
+ * A reader that stops early (`ngd-bench train --help | head`) closes stdout: that is the reader's choice,
+ * not a crash, so the rest of the output is dropped and the process ends quietly.
+ */
+function endQuietlyOnClosedStdout(): void {
+  process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+    if (error.code !== 'EPIPE') throw error;
+    process.exit(process.exitCode ?? EXIT.ok);
+  });
+}
+
 export async function runProgram(program: Command, argv: readonly string[]): Promise<void> {
+  endQuietlyOnClosedStdout();
   try {
     await program.parseAsync([...argv]);
   } catch (error) {

@@ -1,8 +1,10 @@
 /** Every kind of bad input: one clear line on stderr, exit code 2, and no result file. */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { runCli } from '../helpers/runCli.js';
 
@@ -89,5 +91,17 @@ describe('train: bad input', () => {
       ['--dataset', 'mnist', '--data-dir', data, '--backend', 'cpu', '--out', out],
       /(t10k|train)-(images|labels)-idx\d-ubyte/,
     );
+  });
+});
+
+describe('a reader that closes stdout early', () => {
+  it('`train --help | true` ends quietly with exit 0, not an EPIPE crash', () => {
+    // `true` exits at once (before node has started), so the help is written into a pipe nobody reads.
+    const r = spawnSync('bash', ['-c', `"${process.execPath}" --import tsx src/cli.ts train --help | true; exit "\${PIPESTATUS[0]}"`], {
+      cwd: fileURLToPath(new URL('../..', import.meta.url)),
+      encoding: 'utf8',
+    });
+    assert.doesNotMatch(r.stderr, /EPIPE|Unhandled/);
+    assert.equal(r.status, 0, r.stderr);
   });
 });
