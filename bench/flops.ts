@@ -8,9 +8,10 @@
  * K-FAC adds, per layer with fan-in n (+1 for the bias) and m outputs, over r rows (examples times
  * output positions): the factors A = a^T a (2 r (n+1)^2) and G = g^T g (2 r m^2) and the MC Fisher's
  * sampled-label pass, on factor steps; the inverses ((n+1)^3 + m^3, Cholesky and inverse) on inverse
- * steps; and on every step the preconditioned gradient G^-1 dW A^-1 (2 m^2 (n+1) + 2 m (n+1)^2). Their
- * sum over the SGD step is the ratio no implementation of the same K-FAC step can beat: the floor the
- * bench prints next to the measured ngd/sgd.
+ * steps; and on every step the preconditioned gradient G^-1 dW A^-1 (2 m^2 (n+1) + 2 m (n+1)^2). The
+ * step's FLOPs over the SGD step's are what ngd/sgd would be if both ran at the same FLOP rate: the
+ * bench prints this FLOP ratio next to the measured one. A measured ratio below it means K-FAC's large
+ * products run at a higher rate than the SGD step's small ones, not that work was skipped.
  */
 import type { StepModel } from './trainStep.js';
 
@@ -87,8 +88,8 @@ export function kfacStepFlops(model: StepModel, batchSize: number, factorInterva
   return { factors, mcPass, inversion, preconditioning, perStep };
 }
 
-/** The least ngd/sgd step-time ratio the same K-FAC step allows at the same FLOP rate. */
-export function kfacFloorRatio(model: StepModel, batchSize: number, factorInterval: number, inverseInterval: number): number {
+/** ngd/sgd in analytic FLOPs: the step-time ratio at equal FLOP rates. */
+export function kfacFlopRatio(model: StepModel, batchSize: number, factorInterval: number, inverseInterval: number): number {
   const sgd = trainStepFlops(model, batchSize);
   return (sgd + kfacStepFlops(model, batchSize, factorInterval, inverseInterval).perStep) / sgd;
 }
