@@ -13,6 +13,7 @@ import { backend_util, type KernelFunc } from '@tensorflow/tfjs-core';
 import { float32Values, sameShape, scratchBuffer, type AccelKernel, type CpuBackendLike, type KernelArgs } from './cpuBackend.js';
 import { applyEpilogue, isKnownActivation } from './epilogue.js';
 import { convGeometry, type NativeBlas } from './native.js';
+import { outputPool } from './outputPool.js';
 
 type Conv2DInfo = backend_util.Conv2DInfo;
 type Shape4 = [number, number, number, number];
@@ -99,7 +100,7 @@ export function conv2dForward(blas: NativeBlas, x: Float32Array, w: Float32Array
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
   const k = info.filterHeight * info.filterWidth * inChannels;
   const pixels = outHeight * outWidth;
-  const y = new Float32Array(batchSize * pixels * outChannels);
+  const y = outputPool.take(batchSize * pixels * outChannels);
   if (y.length === 0) return y;
   if (isPointwise(info)) {
     blas.sgemm(false, false, batchSize * pixels, outChannels, k, 1, x, Math.max(1, k), w, outChannels, 0, y, outChannels);
@@ -132,7 +133,7 @@ export function conv2dBackpropInput(blas: NativeBlas, dy: Float32Array, w: Float
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
   const k = info.filterHeight * info.filterWidth * inChannels;
   const pixels = outHeight * outWidth;
-  const dx = new Float32Array(batchSize * inHeight * inWidth * inChannels);
+  const dx = outputPool.take(batchSize * inHeight * inWidth * inChannels);
   if (dx.length === 0 || pixels === 0) return dx;
   if (outChannels === 0) return dx;
   if (isPointwise(info)) {
@@ -166,7 +167,7 @@ export function conv2dBackpropFilter(blas: NativeBlas, x: Float32Array, dy: Floa
   const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
   const k = info.filterHeight * info.filterWidth * inChannels;
   const pixels = outHeight * outWidth;
-  const dw = new Float32Array(k * outChannels);
+  const dw = outputPool.take(k * outChannels);
   if (dw.length === 0 || batchSize * pixels === 0) return dw;
   if (isPointwise(info)) {
     blas.sgemm(true, false, k, outChannels, batchSize * pixels, 1, x, k, dy, outChannels, 0, dw, outChannels);

@@ -9,6 +9,7 @@
 import type { KernelFunc } from '@tensorflow/tfjs-core';
 import { broadcastShapes, float32Values, sizeOf, type AccelKernel, type KernelArgs } from './cpuBackend.js';
 import type { NativeBlas } from './native.js';
+import { outputPool } from './outputPool.js';
 
 /**
  * The broadcast shape of a and b when each is broadcast along leading axes only (its shape without
@@ -39,7 +40,7 @@ function binaryKernel(op: 0 | 1 | 2): AccelKernel {
     const na = sizeOf(a.shape);
     const nb = sizeOf(b.shape);
     if (na !== n && nb !== n) return original(args as never); // cannot happen for leading broadcasts
-    const out = new Float32Array(n);
+    const out = outputPool.take(n);
     if (n > 0) blas.binary(op, av.subarray(0, na), bv.subarray(0, nb), out);
     return args.backend.makeTensorInfo(shape, 'float32', out);
   };
@@ -57,7 +58,7 @@ function unaryKernel(op: 0 | 1): AccelKernel {
     const alpha = op === 1 ? (args.attrs?.alpha as number | undefined) : 0;
     if (op === 1 && typeof alpha !== 'number') return original(args as never);
     const n = sizeOf(x.shape);
-    const out = new Float32Array(n);
+    const out = outputPool.take(n);
     blas.unary(op, xv.subarray(0, n), out, alpha ?? 0);
     return args.backend.makeTensorInfo(x.shape.slice(), 'float32', out);
   };

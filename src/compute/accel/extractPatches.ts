@@ -3,6 +3,7 @@ import type { KernelFunc } from '@tensorflow/tfjs-core';
 import { patchGeometry, patchesShape, type ExtractPatchesAttrs } from '../kernels/extractPatches.js';
 import { float32Values, sizeOf, type AccelKernel, type KernelArgs } from './cpuBackend.js';
 import type { NativeBlas } from './native.js';
+import { outputPool } from './outputPool.js';
 
 export const extractPatches: AccelKernel = (blas: NativeBlas, args: KernelArgs, original: KernelFunc) => {
   const x = args.inputs.x;
@@ -11,7 +12,7 @@ export const extractPatches: AccelKernel = (blas: NativeBlas, args: KernelArgs, 
   const attrs = args.attrs as unknown as ExtractPatchesAttrs;
   const g = patchGeometry(x.shape, attrs);
   const shape = patchesShape(g, attrs);
-  const out = new Float32Array(sizeOf(shape));
+  const out = outputPool.take(sizeOf(shape));
   if (out.length > 0) {
     blas.im2col(
       values.subarray(0, sizeOf(x.shape)),

@@ -8,6 +8,7 @@ import type { KernelFunc, TensorInfo } from '@tensorflow/tfjs-core';
 import { broadcastShapes, float32Values, sizeOf, type AccelKernel, type CpuBackendLike, type KernelArgs } from './cpuBackend.js';
 import { applyEpilogue, isKnownActivation } from './epilogue.js';
 import type { NativeBlas } from './native.js';
+import { outputPool } from './outputPool.js';
 
 /** For each flat output batch index, the flat batch index of an input of shape `dims` broadcast to `outDims`. */
 function broadcastIndex(dims: readonly number[], outDims: readonly number[]): Int32Array {
@@ -61,7 +62,7 @@ export function matMulFloat32(
   const batchA = sizeOf(batchDimsA);
   const batchB = sizeOf(batchDimsB);
   const batch = sizeOf(outBatchDims);
-  const out = new Float32Array(batch * m * n);
+  const out = outputPool.take(batch * m * n);
   // Stored layouts: A is [m, k] (lda k) or [k, m] (lda m); B is [k, n] (ldb n) or [n, k] (ldb k).
   const lda = Math.max(1, transposeA ? m : k);
   const ldb = Math.max(1, transposeB ? k : n);

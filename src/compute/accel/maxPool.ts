@@ -7,6 +7,7 @@
 import { backend_util, type KernelFunc } from '@tensorflow/tfjs-core';
 import { float32Values, sameShape, type AccelKernel, type KernelArgs } from './cpuBackend.js';
 import { convGeometry, type NativeBlas } from './native.js';
+import { outputPool } from './outputPool.js';
 
 type Conv2DInfo = backend_util.Conv2DInfo;
 
@@ -42,7 +43,7 @@ export const maxPool: AccelKernel = (blas: NativeBlas, args: KernelArgs, origina
   if (!x || !xv || !info || (info.filterHeight === 1 && info.filterWidth === 1 && sameShape(info.inShape, info.outShape))) {
     return original(args as never);
   }
-  const y = new Float32Array(info.batchSize * info.outHeight * info.outWidth * info.outChannels);
+  const y = outputPool.take(info.batchSize * info.outHeight * info.outWidth * info.outChannels);
   if (y.length > 0) blas.maxPool(xv, ...convGeometry(info), y);
   return args.backend.makeTensorInfo(info.outShape, 'float32', y);
 };
@@ -54,7 +55,7 @@ export const maxPoolGrad: AccelKernel = (blas: NativeBlas, args: KernelArgs, ori
   const info = input && xv ? poolInfo(input.shape, (args.attrs ?? {}) as PoolAttrs) : undefined;
   if (!dy || !input || !dyv || !xv || !info || !sameShape(dy.shape, info.outShape)) return original(args as never);
   if (info.inHeight * info.inWidth * info.inChannels >= 2 ** 31) return original(args as never); // int32 positions in C
-  const dx = new Float32Array(info.batchSize * info.inHeight * info.inWidth * info.inChannels);
+  const dx = outputPool.take(info.batchSize * info.inHeight * info.inWidth * info.inChannels);
   if (dx.length > 0) blas.maxPoolGrad(dyv, xv, ...convGeometry(info), dx);
   return args.backend.makeTensorInfo(input.shape, 'float32', dx);
 };

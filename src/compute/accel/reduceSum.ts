@@ -7,6 +7,7 @@
 import { util, type KernelFunc } from '@tensorflow/tfjs-core';
 import { float32Values, sizeOf, type AccelKernel, type KernelArgs } from './cpuBackend.js';
 import type { NativeBlas } from './native.js';
+import { outputPool } from './outputPool.js';
 
 export const sum: AccelKernel = (blas: NativeBlas, args: KernelArgs, original: KernelFunc) => {
   const { x } = args.inputs;
@@ -27,7 +28,7 @@ export const sum: AccelKernel = (blas: NativeBlas, args: KernelArgs, original: K
   const reduced = sizeOf(axes.map((a) => x.shape[a]));
   const kept = sizeOf(x.shape) / Math.max(1, reduced);
   const outShape = keepDims ? x.shape.map((d, i) => (axes.includes(i) ? 1 : d)) : x.shape.filter((_, i) => !axes.includes(i));
-  const out = new Float32Array(sizeOf(outShape));
+  const out = outputPool.take(sizeOf(outShape));
   if (reduced > 0 && out.length > 0) {
     if (leading) blas.reduceSum(xv, reduced, kept, true, out);
     else blas.reduceSum(xv, kept, reduced, false, out);

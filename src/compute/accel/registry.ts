@@ -8,6 +8,7 @@ import { getKernel, registerKernel, unregisterKernel, type KernelConfig } from '
 import type { AccelKernel, KernelArgs } from './cpuBackend.js';
 import { releaseScratch } from './cpuBackend.js';
 import type { NativeBlas } from './native.js';
+import { outputPool } from './outputPool.js';
 
 const BACKEND = 'cpu';
 const originals = new Map<string, KernelConfig>();
@@ -24,7 +25,13 @@ export function replaceKernels(blas: NativeBlas, kernels: ReadonlyArray<readonly
     if (!original) continue;
     const originalFunc = original.kernelFunc;
     unregisterKernel(name, BACKEND);
-    registerKernel({ ...original, kernelFunc: (args) => impl(blas, args as unknown as KernelArgs, originalFunc) });
+    registerKernel({
+      ...original,
+      kernelFunc: (args) => {
+        outputPool.attach(args.backend);
+        return impl(blas, args as unknown as KernelArgs, originalFunc);
+      },
+    });
     originals.set(name, original);
     replaced.push(name);
   }
@@ -39,6 +46,7 @@ export function restoreKernels(): void {
   }
   originals.clear();
   releaseScratch();
+  outputPool.clear();
 }
 
 /** The original cpu kernel while it is replaced, else the registered one. */
