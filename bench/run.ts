@@ -49,9 +49,17 @@ const program = new Command('bench')
   .option('--out <file>', 'JSON output', 'reports/bench/cpu-latest.json')
   .option('--skip-epoch', 'skip the full-epoch measurement (needs Fashion-MNIST)')
   .option('--skip-memory', 'skip the peak-RSS train processes (needs Fashion-MNIST)')
+  .option('--skip-plain', 'skip every plain-kernel row (they only show the speed-up over tfjs without BLAS)')
   .option('--models <list>', `time the training steps of these models only (${ALL_MODELS.join(', ')})`, parseModels, ALL_MODELS)
   .parse();
-const opts = program.opts<{ full?: boolean; out: string; skipEpoch?: boolean; skipMemory?: boolean; models: StepModel[] }>();
+const opts = program.opts<{
+  full?: boolean;
+  out: string;
+  skipEpoch?: boolean;
+  skipMemory?: boolean;
+  skipPlain?: boolean;
+  models: StepModel[];
+}>();
 
 const log = (line = '') => console.log(line);
 const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x >= 10 ? x.toFixed(1) : x.toFixed(2));
@@ -120,7 +128,7 @@ for (const model of MODELS) {
     for (const optimizer of optimizersOf(model)) {
       for (const kernels of ['blas', 'plain'] as const) {
         const c: StepCase = { model, optimizer, batchSize, kernels };
-        if (kernels === 'plain' && !opts.full && slowPlain(c)) {
+        if (kernels === 'plain' && (opts.skipPlain || (!opts.full && slowPlain(c)))) {
           skipped.push(`${model}/${optimizer}/b${batchSize}`);
           continue;
         }
