@@ -159,7 +159,7 @@ const torchMs = (model: string, batchSize: number) =>
   torch.available ? torch.rows.find((r) => r.model === model && r.batchSize === batchSize)?.meanMs : undefined;
 const kfacCases: TorchKfacCase[] = MODELS.flatMap((model) => [
   { model, batchSize: sparseBatch(model), iterations: 10, factorInterval: 1, inverseInterval: 10 },
-  { model, batchSize: sparseBatch(model), iterations: 100, ...{ factorInterval: 10, inverseInterval: 100 } },
+  { model, batchSize: sparseBatch(model), iterations: 100, factorInterval: 10, inverseInterval: 100 },
 ]);
 const torchKfac: TorchKfacResult = runTorchKfacSteps(kfacCases);
 

@@ -37,7 +37,7 @@ function threadShare(): number {
   return Number.isInteger(fromEnv) && fromEnv > 0 ? fromEnv : availableParallelism();
 }
 
-async function trainAsRank(config: TrainConfig, flags: TrainFlags, world: WorldInfo): Promise<number> {
+async function trainAsRank(config: TrainConfig, flags: TrainFlags, world: WorldInfo, memoryBudget: number): Promise<number> {
   const lead = world.rank === 0;
   const mode = flags.progress ?? (flags.quiet ? 'none' : 'human'); // an explicit --progress wins over --quiet
   const human = new TrainProgress(lead && mode === 'human', config.epochs ?? 0);
@@ -69,7 +69,7 @@ async function trainAsRank(config: TrainConfig, flags: TrainFlags, world: WorldI
       warn: lead ? (line) => console.error(line) : undefined,
       distributed,
       onTrained: lead && flags.weightsOut ? (params) => writeWeightsFile(flags.weightsOut!, params) : undefined,
-      memoryBudgetBytes: memoryBudgetBytes(flags.memoryBudget, world),
+      memoryBudgetBytes: memoryBudget,
     });
     if (lead) {
       if (mode === 'human') human.finish(result);
@@ -113,7 +113,7 @@ Exit codes: 0 ok, 1 run failed (result written with status 'failed'), 2 bad inpu
     const config = resolveTrainConfig(applyTrainFlags(base, flags), flags.config ? `config ${flags.config}` : 'config');
     const world = worldFromEnv();
     collectiveTimeoutFromEnv(); // a malformed NGD_BENCH_COLLECTIVE_TIMEOUT_MS is bad input now, not a failed collective later
-    memoryBudgetBytes(flags.memoryBudget, world); // and a malformed memory budget in the environment
+    const memoryBudget = memoryBudgetBytes(flags.memoryBudget, world); // and a malformed budget in the environment
     // Before any training: a result that cannot be written would lose the run (rank 0 writes it).
     if (world.rank === 0) {
       if (flags.out) assertWritableFile(flags.out);
@@ -130,7 +130,7 @@ Exit codes: 0 ok, 1 run failed (result written with status 'failed'), 2 bad inpu
     if (world.worldSize !== workers) {
       throw new ImpossibleConfigError(`--workers ${workers}, but ${world.launcher} started ${world.worldSize} processes`);
     }
-    process.exitCode = await trainAsRank(config, flags, world);
+    process.exitCode = await trainAsRank(config, flags, world, memoryBudget);
   });
   return cmd;
 }

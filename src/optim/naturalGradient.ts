@@ -172,13 +172,7 @@ export class NaturalGradientOptimizer implements Optimizer {
         }
         return mcTrace;
       }
-      const first = this.model.kfacLayers[0].kernel;
-      const { value, grads } = tf.variableGrads(
-        () => softmaxCrossEntropy(this.model.apply(batch.x, { training: true, trace: mcTrace }), sampled),
-        [first],
-      );
-      value.dispose();
-      for (const g of Object.values(grads)) g.dispose();
+      this.backpropSampledLabels(batch.x, sampled, mcTrace);
     } catch (error) {
       mcTrace.dispose();
       throw error;
@@ -186,6 +180,19 @@ export class NaturalGradientOptimizer implements Optimizer {
       sampled.dispose();
     }
     return mcTrace;
+  }
+
+  /**
+   * A second forward/backward of `x` for the loss of the sampled `labels`, recording each layer's dL/ds in
+   * `trace`. It asks for the first layer's kernel gradient alone, which still runs through every tap.
+   */
+  private backpropSampledLabels(x: Tensor, labels: Tensor, trace: LayerTrace): void {
+    const { value, grads } = tf.variableGrads(
+      () => softmaxCrossEntropy(this.model.apply(x, { training: true, trace }), labels),
+      [this.model.kfacLayers[0].kernel],
+    );
+    value.dispose();
+    for (const g of Object.values(grads)) g.dispose();
   }
 
   /**
@@ -199,18 +206,14 @@ export class NaturalGradientOptimizer implements Optimizer {
     const rows = batch.x.shape[0];
     const sampled = sampleLabels(logits, deriveSeed(this.seed, 'mc-fisher', step), batch.rowOffset, batch.globalRows);
     const sums = new Map<string, tf.Tensor2D>();
-    const first = this.model.kfacLayers[0].kernel;
     try {
       for (let start = 0; start < rows; start += size) {
         const n = Math.min(size, rows - start);
         const trace = new LayerTrace(false, true);
+        const x = sliceRows(batch.x, start, n);
+        const labels = sliceRows(sampled, start, n);
         try {
-          const { value, grads } = tf.variableGrads(() => {
-            const x = sliceRows(batch.x, start, n);
-            return softmaxCrossEntropy(this.model.apply(x, { training: true, trace }), sliceRows(sampled, start, n));
-          }, [first]);
-          value.dispose();
-          for (const g of Object.values(grads)) g.dispose();
+          this.backpropSampledLabels(x, labels, trace);
           for (const layer of this.model.kfacLayers) {
             const g = trace.preActivationGrads.get(layer.name);
             if (!g) throw new Error(`K-FAC: no statistics recorded for layer ${layer.name}`);
@@ -221,6 +224,7 @@ export class NaturalGradientOptimizer implements Optimizer {
           }
         } finally {
           trace.dispose();
+          tf.dispose([x, labels]);
         }
       }
     } catch (error) {
