@@ -32,6 +32,8 @@ export const MODEL_NAMES = ['mlp', 'cnn', 'resnet20', 'deepobs-mlp', '2c2d', '3c
 /** Models whose function depends on the batch (batch norm): their batch cannot be split into micro-batches. */
 export const BATCH_NORM_MODELS: readonly (typeof MODEL_NAMES)[number][] = ['resnet20'];
 export const DATASET_NAMES = ['fashion-mnist', 'mnist', 'cifar10', 'synthetic'] as const;
+/** How pixel bytes become inputs (src/data/dataset.ts: PixelScaling). */
+export const PIXEL_SCALINGS = ['standardize', 'unit-interval'] as const;
 /** Hidden widths of the default mlp: 784-256-256-10 on MNIST-shaped data. */
 export const DEFAULT_MLP_WIDTHS = [256, 256] as const;
 export const BACKEND_NAMES = ['auto', 'webgpu', 'tensorflow-gpu', 'tensorflow', 'cpu-blas', 'cpu'] as const;
@@ -75,6 +77,16 @@ export const DatasetConfigSchema = Type.Object(
     name: literalUnion(DATASET_NAMES, 'Dataset.', 'fashion-mnist'),
     dataDir: Type.Optional(Type.String({ description: 'Directory holding the dataset files.' })),
     trainSize: Type.Optional(Type.Integer({ minimum: 1, description: 'Train on the first N examples of the seeded shuffle.' })),
+    // No default: a config without it keeps its hash (and the results filed under it).
+    pixelScaling: Type.Optional(
+      Type.Union(
+        PIXEL_SCALINGS.map((v) => Type.Literal(v)),
+        {
+          description:
+            "How pixel bytes become inputs (image datasets): 'standardize' (the default: the train split's mean and std, per channel for colour) or 'unit-interval' (byte / 255, as DeepOBS's loaders do; the DeepOBS problems set it).",
+        },
+      ),
+    ),
     testSize: Type.Optional(Type.Integer({ minimum: 1, description: 'Evaluate on the first N test examples of the seeded shuffle.' })),
     validationSize: Type.Optional(
       Type.Integer({

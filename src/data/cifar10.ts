@@ -4,10 +4,10 @@
  * Converted to NHWC floats, standardized per channel with TRAIN statistics (the test split reuses them).
  */
 import { inFile, readDataFile, type FileContext } from './dataFile.js';
-import type { Dataset, Split } from './dataset.js';
+import type { Dataset, PixelScaling, Split } from './dataset.js';
 import { FormatProblem } from './datasetError.js';
 import { findDataFile } from './locate.js';
-import { addToHistogram, standardizingTable, statsFromHistogram } from './normalize.js';
+import { addToHistogram, scalingTable, statsFromHistogram } from './normalize.js';
 import { howToRepair } from './sources.js';
 
 export const CIFAR_SIDE = 32;
@@ -32,7 +32,11 @@ export const CIFAR_ARCHIVE_FOLDER = 'cifar-10-batches-bin';
  * Loads CIFAR-10 from `dir` (or `dir/cifar-10-batches-bin/`). `recordsPerFile` is the required record
  * count per file: always 10000 for real data; tests lower it to build small but otherwise valid files.
  */
-export async function loadCifar10(dir: string, recordsPerFile = CIFAR_RECORDS_PER_FILE): Promise<Dataset> {
+export async function loadCifar10(
+  dir: string,
+  recordsPerFile = CIFAR_RECORDS_PER_FILE,
+  scaling: PixelScaling = 'standardize',
+): Promise<Dataset> {
   const ctx: FileContext = { dataset: 'cifar10', remedy: howToRepair('cifar10', dir) };
   const locate = (file: string) => findDataFile('cifar10', dir, [file, `${CIFAR_ARCHIVE_FOLDER}/${file}`]);
   const trainPaths = CIFAR_TRAIN_FILES.map(locate);
@@ -48,7 +52,7 @@ export async function loadCifar10(dir: string, recordsPerFile = CIFAR_RECORDS_PE
   };
   const train = await readAll(trainPaths);
   const test = await readAll([testPath]);
-  const tables = channelTables(train);
+  const tables = channelTables(train, scaling);
   return {
     name: 'cifar10',
     inputShape: [CIFAR_SIDE, CIFAR_SIDE, CIFAR_CHANNELS],
@@ -78,8 +82,8 @@ function recordCount(batches: readonly Uint8Array[]): number {
   return batches.reduce((n, b) => n + b.length / CIFAR_RECORD_BYTES, 0);
 }
 
-/** One standardizing lookup table per colour channel, from the train batches' histograms. */
-function channelTables(train: readonly Uint8Array[]): Float32Array[] {
+/** One lookup table per colour channel, standardizing with the train batches' histograms (or to [0, 1]). */
+function channelTables(train: readonly Uint8Array[], scaling: PixelScaling): Float32Array[] {
   const hists = Array.from({ length: CIFAR_CHANNELS }, () => new Float64Array(256));
   for (const batch of train) {
     for (let start = 0; start < batch.length; start += CIFAR_RECORD_BYTES) {
@@ -89,7 +93,7 @@ function channelTables(train: readonly Uint8Array[]): Float32Array[] {
       }
     }
   }
-  return hists.map((h) => standardizingTable(statsFromHistogram(h)));
+  return hists.map((h) => scalingTable(scaling, statsFromHistogram(h)));
 }
 
 /** Planar CHW records to normalized NHWC images plus labels. */

@@ -4,11 +4,17 @@ export type DatasetName = 'fashion-mnist' | 'mnist' | 'cifar10' | 'synthetic';
 
 export const DATASET_NAMES: readonly DatasetName[] = ['fashion-mnist', 'mnist', 'cifar10', 'synthetic'];
 
+/**
+ * How pixel bytes become inputs: 'standardize' subtracts the train split's mean and divides by its std
+ * (per channel for colour images); 'unit-interval' is byte / 255, as DeepOBS's loaders do.
+ */
+export type PixelScaling = 'standardize' | 'unit-interval';
+
 /** Height, width, channels of one example. */
 export type InputShape = [number, number, number];
 
 export interface Split {
-  /** `count` examples, NHWC, already normalized (with the train split's statistics). */
+  /** `count` examples, NHWC, already scaled (standardized with the train split's statistics, or to [0, 1]). */
   images: Float32Array;
   /** Class index per example, in 0..numClasses-1. */
   labels: Int32Array;

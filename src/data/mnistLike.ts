@@ -1,14 +1,15 @@
 /**
  * MNIST and Fashion-MNIST: four IDX files (gzip or raw), 28x28 grayscale, 10 classes. Pixels are scaled
- * to [0,1] and standardized with one scalar mean/std from the TRAIN split; the test split reuses those
- * statistics, since computing its own would leak test information into preprocessing.
+ * to [0,1] and (unless pixelScaling is 'unit-interval') standardized with one scalar mean/std from the
+ * TRAIN split; the test split reuses those statistics, since computing its own would leak test
+ * information into preprocessing.
  */
 import { inFile, readDataFile, type FileContext } from './dataFile.js';
-import type { Dataset, Split } from './dataset.js';
+import type { Dataset, PixelScaling, Split } from './dataset.js';
 import { FormatProblem } from './datasetError.js';
 import { parseIdx, type IdxArray } from './idx.js';
 import { findDataFile } from './locate.js';
-import { addToHistogram, mapBytes, standardizingTable, statsFromHistogram, type Standardization } from './normalize.js';
+import { addToHistogram, mapBytes, scalingTable, statsFromHistogram } from './normalize.js';
 import { howToRepair } from './sources.js';
 
 export type MnistLikeName = 'fashion-mnist' | 'mnist';
@@ -31,20 +32,20 @@ interface RawSplit {
   count: number;
 }
 
-export async function loadMnistLike(name: MnistLikeName, dir: string): Promise<Dataset> {
+export async function loadMnistLike(name: MnistLikeName, dir: string, scaling: PixelScaling = 'standardize'): Promise<Dataset> {
   const ctx: FileContext = { dataset: name, remedy: howToRepair(name, dir) };
   // Sequential, so with several bad files the one reported is always the first in this order.
   const train = await readRawSplit(name, dir, MNIST_FILES.trainImages, MNIST_FILES.trainLabels, ctx);
   const test = await readRawSplit(name, dir, MNIST_FILES.testImages, MNIST_FILES.testLabels, ctx);
   const hist = new Float64Array(256);
   addToHistogram(hist, train.pixels);
-  const stats = statsFromHistogram(hist);
+  const table = scalingTable(scaling, statsFromHistogram(hist));
   return {
     name,
     inputShape: [MNIST_SIDE, MNIST_SIDE, 1],
     numClasses: MNIST_CLASSES,
-    train: normalizeSplit(train, stats),
-    test: normalizeSplit(test, stats),
+    train: scaleSplit(train, table),
+    test: scaleSplit(test, table),
     source: dir,
   };
 }
@@ -72,8 +73,8 @@ function checkImageSize(images: IdxArray): IdxArray {
   return images;
 }
 
-function normalizeSplit(raw: RawSplit, stats: Standardization): Split {
+function scaleSplit(raw: RawSplit, table: Float32Array): Split {
   const images = new Float32Array(raw.pixels.length);
-  mapBytes(raw.pixels, standardizingTable(stats), images);
+  mapBytes(raw.pixels, table, images);
   return { images, labels: Int32Array.from(raw.labels), count: raw.count };
 }

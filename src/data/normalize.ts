@@ -1,7 +1,8 @@
 /**
- * Standardization of uint8 pixels. Statistics come from a 256-bin histogram (exact, one pass, no floats
- * per pixel), and conversion is a 256-entry lookup table, so normalizing 47M pixels stays cheap.
+ * Scaling of uint8 pixels. Statistics come from a 256-bin histogram (exact, one pass, no floats per
+ * pixel), and conversion is a 256-entry lookup table, so normalizing 47M pixels stays cheap.
  */
+import type { PixelScaling } from './dataset.js';
 
 /** Adds the byte values of `bytes` to `hist` (256 bins). */
 export function addToHistogram(hist: Float64Array, bytes: Uint8Array): void {
@@ -35,6 +36,11 @@ export function standardizingTable({ mean, std }: Standardization): Float32Array
   const table = new Float32Array(256);
   for (let v = 0; v < 256; v++) table[v] = (v / 255 - mean) / std;
   return table;
+}
+
+/** The lookup table of a scaling: standardizing with `stats`, or byte / 255 (which ignores them). */
+export function scalingTable(scaling: PixelScaling, stats: Standardization): Float32Array {
+  return standardizingTable(scaling === 'unit-interval' ? { mean: 0, std: 1 } : stats);
 }
 
 /** Maps bytes through a lookup table into `out` starting at `offset`. */

@@ -5,7 +5,7 @@
  * listing them all.
  */
 import { extname } from 'node:path';
-import { suiteWithProblem } from '../config/problems.js';
+import { suiteProblemMismatches, suiteWithProblem } from '../config/problems.js';
 import { planRuns } from './expandSuite.js';
 import { tuningMatrix } from './tuning.js';
 import { readInputText } from '../util/inputFile.js';
@@ -24,6 +24,8 @@ export function suiteFormat(path: string): SuiteFormat | undefined {
 /** A parsed suite document -> a valid Suite with defaults filled (a copy); `file` names it in errors. */
 export function suiteFromValue(value: unknown, file: string): Suite {
   const suite: unknown = suiteWithProblem(structuredClone(value));
+  const mismatched = suiteProblemMismatches(suite);
+  if (mismatched.length > 0) throw new SuiteError(file, mismatched);
   const schema = schemaProblems(SuiteSchema, suite, true);
   if (schema.length > 0) throw new SuiteError(file, schema);
   const { problems } = planRuns(suite as Suite);

@@ -12,7 +12,8 @@ import type { EvaluationSplits } from './runTraining.js';
 export const VALIDATION_SPLIT_SEED = deriveSeed(0, 'validation-split');
 
 export async function prepareData(config: TrainConfig): Promise<Dataset> {
-  const full = await loadDataset(config.dataset.name, { dataDir: config.dataset.dataDir, seed: config.seed });
+  const { name, dataDir, pixelScaling } = config.dataset;
+  const full = await loadDataset(name, { dataDir, seed: config.seed, ...(pixelScaling !== undefined ? { pixelScaling } : {}) });
   const { trainSize, testSize, validationSize } = config.dataset;
   let trainFile = full.train;
   let validation: Split | undefined;
