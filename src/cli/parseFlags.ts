@@ -1,5 +1,6 @@
 /** commander argument parsers that reject malformed values with one clear line. */
 import { InvalidArgumentError } from 'commander';
+import { nearest } from '../util/nearest.js';
 
 export function parseNumber(value: string): number {
   const n = Number(value);
@@ -33,4 +34,13 @@ export function parseNumberList(value: string): number[] {
  */
 export function parseNumberOrNone(value: string): number | 'none' {
   return value === 'none' || value === 'off' ? 'none' : parseNumber(value);
+}
+
+/** A parser accepting one of `names` (what is a `what`), refusing others with the nearest name and the list. */
+export function parseChoice<T extends string>(what: string, names: readonly T[]): (value: string) => T {
+  return (value) => {
+    if ((names as readonly string[]).includes(value)) return value as T;
+    const guess = nearest(value, names);
+    throw new InvalidArgumentError(`unknown ${what} '${value}'${guess ? ` (did you mean '${guess}'?)` : ''}; known: ${names.join(', ')}`);
+  };
 }

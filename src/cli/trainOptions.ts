@@ -11,7 +11,15 @@ import { TARGET_METRICS } from '../config/trainConfig.js';
 import { ValidationError } from '../config/validate.js';
 import { choicesAtPath, setPath } from '../suite/configPaths.js';
 import { nearest } from '../util/nearest.js';
-import { parseInteger, parseIntegerList, parseNumber, parseNumberList, parseNumberOrNone, parsePositiveInteger } from './parseFlags.js';
+import {
+  parseChoice,
+  parseInteger,
+  parseIntegerList,
+  parseNumber,
+  parseNumberList,
+  parseNumberOrNone,
+  parsePositiveInteger,
+} from './parseFlags.js';
 
 interface ConfigFlag {
   /** Commander's flag syntax, e.g. '-m, --model <name>'. */
@@ -191,7 +199,7 @@ export function addTrainOptions(cmd: Command): Command {
     new Option(
       '--problem <name>',
       "a DeepOBS test problem's model, dataset, batch size, epochs and regularisation (the config and flags override them)",
-    ).choices(PROBLEM_NAMES),
+    ).argParser(parseChoice('problem', PROBLEM_NAMES)),
   );
   for (const entry of CONFIG_FLAGS) cmd.addOption(optionOf(entry));
   return cmd

@@ -76,6 +76,13 @@ describe('train: bad input', () => {
       ['--dataset', 'synthetic', '--backend', 'tensorflow', '--out', out],
       /backend 'tensorflow' unavailable: cannot load @tensorflow\/tfjs-node .*npm install/,
     ));
+  it('a problem with a dataset it does not belong to names the problem that has it', () =>
+    expectBadInput(
+      ['--problem', 'fmnist_2c2d', '--dataset', 'mnist', '--steps', '1', '--out', out],
+      /^ngd-bench: error: --problem fmnist_2c2d: \/dataset\/name: 'mnist' is not the dataset of problem fmnist_2c2d \(fashion-mnist\); use problem mnist_2c2d$/,
+    ));
+  it('an unknown problem suggests the nearest', () =>
+    expectBadInput(['--problem', 'fmnist-2c2d', '--steps', '1', '--out', out], /fmnist-2c2d.*did you mean 'fmnist_2c2d'/));
   it('a missing dataset directory says how to get it', () =>
     expectBadInput(
       ['--dataset', 'fashion-mnist', '--data-dir', join(dir, 'absent'), '--backend', 'cpu', '--out', out],

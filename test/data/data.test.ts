@@ -146,6 +146,21 @@ describe('MNIST-like loader', () => {
     });
   }
 
+  it("pixelScaling 'unit-interval' is byte / 255 in both splits, no statistics (DeepOBS's loaders)", async () => {
+    const dir = freshDir('mnist-unit');
+    writeMnistDir(dir, train, test, { gzip: true });
+    const ds = await loadMnistLike('mnist', dir, 'unit-interval');
+    for (const [split, raw] of [
+      [ds.train, train],
+      [ds.test, test],
+    ] as const) {
+      for (let i = 0; i < raw.pixels.length; i++) {
+        if (split.images[i] !== Math.fround(raw.pixels[i] / 255)) assert.fail(`pixel ${i}: ${split.images[i]} != ${raw.pixels[i]} / 255`);
+      }
+    }
+    assert.deepEqual((await loadMnistLike('mnist', dir, 'standardize')).train.images, (await loadMnistLike('mnist', dir)).train.images);
+  });
+
   type Corruption = [what: string, file: string, mutate: (path: string) => void, fragment: string];
   const corruptions: Corruption[] = [
     ['bad magic', 'train-images-idx3-ubyte', (p) => overwrite(p, 0, [0, 0, 0, 0]), 'bad magic number 0x00000000'],
@@ -253,6 +268,21 @@ describe('CIFAR-10 loader', () => {
       const channel = ds.train.images.filter((_, i) => i % 3 === c);
       assertClose(meanStd(channel).mean, 0, 1e-5, `channel ${c} mean`);
       assertClose(meanStd(channel).std, 1, 1e-4, `channel ${c} std`);
+    }
+  });
+
+  it("pixelScaling 'unit-interval' is byte / 255 per channel, in NHWC", async () => {
+    const dir = freshDir('cifar-unit');
+    const files = writeCifarDir(dir, RECORDS);
+    const ds = await loadCifar10(dir, RECORDS, 'unit-interval');
+    const testFile = files.get('test_batch.bin')!;
+    for (const [n, y, x, c] of [
+      [0, 0, 0, 0],
+      [1, 5, 7, 2],
+      [2, 31, 31, 1],
+    ]) {
+      const raw = testFile[n * CIFAR_RECORD + 1 + c * 1024 + y * 32 + x];
+      assert.equal(ds.test.images[((n * 32 + y) * 32 + x) * 3 + c], Math.fround(raw / 255), `test pixel ${[n, y, x, c]}`);
     }
   });
 
@@ -366,6 +396,13 @@ describe('loadDataset', () => {
       'valid names: fashion-mnist, mnist, cifar10, synthetic',
     );
     assert.ok(!err.message.includes('did you mean'));
+  });
+
+  it('refuses a pixel scaling for the synthetic dataset (it has no pixels)', async () => {
+    await expectDatasetError(
+      () => loadDataset('synthetic', { seed: 5, pixelScaling: 'unit-interval' }),
+      "pixelScaling 'unit-interval' does not apply",
+    );
   });
 
   it('builds the synthetic dataset from the run seed', async () => {

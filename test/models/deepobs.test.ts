@@ -7,9 +7,11 @@ import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
 import { applyTrainFlags } from '../../src/cli/trainOptions.js';
 import { resolveTrainConfig } from '../../src/config/resolveConfig.js';
+import { ValidationError } from '../../src/config/validate.js';
 import { createModel } from '../../src/models/createModel.js';
 import { planRuns } from '../../src/suite/expandSuite.js';
 import { suiteFromValue } from '../../src/suite/loadSuite.js';
+import { SuiteError } from '../../src/suite/suiteError.js';
 import { createOptimizer } from '../../src/optim/createOptimizer.js';
 import { PhaseTimer } from '../../src/util/phaseTimer.js';
 import { tf, usePlainCpu } from '../helpers/setup.js';
@@ -105,6 +107,30 @@ describe('--problem', () => {
     assert.deepEqual([overridden.epochs, overridden.budget], [undefined, { steps: 10 }]);
     assert.equal(overridden.model.name, '2c2d');
   });
+
+  it("the (F)MNIST problems scale pixels as DeepOBS's loaders do (byte / 255); cifar10_3c3d and plain configs standardize", () => {
+    for (const problem of ['fmnist_mlp', 'fmnist_2c2d', 'mnist_2c2d'] as const) {
+      assert.equal(resolveTrainConfig(applyTrainFlags({}, { problem })).dataset.pixelScaling, 'unit-interval', problem);
+    }
+    assert.equal(resolveTrainConfig(applyTrainFlags({}, { problem: 'cifar10_3c3d' })).dataset.pixelScaling, undefined);
+    // Absent, not filled in: configs written before the field existed keep their hashes.
+    assert.equal('pixelScaling' in resolveTrainConfig({}).dataset, false);
+  });
+
+  it("refuses a model or dataset that is not the problem's, naming the problem that has it", () => {
+    assert.throws(
+      () => applyTrainFlags({}, { problem: 'fmnist_2c2d', dataset: 'mnist' }),
+      (e: unknown) =>
+        e instanceof ValidationError &&
+        /^--problem fmnist_2c2d: \/dataset\/name: 'mnist' is not the dataset of problem fmnist_2c2d \(fashion-mnist\); use problem mnist_2c2d$/.test(
+          e.message,
+        ),
+    );
+    assert.throws(
+      () => applyTrainFlags({ model: { name: 'cnn' } }, { problem: 'fmnist_2c2d' }),
+      /\/model\/name: 'cnn' is not the model of problem fmnist_2c2d \(2c2d\); drop the problem to train cnn/,
+    );
+  });
 });
 
 describe('a suite naming a problem', () => {
@@ -124,6 +150,24 @@ describe('a suite naming a problem', () => {
     assert.deepEqual(
       [mine.config.model.name, mine.config.batchSize, mine.config.epochs, mine.config.budget],
       ['2c2d', 512, undefined, { steps: 5 }],
+    );
+  });
+
+  it("keeps the problem's pixel scaling under a dataset section of its own, unless it sets one", () => {
+    const base = { name: 'deepobs', problem: 'fmnist_2c2d', optimizers: [{ name: 'sgd' }] };
+    const held = suiteFromValue({ ...base, dataset: { name: 'fashion-mnist', validationSize: 100 } }, 'held.json');
+    assert.deepEqual(planRuns(held).runs[0].config.dataset, { name: 'fashion-mnist', validationSize: 100, pixelScaling: 'unit-interval' });
+    const own = suiteFromValue({ ...base, dataset: { pixelScaling: 'standardize' } }, 'own.json');
+    assert.deepEqual(planRuns(own).runs[0].config.dataset, { name: 'fashion-mnist', pixelScaling: 'standardize' });
+  });
+
+  it("a dataset or model that is not the problem's is an error at its JSON path", () => {
+    assert.throws(
+      () =>
+        suiteFromValue({ name: 'x', problem: 'mnist_2c2d', dataset: { name: 'fashion-mnist' }, optimizers: [{ name: 'sgd' }] }, 'x.json'),
+      (e: unknown) =>
+        e instanceof SuiteError &&
+        e.message === "x.json: /dataset/name: 'fashion-mnist' is not the dataset of problem mnist_2c2d (mnist); use problem fmnist_2c2d",
     );
   });
 
