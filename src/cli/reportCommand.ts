@@ -11,6 +11,8 @@ import type { ReportFindings } from '../report/findings.js';
 import type { ResultSet } from '../report/resultSet.js';
 import { readResultsDirectory } from '../results/resultsDirectory.js';
 import { renderReport, type Supplement } from '../report/markdownReport.js';
+import { compareWithReference, referenceChart } from '../report/referenceComparison.js';
+import { readPublishedReference } from '../report/referenceFile.js';
 import type { AnalysisOptions } from '../report/analyze.js';
 import { writeTextAtomic } from '../results/writeJsonAtomic.js';
 import { assertWritableFile } from './outputPath.js';
@@ -37,6 +39,7 @@ interface ReportFlags {
   suite?: string;
   supplement?: string[];
   notes?: string;
+  reference?: string;
 }
 
 function readNotes(file: string): string {
@@ -87,14 +90,15 @@ Writes:
   OUT                    the Markdown report (GitHub-readable): the suite's description, baseline
                          verdict, the paper's claims with the numbers behind them, and judged under
                          each protocol (fixed epochs, fixed steps, steps to target, matched fit), the
-                         --notes discussion, the tuning selection (if tuning.json), steps to target
+                         --notes discussion, the --reference comparison (each epoch's test
+                         accuracy against a published benchmark's seeds), the tuning selection (if tuning.json), steps to target
                          with the critical batch size (target budgets), generalization at matched
                          fit, final test accuracy and generalization gap per
                          optimizer x batch size (mean ± std over seeds), time to a target accuracy,
                          samples/s and scaling efficiency, the probes' step phases (if probes.json),
                          failed and diverged runs, the environment and the commands to reproduce;
                          sensitivity grids and sweep curves, of this set and of each --supplement
-  OUT minus .md/         accuracy-vs-batch.svg, learning-curves.svg, steps- and samples-to-target.svg
+  OUT minus .md/         accuracy-vs-batch.svg, learning-curves.svg, published-reference.svg (--reference), steps- and samples-to-target.svg
                          (target budgets), sweep and sensitivity charts and
                          configs/<run id>.json (each run's resolved config, for \`ngd-bench train --config\`)
 
@@ -121,6 +125,10 @@ export function reportCommand(deps: ReportCommandDeps = {}): Command {
     .option('--min-seeds <n>', 'ok seeds a cell needs to take part in the claims (default 2)', parseCount)
     .option('--suite <file>', "the suite file for the reproduce commands (default: the file under suites/ with the suite's name)")
     .option('--notes <file>', "hand-written Markdown to show as the report's Discussion section, after the claims")
+    .option(
+      '--reference <file>',
+      "a published reference (per-seed test-accuracy curves of another benchmark, e.g. reports/deepobs/published-fmnist_2c2d.json from scripts/deepobs-reference.ts) to set each epoch's test accuracy against",
+    )
     .option(
       '--supplement <dir>',
       'a supporting study (e.g. a sweep) to show inside this report: its sweeps, sensitivity grids and accuracy table; repeatable',
@@ -156,10 +164,16 @@ export function reportCommand(deps: ReportCommandDeps = {}): Command {
         );
       }
       const supplements = (flags.supplement ?? []).map((supplementDir) => supplementOf(supplementDir, flags.out, options));
+      const reference =
+        flags.reference === undefined
+          ? null
+          : compareWithReference(analysis.grouped, readPublishedReference(flags.reference), displayPath(flags.reference));
+      const referenceCharts = reference ? [referenceChart(reference)].filter((c) => c !== null) : [];
       const configDir = join(companion, 'configs');
       const charts = [
         ...reportCharts(analysis.grouped),
         ...supplements.flatMap((s) => supplementCharts(s.analysis.grouped, s.chartPrefix)),
+        ...referenceCharts,
       ];
       const text = renderReport(analysis, {
         set,
@@ -176,6 +190,7 @@ export function reportCommand(deps: ReportCommandDeps = {}): Command {
         notes: flags.notes === undefined ? null : readNotes(flags.notes),
         notesFile: flags.notes === undefined ? null : displayPath(flags.notes),
         baselineFile: flags.baseline === undefined ? null : displayPath(flags.baseline),
+        reference,
       });
 
       // Charts and configs first, the report last: a report on disk always has its companions.

@@ -2,6 +2,7 @@
  * The Markdown report of one result set. Pure: an Analysis and a few paths in, a string out — the
  * same input always gives the same text (dates come from the results, never from the clock).
  */
+import { referenceChart, referenceSection, type ReferenceComparison } from './referenceComparison.js';
 import { markdownTable } from 'markdown-table';
 import { type ProbeReport, shownPhaseColumns, type StepPhase } from '../results/probeReport.js';
 import type { RunResult } from '../results/runResult.js';
@@ -59,6 +60,8 @@ export interface ReportInput extends ReportPaths, AnalysisOptions {
   baselineFile?: string | null;
   findings?: ReportFindings;
   supplements?: readonly Supplement[];
+  /** Our runs against a published reference (--reference), shown after the claims. */
+  reference?: ReferenceComparison | null;
 }
 
 /** Where a study's sections go: its heading level and chart file prefix. */
@@ -180,6 +183,11 @@ function claimsSection(a: Analysis, input: ReportInput): string[] {
 }
 
 const image = (input: ReportInput, file: string, alt: string) => chartImage(input.chartsHref, file, alt);
+
+function referenceImage(input: ReportInput): string[] {
+  const chart = input.reference ? referenceChart(input.reference) : null;
+  return chart ? image(input, chart.file, chart.title) : [];
+}
 
 function accuracySections(a: Analysis, input: ReportInput): string[] {
   const charts = new Map(reportCharts(a.grouped).map((c) => [c.file, c]));
@@ -533,6 +541,7 @@ function reproduceSection(a: Analysis, input: ReportInput): string[] {
       input.target !== undefined ? `--target ${input.target}` : null,
       input.baselineFile ? `--baseline ${q(input.baselineFile)}` : null,
       input.notesFile ? `--notes ${q(input.notesFile)}` : null,
+      input.reference ? `--reference ${q(input.reference.file)}` : null,
       ...(input.supplements ?? []).map((s) => `--supplement ${q(s.resultsDir)}`),
     ].filter((f) => f !== null);
     whole.push([`ngd-bench report ${q(input.resultsDir)} --out ${q(input.reportFile)}`, ...flags].join(' '));
@@ -580,6 +589,7 @@ export function renderReport(a: Analysis, input: ReportInput): string {
     baselineSection(input.findings),
     claimsSection(a, input),
     ...(input.notes ? [['## Discussion', '', input.notes.trim()]] : []),
+    ...(input.reference ? [referenceSection(input.reference, referenceImage(input))] : []),
     ...[
       a.set.tuning ? tuningSection(a.set.tuning, input.resultsDir, targetsOf(a.targets)[0] ?? null) : [],
       stepsToTargetSection(a, input.chartsHref),
