@@ -6,6 +6,7 @@
 import { LayerTrace } from '../models/layerTrace.js';
 import type { Model } from '../models/model.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
+import { addWeighted } from './weightedSums.js';
 import { softmaxCrossEntropy } from './loss.js';
 import type { TrainingBatch } from './optimizer.js';
 
@@ -83,12 +84,8 @@ async function microBatchedPass(model: Model, batch: TrainingBatch, options: Pas
         loss += weight * pass.loss;
         if (pass.logits) logitParts.push(pass.logits);
         for (const [p, g] of pass.grads) {
-          const sum = sums.get(p);
-          sums.set(
-            p,
-            tf.tidy(() => (sum ? tf.add(sum, tf.mul(g, weight)) : tf.mul(g, weight))),
-          );
-          tf.dispose(sum ? [sum, g] : [g]);
+          addWeighted(sums, p, g, weight);
+          g.dispose();
         }
         for (const [name, a] of trace?.inputs ?? []) entry(traced, name).inputs.push(tf.keep(a.clone()));
         for (const [name, g] of trace?.preActivationGrads ?? []) entry(traced, name).grads.push(tf.keep(tf.mul(g, weight)));

@@ -23,6 +23,7 @@ import type { Optimizer, StepContext, TrainingBatch } from './optimizer.js';
 import { meanOverReplicas, SINGLE_REPLICA, type ReplicaGroup } from './replicaGroup.js';
 import { ascend } from './sharpnessAware.js';
 import { WeightPerturbation } from './weightPerturbation.js';
+import { addWeighted } from './weightedSums.js';
 import type { PhaseTimer } from '../util/phaseTimer.js';
 import { disposeGhostBatches, type GhostBatch, ghostBatches, meanOverGhostBatches } from './ghostBatches.js';
 import { type ParameterKind, parameterKinds } from '../models/parameterKinds.js';
@@ -126,7 +127,7 @@ export class NaturalGradientOptimizer implements Optimizer {
             if (logits && !this.model.preActivationGrads && microBatchSize !== undefined && batch.x.shape[0] > microBatchSize) {
               try {
                 const gFactors = this.microBatchedGradientFactors(batch, logits, step, microBatchSize);
-                return this.preconditioner.batchFactors(trace.inputs, gFactors, batch.x.shape[0], true);
+                return this.preconditioner.batchFactors(trace.inputs, gFactors);
               } finally {
                 logits.dispose();
               }
@@ -134,7 +135,8 @@ export class NaturalGradientOptimizer implements Optimizer {
             const preActivationGrads = logits ? this.sampledLabelGrads(batch, logits, step, trace) : trace;
             logits?.dispose();
             try {
-              return this.preconditioner.batchFactors(trace.inputs, preActivationGrads.preActivationGrads, batch.x.shape[0]);
+              const gFactors = this.preconditioner.gradientFactors(preActivationGrads.preActivationGrads, batch.x.shape[0]);
+              return this.preconditioner.batchFactors(trace.inputs, gFactors);
             } finally {
               if (preActivationGrads !== trace) preActivationGrads.dispose();
             }
@@ -205,7 +207,7 @@ export class NaturalGradientOptimizer implements Optimizer {
   private microBatchedGradientFactors(batch: TrainingBatch, logits: Tensor, step: number, size: number): Map<string, tf.Tensor2D> {
     const rows = batch.x.shape[0];
     const sampled = sampleLabels(logits, deriveSeed(this.seed, 'mc-fisher', step), batch.rowOffset, batch.globalRows);
-    const sums = new Map<string, tf.Tensor2D>();
+    const sums = new Map<string, Tensor>();
     try {
       for (let start = 0; start < rows; start += size) {
         const n = Math.min(size, rows - start);
@@ -217,10 +219,9 @@ export class NaturalGradientOptimizer implements Optimizer {
           for (const layer of this.model.kfacLayers) {
             const g = trace.preActivationGrads.get(layer.name);
             if (!g) throw new Error(`K-FAC: no statistics recorded for layer ${layer.name}`);
-            const part = tf.tidy(() => tf.mul(gradientFactor(g, n), n / rows)) as tf.Tensor2D;
-            const sum = sums.get(layer.name);
-            sums.set(layer.name, sum ? (tf.tidy(() => tf.add(sum, part)) as tf.Tensor2D) : part);
-            if (sum) tf.dispose([sum, part]);
+            const factor = gradientFactor(g, n);
+            addWeighted(sums, layer.name, factor, n / rows);
+            factor.dispose();
           }
         } finally {
           trace.dispose();
@@ -233,7 +234,7 @@ export class NaturalGradientOptimizer implements Optimizer {
     } finally {
       sampled.dispose();
     }
-    return sums;
+    return sums as Map<string, tf.Tensor2D>;
   }
 
   /**

@@ -36,27 +36,34 @@ export class KfacPreconditioner {
   }
 
   /**
-   * This batch's Kronecker factors per layer. `inputs` holds each layer's input; `grads` each layer's
-   * dL/ds for the batch-mean loss (from true labels or sampled ones), or its G factor already summed
-   * (a chunked pass; then taken over). Caller owns the result.
+   * Each layer's G factor from its dL/ds for the batch-mean loss (from true labels or sampled ones) over
+   * `batchSize` rows. Caller owns the result.
    */
-  batchFactors(
-    inputs: LayerTrace['inputs'],
-    grads: LayerTrace['preActivationGrads'] | ReadonlyMap<string, tf.Tensor2D>,
-    batchSize: number,
-    gradsAreFactors = false,
-  ): Map<string, FactorPair> {
+  gradientFactors(grads: LayerTrace['preActivationGrads'], batchSize: number): Map<string, tf.Tensor2D> {
+    const factors = new Map<string, tf.Tensor2D>();
+    try {
+      for (const layer of this.layers) factors.set(layer.name, gradientFactor(statistic(grads, layer), batchSize));
+    } catch (error) {
+      tf.dispose([...factors.values()]);
+      throw error;
+    }
+    return factors;
+  }
+
+  /**
+   * This batch's Kronecker factors per layer: A from each layer's traced input, G as given (from
+   * `gradientFactors`, or summed over micro-batches), which it takes over. Caller owns the result.
+   */
+  batchFactors(inputs: LayerTrace['inputs'], gFactors: ReadonlyMap<string, tf.Tensor2D>): Map<string, FactorPair> {
     const fresh = new Map<string, FactorPair>();
     try {
       for (const layer of this.layers) {
-        const a = inputs.get(layer.name);
-        const g = grads.get(layer.name);
-        if (!a || !g) throw new Error(`K-FAC: no statistics recorded for layer ${layer.name}`);
-        fresh.set(layer.name, { a: activationFactor(layer, a), g: gradsAreFactors ? (g as tf.Tensor2D) : gradientFactor(g, batchSize) });
+        const g = statistic(gFactors, layer);
+        fresh.set(layer.name, { a: activationFactor(layer, statistic(inputs, layer)), g });
       }
     } catch (error) {
       disposeFactors(fresh.values());
-      if (gradsAreFactors) tf.dispose([...grads.values()].filter((g) => !g.isDisposed));
+      tf.dispose([...gFactors.values()].filter((g) => !g.isDisposed));
       throw error;
     }
     return fresh;
@@ -81,7 +88,7 @@ export class KfacPreconditioner {
 
   /** `batchFactors` then `accumulateFactors`: a single process's factor update. */
   updateFactors(inputs: LayerTrace['inputs'], grads: LayerTrace['preActivationGrads'], batchSize: number): void {
-    this.accumulateFactors(this.batchFactors(inputs, grads, batchSize));
+    this.accumulateFactors(this.batchFactors(inputs, this.gradientFactors(grads, batchSize)));
   }
 
   /** Recomputes the damped inverses from the current factors, in float64. */
@@ -121,4 +128,11 @@ export class KfacPreconditioner {
     this.factors.clear();
     this.inverses.clear();
   }
+}
+
+/** A layer's recorded statistic, or the error that names the layer without one. */
+function statistic<T>(recorded: ReadonlyMap<string, T>, layer: KfacLayer): T {
+  const found = recorded.get(layer.name);
+  if (found === undefined) throw new Error(`K-FAC: no statistics recorded for layer ${layer.name}`);
+  return found;
 }
