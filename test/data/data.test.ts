@@ -228,6 +228,18 @@ function overwrite(path: string, offset: number, bytes: number[]): void {
 
 describe('CIFAR-10 loader', () => {
   const RECORDS = 3;
+  /** A few test pixels: the byte in the planar CHW record, its channel, and its index in the loaded NHWC split. */
+  const cifarTestPixels = (testFile: Uint8Array) =>
+    [
+      [0, 0, 0, 0],
+      [1, 5, 7, 2],
+      [2, 31, 31, 1],
+    ].map(([n, y, x, c]) => ({
+      raw: testFile[n * CIFAR_RECORD + 1 + c * 1024 + y * 32 + x],
+      c,
+      at: ((n * 32 + y) * 32 + x) * 3 + c,
+      name: `test pixel ${[n, y, x, c]}`,
+    }));
 
   it('converts planar CHW records to NHWC, standardized per channel with train statistics', async () => {
     const dir = freshDir('cifar');
@@ -250,14 +262,8 @@ describe('CIFAR-10 loader', () => {
       return meanStd(Uint8Array.from(values), 1 / 255);
     });
     const testFile = files.get('test_batch.bin')!;
-    for (const [n, y, x, c] of [
-      [0, 0, 0, 0],
-      [1, 5, 7, 2],
-      [2, 31, 31, 1],
-    ]) {
-      const raw = testFile[n * CIFAR_RECORD + 1 + c * 1024 + y * 32 + x];
-      const expected = (raw / 255 - channelStats[c].mean) / channelStats[c].std;
-      assertClose(ds.test.images[((n * 32 + y) * 32 + x) * 3 + c], expected, 1e-5, `test pixel ${[n, y, x, c]}`);
+    for (const { raw, c, at, name } of cifarTestPixels(testFile)) {
+      assertClose(ds.test.images[at], (raw / 255 - channelStats[c].mean) / channelStats[c].std, 1e-5, name);
     }
     assert.deepEqual(
       Array.from(ds.test.labels),
@@ -275,15 +281,8 @@ describe('CIFAR-10 loader', () => {
     const dir = freshDir('cifar-unit');
     const files = writeCifarDir(dir, RECORDS);
     const ds = await loadCifar10(dir, RECORDS, 'unit-interval');
-    const testFile = files.get('test_batch.bin')!;
-    for (const [n, y, x, c] of [
-      [0, 0, 0, 0],
-      [1, 5, 7, 2],
-      [2, 31, 31, 1],
-    ]) {
-      const raw = testFile[n * CIFAR_RECORD + 1 + c * 1024 + y * 32 + x];
-      assert.equal(ds.test.images[((n * 32 + y) * 32 + x) * 3 + c], Math.fround(raw / 255), `test pixel ${[n, y, x, c]}`);
-    }
+    for (const { raw, at, name } of cifarTestPixels(files.get('test_batch.bin')!))
+      assert.equal(ds.test.images[at], Math.fround(raw / 255), name);
   });
 
   it('accepts the files inside a cifar-10-batches-bin/ subfolder', async () => {
