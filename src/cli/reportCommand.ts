@@ -167,7 +167,12 @@ export function reportCommand(deps: ReportCommandDeps = {}): Command {
       const reference =
         flags.reference === undefined
           ? null
-          : compareWithReference(analysis.grouped, readPublishedReference(flags.reference), displayPath(flags.reference));
+          : compareWithReference(
+              analysis.grouped,
+              readPublishedReference(flags.reference),
+              displayPath(flags.reference),
+              set.manifest?.runIds,
+            );
       const referenceCharts = reference ? [referenceChart(reference)].filter((c) => c !== null) : [];
       const configDir = join(companion, 'configs');
       const charts = [

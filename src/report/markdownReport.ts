@@ -162,6 +162,15 @@ function baselineSection(findings: ReportFindings | undefined): string[] {
 const verdictText = (v: string) => (v === 'inconclusive' ? 'inconclusive' : `**${v}**`);
 
 function claimsSection(a: Analysis, input: ReportInput): string[] {
+  // The claims are about (smoothed) NGD against SGD: results without either NGD have nothing to judge.
+  if (!a.grouped.runs.some((r) => r.optimizerName === 'ngd' || r.optimizerName === 'smoothed-ngd')) {
+    const names = listing([...new Set(a.grouped.runs.map((r) => r.optimizerName))]);
+    return [
+      "## The paper's claims",
+      '',
+      `Not judged: the claims of Naganuma & Yokota (CCGRID 2019) compare K-FAC NGD and smoothed NGD with SGD, and these results have ${names} only.`,
+    ];
+  }
   return [
     "## The paper's claims",
     '',

@@ -28,6 +28,8 @@ export interface CurveComparison {
   ok: RunView[];
   /** Our runs of that label and batch size that diverged or failed. */
   notOk: RunView[];
+  /** Runs of that label and batch size the results directory's manifest plans and that have no result yet. */
+  pending: number;
   rows: ReferenceRow[];
   /** At the last row: where our mean lies against the published range, and by how much outside it (fraction). */
   verdict: { epoch: number; kind: ReferenceVerdict; outside: number; seedsInside: number } | null;
@@ -50,11 +52,20 @@ function publishedAt(curve: ReferenceCurve, epoch: number): Summary | null {
   return summarize(curve.seeds.flatMap((s) => (epoch < s.testAccuracy.length ? [s.testAccuracy[epoch]] : [])));
 }
 
-function compareCurve(grouped: Grouped, curve: ReferenceCurve, index: number, file: string): CurveComparison {
+function compareCurve(
+  grouped: Grouped,
+  curve: ReferenceCurve,
+  index: number,
+  file: string,
+  plannedIds: readonly string[],
+): CurveComparison {
   const runs = grouped.runs
     .filter((r) => r.optimizerLabel === curve.label && r.batchSize === curve.batchSize)
     .sort((a, b) => a.seed - b.seed);
-  if (runs.length === 0) {
+  // Run ids start with `<label>-b<batch>-w` (src/suite/runId.ts).
+  const planned = plannedIds.filter((id) => id.startsWith(`${curve.label}-b${curve.batchSize}-w`));
+  const pending = planned.filter((id) => !runs.some((r) => r.id === id)).length;
+  if (runs.length === 0 && planned.length === 0) {
     const labels = [...new Set(grouped.runs.map((r) => r.optimizerLabel))];
     const guess = labels.includes(curve.label) ? null : nearest(curve.label, labels);
     throw new InputFileError(
@@ -88,25 +99,38 @@ function compareCurve(grouped: Grouped, curve: ReferenceCurve, index: number, fi
       seedsInside: final.ours.filter((a) => a >= min && a <= max).length,
     };
   }
-  return { curve, ok, notOk, rows, verdict };
+  return { curve, ok, notOk, pending, rows, verdict };
 }
 
-export function compareWithReference(grouped: Grouped, reference: PublishedReference, file: string): ReferenceComparison {
-  return { reference, file, curves: reference.curves.map((curve, i) => compareCurve(grouped, curve, i, file)) };
+/**
+ * Each reference curve against our runs of its label and batch size. `plannedIds` (the results
+ * directory's manifest) lets a curve whose runs have not finished yet through; a curve matching neither
+ * a result nor a planned run is bad input (a wrong label, most likely).
+ */
+export function compareWithReference(
+  grouped: Grouped,
+  reference: PublishedReference,
+  file: string,
+  plannedIds: readonly string[] = [],
+): ReferenceComparison {
+  return { reference, file, curves: reference.curves.map((curve, i) => compareCurve(grouped, curve, i, file, plannedIds)) };
 }
 
 function verdictText(c: CurveComparison): string {
   const v = c.verdict;
   const who = `**${c.curve.label}** (batch ${c.curve.batchSize})`;
-  if (v === null)
-    return `${who}: no ok run to compare${c.notOk.length > 0 ? ` (${plural(c.notOk.length, 'run')} diverged or failed)` : ''}.`;
+  const notOk = c.notOk.length > 0 ? `${plural(c.notOk.length, 'run')} diverged or failed` : null;
+  const pending = c.pending > 0 ? `${plural(c.pending, 'planned run')} without a result yet` : null;
+  const asides = [notOk, pending].filter((x) => x !== null);
+  if (v === null) return `${who}: no ok run to compare${asides.length > 0 ? ` (${asides.join('; ')})` : ''}.`;
   const final = c.rows[c.rows.length - 1];
   const range = `[${pct(final.published.min)}, ${pct(final.published.max)}]`;
   const where =
     v.kind === 'within'
       ? `within the published range ${range}`
       : `${v.kind} the published range ${range} by ${points(v.outside, false)} points`;
-  return `${who} after epoch ${v.epoch}: our mean ${pct(final.oursSummary.mean)}% lies ${where} (published mean ${pctSummary(final.published)} over ${plural(final.published.n, 'seed')}; ${v.seedsInside} of our ${plural(final.ours.length, 'seed')} inside it)${c.notOk.length > 0 ? `; ${plural(c.notOk.length, 'run')} diverged or failed and ${c.notOk.length === 1 ? 'is' : 'are'} not counted` : ''}.`;
+  const counted = `published mean ${pctSummary(final.published)} over ${plural(final.published.n, 'seed')}; ${v.seedsInside} of our ${plural(final.ours.length, 'seed')} inside it`;
+  return `${who} after epoch ${v.epoch}: our mean ${pct(final.oursSummary.mean)}% lies ${where} (${counted})${asides.map((a) => `; ${a}, not counted`).join('')}.`;
 }
 
 /** The report section: verdicts, the table per epoch, the chart, and where the protocols differ. */

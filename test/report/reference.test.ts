@@ -217,6 +217,21 @@ describe('our runs against a reference', () => {
     );
   });
 
+  it("a curve whose runs are planned (the manifest's run ids) but not finished is reported as pending, not refused", () => {
+    const c = compareWithReference(groupRuns(runs.filter((r) => r.result.run?.optimizerLabel === 'sgd')), PUBLISHED, 'ref.json', [
+      'sgd-b128-w1-s0-0123456789',
+      'momentum-b128-w1-s0-0123456789',
+      'momentum-b128-w1-s1-0123456789',
+    ]);
+    assert.deepEqual(
+      c.curves.map((curve) => [curve.curve.label, curve.ok.length, curve.pending, curve.verdict?.kind ?? null]),
+      [
+        ['sgd', 2, 1, 'above'],
+        ['momentum', 0, 2, null],
+      ],
+    );
+  });
+
   it('shows every epoch up to 10, then a log-like selection ending at the last', () => {
     assert.deepEqual(shownEpochs(3), [1, 2, 3]);
     assert.deepEqual(shownEpochs(100), [1, 2, 5, 10, 20, 50, 100]);
@@ -256,6 +271,8 @@ describe('ngd-bench report --reference', () => {
     );
     assert.match(text, /\| sgd \| SGD, lr 0\.1 \| 2 \| 86\.00, 90\.00 \| 88\.00 \| 86\.00 ± 1\.00 \(n=3\) \| 85\.00–87\.00 \| \+2\.00 \|/);
     assert.match(text, /- the test set is smaller/);
+    // The paper's claims need (smoothed) NGD: an SGD-only set says so instead of three inconclusive verdicts.
+    assert.match(text, /Not judged: the claims of Naganuma & Yokota \(CCGRID 2019\) compare K-FAC NGD and smoothed NGD with SGD, and these results have sgd only\./);
     assert.match(text, /--reference /);
     assert.ok(existsSync(join(tmp, 'with', 'report', 'published-reference.svg')));
   });
