@@ -272,7 +272,10 @@ describe('ngd-bench report --reference', () => {
     assert.match(text, /\| sgd \| SGD, lr 0\.1 \| 2 \| 86\.00, 90\.00 \| 88\.00 \| 86\.00 ± 1\.00 \(n=3\) \| 85\.00–87\.00 \| \+2\.00 \|/);
     assert.match(text, /- the test set is smaller/);
     // The paper's claims need (smoothed) NGD: an SGD-only set says so instead of three inconclusive verdicts.
-    assert.match(text, /Not judged: the claims of Naganuma & Yokota \(CCGRID 2019\) compare K-FAC NGD and smoothed NGD with SGD, and these results have sgd only\./);
+    assert.match(
+      text,
+      /Not judged: the claims of Naganuma & Yokota \(CCGRID 2019\) compare K-FAC NGD and smoothed NGD with SGD, and these results have sgd only\./,
+    );
     assert.match(text, /--reference /);
     assert.ok(existsSync(join(tmp, 'with', 'report', 'published-reference.svg')));
   });
