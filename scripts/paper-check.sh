@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cli=(node dist/src/cli.js)
 [ -f dist/src/cli.js ] || npm run -s build
-for suite in paper-fashion-mnist paper-lr-sweep paper-sensitivity paper-b16384 paper-protocols paper-weight-decay paper-regularizers; do
+for suite in paper-fashion-mnist paper-lr-sweep paper-sensitivity paper-b16384 paper-protocols paper-weight-decay paper-regularizers deepobs-fmnist-2c2d; do
   "${cli[@]}" check "results/$suite" --baseline "baselines/$suite.json"
 done
 "${cli[@]}" reproduce results/paper-fashion-mnist --filter "${NGD_BENCH_REPRODUCE_FILTER:-smoothed-ngd-b8192-w2-s0}" --quiet --other-cpu-ok

@@ -186,7 +186,10 @@ export function referenceChart(c: ReferenceComparison): ChartFile | null {
   const title = `Test accuracy per epoch: ours (solid, one line per seed) and ${c.reference.name} (dashed mean, band = range over seeds)`;
   const spec: TopLevelSpec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
+    title: {
+      text: `Test accuracy per epoch: ours and ${c.reference.name}`,
+      subtitle: 'solid: ours, one line per seed; dashed: published mean; band: published range over seeds',
+    },
     background: 'white',
     width: 460,
     height: 280,
