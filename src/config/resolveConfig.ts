@@ -112,6 +112,11 @@ export function resolveTrainConfig(input: unknown, what = 'config'): TrainConfig
     throw new ValidationError(what, [`/model/hiddenWidths: only the mlp has configurable widths`]);
   }
   if (config.model.name === 'mlp') config.model.hiddenWidths ??= [...DEFAULT_MLP_WIDTHS];
+  if (config.dataset.name === 'synthetic' && config.dataset.pixelScaling !== undefined) {
+    throw new ValidationError(what, [
+      `/dataset/pixelScaling: the synthetic dataset is generated as floats, not pixels; drop pixelScaling (or use fashion-mnist, mnist or cifar10)`,
+    ]);
+  }
   if (config.microBatchSize !== undefined && BATCH_NORM_MODELS.includes(config.model.name)) {
     throw new ValidationError(what, [
       `/microBatchSize: ${config.model.name} has batch norm, which normalizes over the batch: micro-batches would change the model's function; drop microBatchSize (or use a model without batch norm)`,

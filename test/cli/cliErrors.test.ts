@@ -81,6 +81,13 @@ describe('train: bad input', () => {
       ['--problem', 'fmnist_2c2d', '--dataset', 'mnist', '--steps', '1', '--out', out],
       /^ngd-bench: error: --problem fmnist_2c2d: \/dataset\/name: 'mnist' is not the dataset of problem fmnist_2c2d \(fashion-mnist\); use problem mnist_2c2d$/,
     ));
+  it('a pixel scaling for the synthetic dataset is an impossible config', () => {
+    const cfg = writeConfig('synthetic-scaling.json', JSON.stringify({ dataset: { name: 'synthetic', pixelScaling: 'unit-interval' } }));
+    expectBadInput(
+      ['--config', cfg, '--backend', 'cpu', '--out', out],
+      /\/dataset\/pixelScaling: the synthetic dataset is generated as floats, not pixels/,
+    );
+  });
   it('an unknown problem suggests the nearest', () =>
     expectBadInput(['--problem', 'fmnist-2c2d', '--steps', '1', '--out', out], /fmnist-2c2d.*did you mean 'fmnist_2c2d'/));
   it('a missing dataset directory says how to get it', () =>
