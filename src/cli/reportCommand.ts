@@ -91,16 +91,17 @@ Writes:
                          verdict, the paper's claims with the numbers behind them, and judged under
                          each protocol (fixed epochs, fixed steps, steps to target, matched fit), the
                          --notes discussion, the --reference comparison (each epoch's test
-                         accuracy against a published benchmark's seeds), the tuning selection (if tuning.json), steps to target
-                         with the critical batch size (target budgets), generalization at matched
-                         fit, final test accuracy and generalization gap per
-                         optimizer x batch size (mean ± std over seeds), time to a target accuracy,
+                         accuracy against a published benchmark's seeds), the tuning selection
+                         (if tuning.json), steps to target with the critical batch size (target
+                         budgets), generalization at matched fit, final test accuracy and
+                         generalization gap per optimizer x batch size (mean ± std over seeds),
+                         time to a target accuracy,
                          samples/s and scaling efficiency, the probes' step phases (if probes.json),
                          failed and diverged runs, the environment and the commands to reproduce;
                          sensitivity grids and sweep curves, of this set and of each --supplement
-  OUT minus .md/         accuracy-vs-batch.svg, learning-curves.svg, published-reference.svg (--reference), steps- and samples-to-target.svg
-                         (target budgets), sweep and sensitivity charts and
-                         configs/<run id>.json (each run's resolved config, for \`ngd-bench train --config\`)
+  OUT minus .md/         accuracy-vs-batch.svg, learning-curves.svg, published-reference.svg
+                         (--reference), steps- and samples-to-target.svg (target budgets), sweep
+                         and sensitivity charts and configs/<run id>.json (each run's resolved config, for \`ngd-bench train --config\`)
 
 The report is deterministic: the same results give the same text (dates come from the results).
 

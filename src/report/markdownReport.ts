@@ -2,8 +2,8 @@
  * The Markdown report of one result set. Pure: an Analysis and a few paths in, a string out — the
  * same input always gives the same text (dates come from the results, never from the clock).
  */
-import { referenceChart, referenceSection, type ReferenceComparison } from './referenceComparison.js';
 import { markdownTable } from 'markdown-table';
+import { referenceChart, referenceSection, type ReferenceComparison } from './referenceComparison.js';
 import { type ProbeReport, shownPhaseColumns, type StepPhase } from '../results/probeReport.js';
 import type { RunResult } from '../results/runResult.js';
 import { analyzeResultSet, type Analysis, type AnalysisOptions } from './analyze.js';
