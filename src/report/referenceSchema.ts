@@ -5,6 +5,7 @@
  * from the one statistics module, never from numbers copied out of a paper.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { LABEL_PATTERN } from '../suite/suiteSchema.js';
 
 const ReferenceSeedSchema = Type.Object(
   {
@@ -21,7 +22,7 @@ const ReferenceSeedSchema = Type.Object(
 const ReferenceCurveSchema = Type.Object(
   {
     label: Type.String({
-      pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
+      pattern: LABEL_PATTERN,
       maxLength: 64,
       description: 'The optimizer label of our results this curve is compared with.',
     }),
