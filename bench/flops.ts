@@ -8,11 +8,14 @@
  * K-FAC adds, per layer with fan-in n (+1 for the bias) and m outputs, over r rows (examples times
  * output positions): the factors A = a^T a (2 r (n+1)^2) and G = g^T g (2 r m^2) and the MC Fisher's
  * sampled-label pass, on factor steps; the inverses ((n+1)^3 + m^3, Cholesky and inverse) on inverse
- * steps; and on every step the preconditioned gradient G^-1 dW A^-1 (2 m^2 (n+1) + 2 m (n+1)^2). The
+ * steps; and on every step the preconditioned gradient G^-1 dW A^-1 (2 m^2 (n+1) + 2 m (n+1)^2), or with
+ * kfac.lowRankGradient, for a dense layer where it is cheaper, from the gradient's b rows
+ * (2 b ((n+1)^2 + m^2 + (n+1) m): src/optim/kfac/kfacPreconditioner.ts, lowRankIsCheaper). The
  * step's FLOPs over the SGD step's are what ngd/sgd would be if both ran at the same FLOP rate: the
  * bench prints this FLOP ratio next to the measured one. A measured ratio below it means K-FAC's large
  * products run at a higher rate than the SGD step's small ones, not that work was skipped.
  */
+import { lowRankIsCheaper } from '../src/optim/kfac/kfacPreconditioner.js';
 import type { StepModel } from './trainStep.js';
 
 interface LayerWork {
@@ -65,8 +68,21 @@ export interface KfacFlops {
   perStep: number;
 }
 
+/** Whether kfac.lowRankGradient preconditions a layer of `model` from its rows at this batch size. */
+export function usesLowRankGradient(model: StepModel, batchSize: number): boolean {
+  return LAYERS[model].some((l) => lowRankLayer(l, batchSize));
+}
+
+const lowRankLayer = (l: LayerWork, batchSize: number) => l.positions === 1 && lowRankIsCheaper(batchSize, l.fanIn + 1, l.outputs);
+
 /** The K-FAC work of one ngd step beyond the SGD step, amortized over the intervals. */
-export function kfacStepFlops(model: StepModel, batchSize: number, factorInterval: number, inverseInterval: number): KfacFlops {
+export function kfacStepFlops(
+  model: StepModel,
+  batchSize: number,
+  factorInterval: number,
+  inverseInterval: number,
+  lowRankGradient = false,
+): KfacFlops {
   const layers = LAYERS[model];
   let factors = 0;
   let inversion = 0;
@@ -76,7 +92,10 @@ export function kfacStepFlops(model: StepModel, batchSize: number, factorInterva
     const rows = batchSize * l.positions;
     factors += 2 * rows * n * n + 2 * rows * l.outputs * l.outputs;
     inversion += n ** 3 + l.outputs ** 3;
-    preconditioning += 2 * l.outputs * l.outputs * n + 2 * l.outputs * n * n;
+    preconditioning +=
+      lowRankGradient && lowRankLayer(l, batchSize)
+        ? 2 * batchSize * (n * n + l.outputs * l.outputs + n * l.outputs)
+        : 2 * l.outputs * l.outputs * n + 2 * l.outputs * n * n;
   }
   // The sampled-label backward: input gradients through every layer but the first, plus (with a second
   // pass) its forward and the first layer's weight gradient.
@@ -89,7 +108,13 @@ export function kfacStepFlops(model: StepModel, batchSize: number, factorInterva
 }
 
 /** ngd/sgd in analytic FLOPs: the step-time ratio at equal FLOP rates. */
-export function kfacFlopRatio(model: StepModel, batchSize: number, factorInterval: number, inverseInterval: number): number {
+export function kfacFlopRatio(
+  model: StepModel,
+  batchSize: number,
+  factorInterval: number,
+  inverseInterval: number,
+  lowRankGradient = false,
+): number {
   const sgd = trainStepFlops(model, batchSize);
-  return (sgd + kfacStepFlops(model, batchSize, factorInterval, inverseInterval).perStep) / sgd;
+  return (sgd + kfacStepFlops(model, batchSize, factorInterval, inverseInterval, lowRankGradient).perStep) / sgd;
 }

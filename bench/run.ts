@@ -27,12 +27,12 @@ import { resolveTrainConfig } from '../src/config/resolveConfig.js';
 import type { OptimizerName } from '../src/config/trainConfig.js';
 import { executeRun } from '../src/train/executeRun.js';
 import { timeConvKernels } from './convKernels.js';
-import { kfacFlopRatio, trainStepFlops } from './flops.js';
+import { kfacFlopRatio, trainStepFlops, usesLowRankGradient } from './flops.js';
 import { runMatmulBench } from './matmul.js';
 import { measurePeakMemory, type PeakMemoryRow } from './peakMemory.js';
 import { runTorchSteps, type TorchResult } from './pytorch.js';
 import { runTorchKfacSteps, type TorchKfacCase, type TorchKfacResult } from './pytorchKfac.js';
-import { timeTrainingStep, type StepCase, type StepModel, type StepTiming } from './trainStep.js';
+import { KFAC_INVERSE_INTERVAL, timeTrainingStep, type StepCase, type StepModel, type StepTiming } from './trainStep.js';
 
 const ALL_MODELS: StepModel[] = ['mlp', 'cnn', '2c2d'];
 
@@ -148,6 +148,16 @@ for (const model of MODELS) {
     await timeTrainingStep({ model, optimizer: 'ngd', batchSize: sparseBatch(model), kernels: 'blas', ...SPARSE }, symmetricInverse64),
   );
 }
+/** kfac.lowRankGradient at both intervals, for the models with a dense layer wider than the batch (2c2d at b128). */
+const lowRank: StepTiming[] = [];
+for (const model of MODELS.filter((m) => usesLowRankGradient(m, sparseBatch(m)))) {
+  for (const intervals of [{ factorUpdateInterval: 1, inverseUpdateInterval: KFAC_INVERSE_INTERVAL }, SPARSE]) {
+    process.stderr.write(`  timing ${model} ngd b${sparseBatch(model)} blas, low-rank gradient, factors every ${intervals.factorUpdateInterval}...
+`);
+    const c = { model, optimizer: 'ngd', batchSize: sparseBatch(model), kernels: 'blas', lowRankGradient: true, ...intervals } as const;
+    lowRank.push(await timeTrainingStep(c, symmetricInverse64));
+  }
+}
 enableBlasKernels();
 
 // 4. PyTorch
@@ -217,10 +227,29 @@ const kfacTorchMs = (model: string, batchSize: number, factorInterval: number) =
   torchKfac.available
     ? torchKfac.rows.find((r) => r.model === model && r.batchSize === batchSize && r.factorInterval === factorInterval)?.meanMs
     : undefined;
-const kfacRows: { model: StepModel; batchSize: number; factors: number; inverses: number; ngd?: StepTiming }[] = MODELS.flatMap((model) => [
-  { model, batchSize: sparseBatch(model), factors: 1, inverses: 10, ngd: find(model, 'ngd', sparseBatch(model), 'blas') },
-  { model, batchSize: sparseBatch(model), factors: 10, inverses: 100, ngd: sparse.find((s) => s.model === model) },
+interface KfacRow {
+  model: StepModel;
+  batchSize: number;
+  factors: number;
+  inverses: number;
+  lowRank: boolean;
+  ngd?: StepTiming;
+}
+const kfacRows: KfacRow[] = MODELS.flatMap((model) => [
+  { model, batchSize: sparseBatch(model), factors: 1, inverses: 10, lowRank: false, ngd: find(model, 'ngd', sparseBatch(model), 'blas') },
+  { model, batchSize: sparseBatch(model), factors: 10, inverses: 100, lowRank: false, ngd: sparse.find((s) => s.model === model) },
+  ...lowRank
+    .filter((s) => s.model === model)
+    .map((s) => ({
+      model,
+      batchSize: s.batchSize,
+      factors: s.factorUpdateInterval ?? 1,
+      inverses: s.inverseUpdateInterval ?? KFAC_INVERSE_INTERVAL,
+      lowRank: true,
+      ngd: s,
+    })),
 ]);
+const kfacRowFlopRatio = (r: KfacRow) => kfacFlopRatio(r.model, r.batchSize, r.factors, r.inverses, r.lowRank);
 log(
   markdownTable(
     [
@@ -229,6 +258,7 @@ log(
         'batch',
         'factors every',
         'inverses every',
+        'low-rank gradient',
         'ngd ms/step',
         'ngd / sgd',
         'ngd / sgd in FLOPs',
@@ -243,15 +273,16 @@ log(
           String(r.batchSize),
           String(r.factors),
           String(r.inverses),
+          r.lowRank ? 'yes' : 'no',
           r.ngd ? ms(r.ngd.meanMs) : '-',
           r.ngd && sgd ? `${(r.ngd.meanMs / sgd.meanMs).toFixed(2)}x` : '-',
-          `${kfacFlopRatio(r.model, r.batchSize, r.factors, r.inverses).toFixed(2)}x`,
+          `${kfacRowFlopRatio(r).toFixed(2)}x`,
           pt !== undefined ? ms(pt) : '-',
           pt !== undefined && r.ngd ? `${(r.ngd.meanMs / pt).toFixed(2)}x` : '-',
         ];
       }),
     ],
-    { align: ['l', 'r', 'r', 'r', 'r', 'r', 'r', 'r', 'r'] },
+    { align: ['l', 'r', 'r', 'r', 'l', 'r', 'r', 'r', 'r', 'r'] },
   ),
 );
 log(
@@ -266,10 +297,10 @@ log('\nPer-phase ms/step (BLAS kernels):\n');
 log(
   markdownTable([
     ['model', 'batch', 'optimizer', 'factors every', 'SAM ascent', 'fwd+bwd', 'curvature', 'inversion', 'precondition', 'update'],
-    ...[...steps.filter((s) => s.kernels === 'blas'), ...sparse].map((s) => [
+    ...[...steps.filter((s) => s.kernels === 'blas'), ...sparse, ...lowRank].map((s) => [
       s.model,
       String(s.batchSize),
-      s.optimizer,
+      s.lowRankGradient ? `${s.optimizer} (low-rank)` : s.optimizer,
       s.optimizer.includes('ngd') ? String(s.factorUpdateInterval ?? 1) : '-',
       ...['samAscent', 'forwardBackward', 'curvature', 'inversion', 'preconditioning', 'update'].map((p) =>
         ms(1000 * (s.phasesPerStep[p] ?? 0)),
@@ -353,13 +384,13 @@ for (const r of kfacRows) {
   const sgd = find(r.model, 'sgd', r.batchSize, 'blas');
   const limit = r.factors === 1 ? KFAC_TARGETS[r.model].dense : KFAC_TARGETS[r.model].sparse;
   t(
-    `${r.model} ngd step <= ${limit}x sgd at batch ${r.batchSize} (factors every ${r.factors}, inverses every ${r.inverses})`,
+    `${r.model} ngd step <= ${limit}x sgd at batch ${r.batchSize} (factors every ${r.factors}, inverses every ${r.inverses}${r.lowRank ? ', low-rank gradient' : ''})`,
     r.ngd && sgd ? r.ngd.meanMs <= limit * sgd.meanMs : undefined,
-    `${r.ngd && sgd ? `${(r.ngd.meanMs / sgd.meanMs).toFixed(2)}x` : '-'} (in FLOPs ${kfacFlopRatio(r.model, r.batchSize, r.factors, r.inverses).toFixed(2)}x)`,
+    `${r.ngd && sgd ? `${(r.ngd.meanMs / sgd.meanMs).toFixed(2)}x` : '-'} (in FLOPs ${kfacRowFlopRatio(r).toFixed(2)}x)`,
   );
   const pt = kfacTorchMs(r.model, r.batchSize, r.factors);
   t(
-    `${r.model} ngd step within 1.5x of PyTorch K-FAC (factors every ${r.factors})`,
+    `${r.model} ngd step within 1.5x of PyTorch K-FAC (factors every ${r.factors}${r.lowRank ? ', low-rank gradient' : ''})`,
     pt !== undefined && r.ngd ? r.ngd.meanMs <= 1.5 * pt : undefined,
     pt !== undefined && r.ngd ? `${(r.ngd.meanMs / pt).toFixed(2)}x` : 'not measured',
   );
@@ -402,6 +433,6 @@ if (torch.available && MODELS.includes('mlp')) {
 mkdirSync(dirname(opts.out), { recursive: true });
 writeFileSync(
   opts.out,
-  `${JSON.stringify({ date: new Date().toISOString(), environment, blas: blasStatus(), matmul, conv, steps, kfacSparse: sparse, skippedPlain: skipped, torch, torchKfac, memory, epoch }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), environment, blas: blasStatus(), matmul, conv, steps, kfacSparse: sparse, kfacLowRank: lowRank, skippedPlain: skipped, torch, torchKfac, memory, epoch }, null, 2)}\n`,
 );
 log(`\nJSON: ${opts.out}`);

@@ -24,6 +24,8 @@ export interface StepCase {
   factorUpdateInterval?: number;
   /** K-FAC inversion interval (default 10); the measured steps span one such period. */
   inverseUpdateInterval?: number;
+  /** kfac.lowRankGradient: wide dense layers preconditioned from the gradient's rows. */
+  lowRankGradient?: boolean;
 }
 
 export interface StepTiming extends StepCase, Measurement {
@@ -49,7 +51,13 @@ export async function timeTrainingStep(c: StepCase, spdInverse?: (a: Float64Arra
       name: c.optimizer,
       lr: 0.01,
       ...(optimizerUses(c.optimizer, 'kfac')
-        ? { kfac: { inverseUpdateInterval: inverseInterval, factorUpdateInterval: c.factorUpdateInterval ?? 1 } }
+        ? {
+            kfac: {
+              inverseUpdateInterval: inverseInterval,
+              factorUpdateInterval: c.factorUpdateInterval ?? 1,
+              ...(c.lowRankGradient ? { lowRankGradient: true } : {}),
+            },
+          }
         : {}),
     },
   });
@@ -66,7 +74,7 @@ export async function timeTrainingStep(c: StepCase, spdInverse?: (a: Float64Arra
   let timer = new PhaseTimer();
   try {
     const m = await measure(
-      `${c.model}/${c.optimizer}/b${c.batchSize}/${c.kernels}/f${c.factorUpdateInterval ?? 1}/i${inverseInterval}`,
+      `${c.model}/${c.optimizer}/b${c.batchSize}/${c.kernels}/f${c.factorUpdateInterval ?? 1}/i${inverseInterval}${c.lowRankGradient ? '/low-rank' : ''}`,
       async () => {
         // The warm-up step (step 0: first factors and inversion) is excluded from the phase totals.
         if (step === warmupIterations && warmupIterations > 0) timer = new PhaseTimer();

@@ -15,7 +15,7 @@ import { assertValid } from '../config/validate.js';
 import { writeJsonAtomic } from '../results/writeJsonAtomic.js';
 import { RunResultSchema, type RunResult } from '../results/runResult.js';
 import type { DistributedContext } from '../train/executeRun.js';
-import { assertBatchSplits, assertGhostBatches, ImpossibleConfigError } from '../config/batchSplits.js';
+import { assertBatchSplits, assertGhostBatches, assertLowRankGradient, ImpossibleConfigError } from '../config/batchSplits.js';
 import type { TrainingHooks } from '../train/runTraining.js';
 import { EXIT } from '../util/exitCodes.js';
 import { launchTrainWorkers } from './launchTrainWorkers.js';
@@ -122,6 +122,7 @@ Exit codes: 0 ok, 1 run failed (result written with status 'failed'), 2 bad inpu
     const workers = flags.workers ?? world.worldSize;
     assertBatchSplits(config.batchSize, workers);
     assertGhostBatches(config, workers);
+    assertLowRankGradient(config, workers);
     // A launcher's world of one (srun -n 1 running a suite, say) may start its own workers too.
     if (world.worldSize === 1 && workers > 1) {
       process.exitCode = await launchTrainWorkers(config, flags, workers);

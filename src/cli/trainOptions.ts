@@ -112,6 +112,11 @@ export const CONFIG_FLAGS: readonly ConfigFlag[] = [
     parse: parseNumberOrNone,
     toConfig: (v) => (v === 'none' ? null : v),
   },
+  {
+    flag: '--low-rank-gradient',
+    path: 'optimizer.kfac.lowRankGradient',
+    help: "K-FAC: precondition a dense layer wider than the batch from the gradient's rows (same direction up to rounding)",
+  },
   { flag: '--noise <dist>', path: 'optimizer.smoothing.distribution', help: 'smoothing noise distribution', strictChoices: true },
   { flag: '--noise-amplitude <a>', path: 'optimizer.smoothing.amplitude', help: 'smoothing amplitude a', parse: parseNumber },
   { flag: '--noise-relative', path: 'optimizer.smoothing.relative', help: 'scale smoothing noise by |w|' },

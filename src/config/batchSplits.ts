@@ -43,3 +43,17 @@ export function assertGhostBatches(config: Pick<TrainConfig, 'batchSize' | 'opti
   const problem = ghostBatchProblem(config, workers);
   if (problem !== null) throw new ImpossibleConfigError(problem);
 }
+
+/**
+ * Why a config's K-FAC low-rank gradient cannot run on `workers` workers, or null: it needs every row
+ * of the batch in one process (each worker holds only its share of the rows).
+ */
+export function lowRankGradientProblem(config: Pick<TrainConfig, 'optimizer'>, workers: number): string | null {
+  if (!config.optimizer.kfac?.lowRankGradient || workers === 1) return null;
+  return `K-FAC's low-rank gradient needs the whole batch's rows in one process, and ${workers} workers each hold a share; use 1 worker or drop lowRankGradient`;
+}
+
+export function assertLowRankGradient(config: Pick<TrainConfig, 'optimizer'>, workers: number): void {
+  const problem = lowRankGradientProblem(config, workers);
+  if (problem !== null) throw new ImpossibleConfigError(problem);
+}

@@ -14,6 +14,7 @@ import {
   MODEL_NAMES,
   OPTIMIZER_NAMES,
   PRECONDITIONER_PLACEMENTS,
+  GRADIENT_DECAY_PLACEMENTS,
   SamConfigSchema,
   sectionUsers,
   optimizerUses,
@@ -106,6 +107,18 @@ export function resolveTrainConfig(input: unknown, what = 'config'): TrainConfig
     throw new ValidationError(what, [
       '/optimizer/smoothing/perFilter: per-filter scaling and relative (|w|) scaling are two ways to scale the noise; choose one',
     ]);
+  }
+  if (opt.kfac?.lowRankGradient) {
+    if (opt.smoothing?.ghostBatchSize !== undefined) {
+      throw new ValidationError(what, [
+        '/optimizer/kfac/lowRankGradient: ghost batches average gradients taken at different noise draws, which no single rank-n form holds; drop smoothing.ghostBatchSize or lowRankGradient',
+      ]);
+    }
+    if (opt.weightDecay > 0 && GRADIENT_DECAY_PLACEMENTS.includes(opt.weightDecayMode)) {
+      throw new ValidationError(what, [
+        `/optimizer/kfac/lowRankGradient: weight decay placed '${opt.weightDecayMode}' adds wd·w to the gradient, which is not of rank n; place it 'after-preconditioning' or 'decoupled', or drop lowRankGradient`,
+      ]);
+    }
   }
   if (optimizerUses(opt.name, 'sam')) opt.sam = validateWithDefaults(SamConfigSchema, opt.sam ?? {}, `${what} /optimizer/sam`);
   if (config.model.name !== 'mlp' && isJsonObject(input) && isJsonObject(input.model) && 'hiddenWidths' in input.model) {

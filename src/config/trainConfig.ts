@@ -43,6 +43,8 @@ export const WEIGHT_DECAY_PLACEMENTS = ['l2', 'preconditioned-objective', 'after
 export type WeightDecayPlacement = (typeof WEIGHT_DECAY_PLACEMENTS)[number];
 /** The placements that differ from 'l2' only for a preconditioned optimizer. */
 export const PRECONDITIONER_PLACEMENTS: readonly WeightDecayPlacement[] = ['preconditioned-objective', 'after-preconditioning'];
+/** The placements that add wd·w to the gradient itself. */
+export const GRADIENT_DECAY_PLACEMENTS: readonly WeightDecayPlacement[] = ['l2', 'preconditioned-objective'];
 /** Parameter kinds a rule may skip (weight decay, smoothing noise). */
 export const WEIGHT_DECAY_EXEMPT_KINDS = ['bias', 'batch-norm'] as const;
 export type WeightDecayExemptKind = (typeof WEIGHT_DECAY_EXEMPT_KINDS)[number];
@@ -120,6 +122,12 @@ export const KfacConfigSchema = Type.Object(
       default: 1e-3,
       description: 'KL-clipping bound (Ba et al. 2017); null disables.',
     }),
+    lowRankGradient: Type.Optional(
+      Type.Boolean({
+        description:
+          "Precondition a dense layer's gradient through its rank-n form dW = a^T g (the layer's n input rows and dL/ds rows) as (A^-1 a^T)(g G^-1) wherever that takes fewer FLOPs than A^-1 dW G^-1: the same direction up to rounding (not bit for bit), much cheaper when a layer is wider than the batch (fmnist_2c2d's 3,137 x 1,024 dense layer at b128: 3.6 instead of 27 GFLOP per step). Needs every row of the batch in one pass: one worker, no ghost batches, and no L2 term in the gradient (weight decay 0 or placed 'after-preconditioning' or 'decoupled').",
+      }),
+    ),
   },
   { additionalProperties: false },
 );

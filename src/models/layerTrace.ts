@@ -7,24 +7,31 @@
  */
 import { tf, type Tensor } from '../tf.js';
 
+/** Which layers a trace records: all, none, or the named ones. */
+export type Recording = boolean | ReadonlySet<string>;
+
+function records(recording: Recording, layer: string): boolean {
+  return typeof recording === 'boolean' ? recording : recording.has(layer);
+}
+
 export class LayerTrace {
   readonly inputs = new Map<string, Tensor>();
   readonly preActivationGrads = new Map<string, Tensor>();
 
   constructor(
-    readonly recordInputs: boolean,
-    readonly recordPreActivationGrads: boolean,
+    readonly recordInputs: Recording,
+    readonly recordPreActivationGrads: Recording,
   ) {}
 
   recordInput(layer: string, a: Tensor): void {
-    if (!this.recordInputs) return;
+    if (!records(this.recordInputs, layer)) return;
     this.inputs.get(layer)?.dispose();
     this.inputs.set(layer, tf.keep(a.clone()));
   }
 
   /** Identity on the forward pass; on the backward pass stores dL/ds for `layer`. */
   tapPreActivation(layer: string, s: Tensor): Tensor {
-    if (!this.recordPreActivationGrads) return s;
+    if (!records(this.recordPreActivationGrads, layer)) return s;
     const identity = tf.customGrad((...args) => ({
       value: (args[0] as Tensor).clone(),
       gradFunc: (dy: Tensor) => {

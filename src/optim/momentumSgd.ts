@@ -5,7 +5,7 @@
  * direction before momentum ('after-preconditioning', as kfac-pytorch's scripts do through torch's SGD),
  * or decoupled from the gradient (Loshchilov & Hutter 2019).
  */
-import type { WeightDecayPlacement } from '../config/trainConfig.js';
+import { GRADIENT_DECAY_PLACEMENTS, type WeightDecayPlacement } from '../config/trainConfig.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 
 export interface MomentumSgdOptions {
@@ -29,7 +29,7 @@ export class MomentumSgd {
 
   /** The gradient a preconditioner sees: `g + wd * w` for 'l2' and 'preconditioned-objective', else `g`. */
   withL2(gradient: Tensor, param: Variable): Tensor {
-    const wd = this.decayOf(param, ['l2', 'preconditioned-objective']);
+    const wd = this.decayOf(param, GRADIENT_DECAY_PLACEMENTS);
     return wd === 0 ? gradient : tf.add(gradient, tf.mul(param, wd));
   }
 

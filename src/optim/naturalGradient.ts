@@ -12,8 +12,8 @@ import type { Model } from '../models/model.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 import { deriveSeed } from '../util/rng.js';
 import type { SpdInverse } from './kfac/dampedInverse.js';
-import { disposeFactors, KfacPreconditioner, type FactorPair } from './kfac/kfacPreconditioner.js';
-import { gradientFactor, gradientMatrix, splitGradientMatrix } from './kfac/kroneckerFactors.js';
+import { disposeFactors, type FactorPair, type GradientRows, KfacPreconditioner, lowRankIsCheaper } from './kfac/kfacPreconditioner.js';
+import { designRows, gradientFactor, gradientMatrix, splitGradientMatrix } from './kfac/kroneckerFactors.js';
 import { klClipScale } from './kfac/klClip.js';
 import { softmaxCrossEntropy } from './loss.js';
 import { sampleLabels } from './sampleLabels.js';
@@ -36,6 +36,8 @@ export class NaturalGradientOptimizer implements Optimizer {
   private klScaleSum = 0;
   private klClippedSteps = 0;
   private steps = 0;
+  /** Layer-steps preconditioned from the gradient's rows (kfac.lowRankGradient). */
+  private lowRankLayerSteps = 0;
 
   constructor(
     readonly name: string,
@@ -51,6 +53,23 @@ export class NaturalGradientOptimizer implements Optimizer {
     this.rule = new MomentumSgd(rule);
     this.kinds = parameterKinds(model);
     this.preconditioner = new KfacPreconditioner(model.kfacLayers, kfac.emaDecay, spdInverse);
+    if (kfac.lowRankGradient && replicas.worldSize > 1) {
+      throw new Error(`K-FAC's low-rank gradient needs every row of the batch in one process, not ${replicas.worldSize} replicas`);
+    }
+  }
+
+  /**
+   * The dense layers whose gradient this step preconditions from its rows (kfac.lowRankGradient): those
+   * where that is cheaper for a batch of `rows` (lowRankIsCheaper).
+   */
+  private lowRankLayers(rows: number): ReadonlySet<string> {
+    if (!this.kfac.lowRankGradient) return new Set();
+    const cheaper = this.model.kfacLayers.filter((layer) => {
+      if (layer.kind !== 'dense') return false;
+      const [fanIn, out] = layer.kernel.shape;
+      return lowRankIsCheaper(rows, fanIn + (layer.bias ? 1 : 0), out);
+    });
+    return new Set(cheaper.map((l) => l.name));
   }
 
   async step(batch: TrainingBatch, context: StepContext): Promise<number> {
@@ -60,13 +79,20 @@ export class NaturalGradientOptimizer implements Optimizer {
     const ghosts = ghostBatches(batch, this.smoothing?.ghostBatchSize);
     const params = this.model.params;
     const layerNames = updateFactors ? this.model.kfacLayers.map((l) => l.name) : [];
+    const lowRank = this.lowRankLayers(batch.x.shape[0]);
     let grads: Map<Variable, Tensor> | undefined;
     let fresh: Map<string, FactorPair> | undefined;
+    // One pass when lowRank is not empty: no ghost batches, one replica (config resolution refuses both).
+    let rows: Map<string, GradientRows> | undefined;
     try {
+      if (lowRank.size > 0 && ghosts.length > 1)
+        throw new Error("K-FAC's low-rank gradient needs the batch in one pass, not ghost batches");
       // Gradients and this batch's factors (each ghost batch at its own noise draw), then over the replicas.
-      const local = await meanOverGhostBatches(ghosts, (ghost) =>
-        this.passAt(ghost, step, context.progress, updateFactors, !ascent, timer, context.microBatchSize),
-      );
+      const local = await meanOverGhostBatches(ghosts, async (ghost) => {
+        const pass = await this.passAt(ghost, step, context.progress, updateFactors, lowRank, !ascent, timer, context.microBatchSize);
+        rows = pass.rows;
+        return pass;
+      });
       ascent?.perturbation.restore();
       // Data parallelism: one message carries the loss, the gradients and this batch's factors.
       const mean = await meanOverReplicas(this.replicas, local.tensors, [local.loss]);
@@ -81,7 +107,7 @@ export class NaturalGradientOptimizer implements Optimizer {
       if (step % this.kfac.inverseUpdateInterval === 0 || !this.preconditioner.hasInverses) {
         await timer.timeAsync('inversion', () => this.preconditioner.updateInverses(this.kfac.damping + this.rule.dampingFromDecay));
       }
-      const directions = await timer.timeAsync('preconditioning', () => this.naturalGradient(grads!, context.lr));
+      const directions = await timer.timeAsync('preconditioning', () => this.naturalGradient(grads!, context.lr, rows));
       timer.time('update', () => {
         for (const [param, direction] of directions) this.rule.apply(param, direction, context.lr);
       });
@@ -93,28 +119,33 @@ export class NaturalGradientOptimizer implements Optimizer {
       disposeGhostBatches(ghosts);
       if (grads) disposeGradients(grads);
       if (fresh) disposeFactors(fresh.values());
+      if (rows) disposeFactors(rows.values());
     }
   }
 
   /**
    * One forward/backward pass of a (ghost) batch at the current weights, randomly perturbed first when
    * smoothing (and restored after the curvature pass, which sees the same point): the loss, then the
-   * gradients in `model.params` order followed by each layer's factors (A, G), in layer order.
+   * gradients in `model.params` order followed by each layer's factors (A, G), in layer order; and the
+   * gradient rows of the `lowRank` layers.
    */
   private async passAt(
     { batch, ghost }: GhostBatch,
     step: number,
     progress: number,
     updateFactors: boolean,
+    lowRank: ReadonlySet<string>,
     updateRunningStats: boolean,
     timer: PhaseTimer,
     microBatchSize: number | undefined,
-  ): Promise<{ loss: number; tensors: Tensor[] }> {
+  ): Promise<{ loss: number; tensors: Tensor[]; rows?: Map<string, GradientRows> }> {
     const empirical = this.kfac.fisher === 'empirical';
     const perturbation = this.smoothing
       ? new WeightPerturbation(this.model.params, this.smoothing, this.seed, step, progress, this.kinds, ghost)
       : undefined;
-    const trace = new LayerTrace(updateFactors, updateFactors && empirical);
+    const onlyLowRank = lowRank.size > 0 ? lowRank : false;
+    // The true-label dL/ds of the low-rank layers rides on the main pass (the MC Fisher's come from its own).
+    const trace = new LayerTrace(updateFactors || onlyLowRank, (updateFactors && empirical) || onlyLowRank);
     let grads: Map<Variable, Tensor> | undefined;
     try {
       const pass = await timer.timeAsync('forwardBackward', () =>
@@ -147,7 +178,7 @@ export class NaturalGradientOptimizer implements Optimizer {
         ...(fresh ? this.model.kfacLayers.flatMap((l) => [fresh.get(l.name)!.a, fresh.get(l.name)!.g]) : []),
       ];
       grads = undefined;
-      return { loss: pass.loss, tensors };
+      return { loss: pass.loss, tensors, rows: lowRank.size > 0 ? gradientRows(this.model, lowRank, trace) : undefined };
     } finally {
       perturbation?.restore();
       trace.dispose();
@@ -241,20 +272,36 @@ export class NaturalGradientOptimizer implements Optimizer {
    * Per parameter: K-FAC preconditioned (covered layers) or raw (others), L2 added first, KL-clipped, then
    * 'after-preconditioning' decay added.
    */
-  private async naturalGradient(grads: Map<Variable, Tensor>, lr: number): Promise<Map<Variable, Tensor>> {
+  private async naturalGradient(
+    grads: Map<Variable, Tensor>,
+    lr: number,
+    rows: ReadonlyMap<string, GradientRows> | undefined,
+  ): Promise<Map<Variable, Tensor>> {
     const directions = new Map<Variable, Tensor>();
     let vDotG = 0;
     for (const layer of this.model.kfacLayers) {
       const params = kfacLayerParams(layer);
+      const layerRows = rows?.get(layer.name);
+      if (layerRows) this.lowRankLayerSteps++;
       const parts = tf.tidy(() => {
         const withDecay = params.map((p) => this.rule.withL2(grads.get(p)!, p));
+        if (layerRows) {
+          if (withDecay.some((g, i) => g !== grads.get(params[i]))) {
+            throw new Error(`K-FAC: layer ${layer.name}'s gradient has an L2 term, which its rows do not hold`);
+          }
+          // Kernel and bias come out apart: no [dW; db] copy, and no view of a shared matrix (which the
+          // output pool could never recycle).
+          const split = this.preconditioner.preconditionRows(layer, layerRows);
+          const pieces = [split.kernel, ...(split.bias ? [split.bias] : [])];
+          return { split, dot: tf.addN(pieces.map((v, i) => tf.sum(tf.mul(v, withDecay[i])))) };
+        }
         const g = gradientMatrix(layer, withDecay[0], withDecay[1]);
         const v = this.preconditioner.precondition(layer, g);
         return { v, dot: tf.sum(tf.mul(v, g)), split: splitGradientMatrix(layer, v) };
       });
       directions.set(layer.kernel, parts.split.kernel);
       if (layer.bias && parts.split.bias) directions.set(layer.bias, parts.split.bias);
-      parts.v.dispose();
+      parts.v?.dispose();
       vDotG += await readScalar(parts.dot);
     }
     for (const p of this.model.otherParams) {
@@ -284,6 +331,10 @@ export class NaturalGradientOptimizer implements Optimizer {
     return {
       klClippedStepFraction: this.steps ? this.klClippedSteps / this.steps : 0,
       meanKlScale: this.steps ? this.klScaleSum / this.steps : 1,
+      // Only with the option, so results without it keep their exact form.
+      ...(this.kfac.lowRankGradient
+        ? { lowRankLayerFraction: this.steps ? this.lowRankLayerSteps / (this.steps * this.model.kfacLayers.length) : 0 }
+        : {}),
     };
   }
 
@@ -291,6 +342,24 @@ export class NaturalGradientOptimizer implements Optimizer {
     this.rule.dispose();
     this.preconditioner.dispose();
   }
+}
+
+/** The `layers`' gradient rows from a pass's trace (inputs with the bias column, dL/ds); caller owns them. */
+function gradientRows(model: Model, layers: ReadonlySet<string>, trace: LayerTrace): Map<string, GradientRows> {
+  const rows = new Map<string, GradientRows>();
+  try {
+    for (const layer of model.kfacLayers) {
+      if (!layers.has(layer.name)) continue;
+      const a = trace.inputs.get(layer.name);
+      const g = trace.preActivationGrads.get(layer.name);
+      if (!a || !g) throw new Error(`K-FAC: no gradient rows recorded for layer ${layer.name}`);
+      rows.set(layer.name, { a: tf.keep(designRows(layer, a)), g: tf.keep(tf.reshape(g, [g.shape[0], -1]) as tf.Tensor2D) });
+    }
+  } catch (error) {
+    disposeFactors(rows.values());
+    throw error;
+  }
+  return rows;
 }
 
 /** A scalar's value, read back asynchronously (the tensor is disposed). */

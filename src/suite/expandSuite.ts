@@ -15,7 +15,7 @@ import type { PlannedRun, SweepValue } from './plannedRun.js';
 import { configHash, runId, runName, sweepKeys } from './runId.js';
 import { SuiteError, type SuiteProblem } from './suiteError.js';
 import { labelOf, workersFor, type OptimizerEntry, type Suite } from './suiteSchema.js';
-import { ghostBatchProblem } from '../config/batchSplits.js';
+import { ghostBatchProblem, lowRankGradientProblem } from '../config/batchSplits.js';
 
 export interface ExpandOptions {
   /** Keep only matching runs; see compileFilter in filter.ts. No match is an error. */
@@ -163,6 +163,11 @@ export function planRuns(suite: Suite, matrix: MatrixOptions = {}): { runs: Plan
             const ghost = ghostBatchProblem(config, workers);
             if (ghost !== null) {
               fail({ path: `/optimizers/${entryIndex}/smoothing/ghostBatchSize`, message: ghost }, name);
+              continue;
+            }
+            const lowRank = lowRankGradientProblem(config, workers);
+            if (lowRank !== null) {
+              fail({ path: `/optimizers/${entryIndex}/kfac/lowRankGradient`, message: lowRank }, name);
               continue;
             }
             const hash = configHash(config, workers);

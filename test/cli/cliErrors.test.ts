@@ -60,6 +60,16 @@ describe('train: bad input', () => {
     expectBadInput([...quick, '--optimizer', 'sgd', '--damping', '0.1'], /\/optimizer\/kfac: optimizer 'sgd' does not use K-FAC settings/));
   it('a batch larger than the training set is an impossible config', () =>
     expectBadInput([...quick, '--train-size', '100', '--batch-size', '128'], /batch size 128 exceeds the 100 training examples/));
+  it("K-FAC's low-rank gradient over several workers is an impossible config", () =>
+    expectBadInput(
+      [...quick, '--optimizer', 'ngd', '--low-rank-gradient', '--workers', '2', '--batch-size', '64'],
+      /low-rank gradient needs the whole batch's rows in one process, and 2 workers each hold a share/,
+    ));
+  it("K-FAC's low-rank gradient with an L2 term in the gradient names the setting", () =>
+    expectBadInput(
+      [...quick, '--optimizer', 'ngd', '--low-rank-gradient', '--weight-decay', '1e-4'],
+      /\/optimizer\/kfac\/lowRankGradient: weight decay placed 'l2' adds wd·w to the gradient/,
+    ));
   it('micro-batches for a model with batch norm are an impossible config', () =>
     expectBadInput([...quick, '--model', 'resnet20', '--micro-batch-size', '32'], /\/microBatchSize: resnet20 has batch norm/));
   it('a memory budget that is not a number of GiB', () =>

@@ -113,6 +113,7 @@ describe('accel: status and registry', { skip }, () => {
       'Relu',
       'Step',
       'Sum',
+      'Concat',
     ]) {
       assert.ok(first.kernels.includes(k), `kernel ${k} replaced`);
     }
@@ -528,6 +529,63 @@ describe('accel: elementwise kernels and Sum', { skip }, () => {
     }
     const ai = tf.tensor1d([1, 2, 3], 'int32');
     checkExact('int32 add', () => tf.add(ai, ai));
+  });
+
+  it('Concat matches bit for bit: every axis (negative too), 2 and 3 inputs, large outputs from the pool, and fallbacks', () => {
+    let seed = 1200;
+    const cases: Array<[number[][], number]> = [
+      [
+        [
+          [3136, 1024],
+          [1, 1024],
+        ],
+        0,
+      ], // K-FAC's [dW; db] of fmnist_2c2d's dense layer
+      [
+        [
+          [128, 3137],
+          [128, 1],
+        ],
+        1,
+      ], // a design matrix's ones column
+      [
+        [
+          [2, 3, 4],
+          [2, 5, 4],
+          [2, 1, 4],
+        ],
+        1,
+      ],
+      [
+        [
+          [2, 3, 4],
+          [2, 3, 2],
+        ],
+        -1,
+      ],
+      [
+        [
+          [4, 5, 6, 7],
+          [4, 5, 6, 7],
+        ],
+        2,
+      ],
+      [
+        [
+          [0, 3],
+          [2, 3],
+        ],
+        0,
+      ], // an empty input: the original kernel
+    ];
+    for (const [shapes, axis] of cases) {
+      const inputs = shapes.map((sh) => special(sh, seed++));
+      checkExact(`concat ${JSON.stringify(shapes)} axis ${axis}`, () => tf.concat(inputs, axis));
+    }
+    const ai = tf.tensor2d([1, 2, 3, 4], [2, 2], 'int32');
+    checkExact('int32 concat', () => tf.concat([ai, ai], 0));
+    enable();
+    assert.throws(() => tf.concat([tf.zeros([2, 3]), tf.zeros([3, 2])], 0), /must match|shape/i, 'mismatched shapes: the original error');
   });
 
   it('Relu and Step match bit for bit (NaN, -0, Infinity; step alpha)', () => {

@@ -134,6 +134,19 @@ describe('suite expansion', () => {
     assert.equal(new Set(runs.map((r) => r.id)).size, runs.length);
   });
 
+  it("K-FAC's low-rank gradient on several workers: one problem per such run, at the entry's kfac path", () => {
+    const suite = {
+      name: 'lr',
+      dataset: { name: 'synthetic' },
+      optimizers: [{ name: 'sgd' }, { name: 'ngd', kfac: { lowRankGradient: true } }],
+      batchSizes: [256],
+      workers: [1, 2],
+      seeds: [0],
+    };
+    const error = suiteError(() => suiteFromValue(suite, 'inline'));
+    assertProblems(error, [['/optimizers/1/kfac/lowRankGradient', /2 workers each hold a share/]]);
+  });
+
   it('workers multiply the matrix and become part of the name and hash', () => {
     const suite = suiteFromValue(
       { name: 'w', dataset: { name: 'synthetic' }, optimizers: [{ name: 'sgd' }], batchSizes: [256], workers: [1, 2, 4], seeds: [0, 1] },

@@ -1,13 +1,14 @@
 /**
  * The BLAS acceleration layer for the tfjs CPU backend: re-registers its hot kernels (matmul,
- * convolution and its gradients, max pooling, and the elementwise ops and sums of a training step) over our OpenBLAS addon, and restores the originals
- * on demand. Without the addon everything keeps working on the plain kernels, and the status says
+ * convolution and its gradients, max pooling, and the elementwise ops, sums and concatenations of a
+ * training step) over our OpenBLAS addon, and restores the originals on demand. Without the addon everything keeps working on the plain kernels, and the status says
  * why and how to fix it.
  */
 import '@tensorflow/tfjs-backend-cpu';
 import {
   Add,
   BatchMatMul,
+  Concat,
   Conv2D,
   Conv2DBackpropFilter,
   Conv2DBackpropInput,
@@ -24,6 +25,7 @@ import {
 import { EXTRACT_PATCHES_KERNEL } from '../kernels/extractPatches.js';
 import { conv2d, conv2dBackpropFilterKernel, conv2dBackpropInputKernel, fusedConv2d } from './conv2d.js';
 import type { AccelKernel } from './cpuBackend.js';
+import { concat } from './concat.js';
 import { add, multiply, relu, step, sub } from './elementwise.js';
 import { extractPatches } from './extractPatches.js';
 import { batchMatMul, fusedMatMul } from './matmul.js';
@@ -56,6 +58,7 @@ const KERNELS: ReadonlyArray<readonly [string, AccelKernel]> = [
   [Relu, relu],
   [Step, step],
   [Sum, sum],
+  [Concat, concat],
   [EXTRACT_PATCHES_KERNEL, extractPatches],
 ];
 

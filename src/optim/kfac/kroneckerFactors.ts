@@ -20,6 +20,17 @@ export function inputRows(layer: KfacLayer, a: Tensor): tf.Tensor2D {
   });
 }
 
+/** Input rows a_bar = [a, 1] when the layer has a bias, else the rows as they are. */
+function withBiasColumn(layer: KfacLayer, rows: tf.Tensor2D): tf.Tensor2D {
+  return layer.bias ? tf.concat([rows, tf.ones([rows.shape[0], 1])], 1) : rows;
+}
+
+/** A dense layer's design matrix a_bar, [N, fanIn (+1)]: the rows of its gradient a_bar^T g. */
+export function designRows(layer: KfacLayer, a: Tensor): tf.Tensor2D {
+  if (layer.kind !== 'dense') throw new Error(`K-FAC: design rows of conv layer ${layer.name} would materialize every patch`);
+  return tf.tidy(() => withBiasColumn(layer, inputRows(layer, a)));
+}
+
 /**
  * Patch-matrix elements one chunk of a conv layer's A may hold (64 MB of float32). The patches of a
  * whole large batch do not fit: at b8192 the cnn's second conv has 8192 x 14 x 14 x 800 of them, 5 GB.
@@ -41,7 +52,7 @@ export function activationFactor(layer: KfacLayer, a: Tensor, chunkElements = PA
     const rows = inputRows(layer, a);
     const [n, k] = rows.shape;
     if (!layer.bias || n <= k + 1) {
-      const design = layer.bias ? tf.concat([rows, tf.ones([n, 1])], 1) : rows;
+      const design = withBiasColumn(layer, rows);
       // mul by 1/n rather than div: the CPU backend's RealDiv takes its slow broadcasting path.
       return tf.mul(tf.matMul(design, design, true, false), 1 / n) as tf.Tensor2D;
     }
