@@ -173,12 +173,19 @@ export class NaturalGradientOptimizer implements Optimizer {
             }
           })
         : undefined;
+      let rows: Map<string, GradientRows> | undefined;
+      try {
+        rows = lowRank.size > 0 ? gradientRows(this.model, lowRank, trace) : undefined;
+      } catch (error) {
+        if (fresh) disposeFactors(fresh.values());
+        throw error;
+      }
       const tensors = [
         ...this.model.params.map((p) => grads!.get(p)!),
         ...(fresh ? this.model.kfacLayers.flatMap((l) => [fresh.get(l.name)!.a, fresh.get(l.name)!.g]) : []),
       ];
       grads = undefined;
-      return { loss: pass.loss, tensors, rows: lowRank.size > 0 ? gradientRows(this.model, lowRank, trace) : undefined };
+      return { loss: pass.loss, tensors, rows };
     } finally {
       perturbation?.restore();
       trace.dispose();
