@@ -55,3 +55,14 @@ export function maxAbs(a: ArrayLike<number>): number {
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));
   return m;
 }
+
+/**
+ * Factored Tikhonov damping with the pi-correction (Martens & Grosse 2015, sec. 6.3), in place:
+ * A += pi sqrt(l) I, G += sqrt(l)/pi I, pi = sqrt((tr A / aDim) / (tr G / gDim)).
+ */
+export function dampFactorsInPlace(A: Float64Array, aDim: number, G: Float64Array, gDim: number, damping: number): void {
+  const trace = (x: Float64Array, d: number) => Array.from({ length: d }, (_, i) => x[i * d + i]).reduce((s, v) => s + v, 0);
+  const pi = Math.sqrt(trace(A, aDim) / aDim / (trace(G, gDim) / gDim));
+  for (let i = 0; i < aDim; i++) A[i * aDim + i] += pi * Math.sqrt(damping);
+  for (let i = 0; i < gDim; i++) G[i * gDim + i] += Math.sqrt(damping) / pi;
+}

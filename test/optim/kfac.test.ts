@@ -8,7 +8,7 @@ import { activationFactor, gradientMatrix, splitGradientMatrix } from '../../src
 import { klClipScale } from '../../src/optim/kfac/klClip.js';
 import { dampedInverses } from '../../src/optim/kfac/dampedInverse.js';
 import { DivergenceError } from '../../src/optim/divergence.js';
-import { kron, maxAbs, maxAbsDiff, meanOuter, solve } from '../helpers/denseLinearAlgebra.js';
+import { dampFactorsInPlace, kron, maxAbs, maxAbsDiff, meanOuter, solve } from '../helpers/denseLinearAlgebra.js';
 import { tf, usePlainCpu } from '../helpers/setup.js';
 
 before(usePlainCpu);
@@ -38,10 +38,7 @@ describe('dense K-FAC preconditioning', () => {
     const A = meanOuter(aBar, n, rows);
     const perExample = Float64Array.from(g.dataSync(), (v) => v * n);
     const G = meanOuter(perExample, n, out);
-    const trace = (x: Float64Array, d: number) => Array.from({ length: d }, (_, i) => x[i * d + i]).reduce((s, v) => s + v, 0);
-    const pi = Math.sqrt(trace(A, rows) / rows / (trace(G, out) / out));
-    for (let i = 0; i < rows; i++) A[i * rows + i] += pi * Math.sqrt(damping);
-    for (let i = 0; i < out; i++) G[i * out + i] += Math.sqrt(damping) / pi;
+    dampFactorsInPlace(A, rows, G, out, damping);
     // Row-major vec of M [rows, out]: vec(A^-1 M G^-1) = (A (x) G)^-1 vec(M) for symmetric G.
     const expected = solve(kron(A, rows, G, out), rows * out, Float64Array.from(m.dataSync()));
     const err = maxAbsDiff(preconditioned, expected);

@@ -14,7 +14,7 @@ import { KfacPreconditioner, lowRankIsCheaper } from '../../src/optim/kfac/kfacP
 import { designRows, gradientMatrix } from '../../src/optim/kfac/kroneckerFactors.js';
 import { ValidationError } from '../../src/config/validate.js';
 import { PhaseTimer } from '../../src/util/phaseTimer.js';
-import { kron, maxAbs, maxAbsDiff, meanOuter, solve } from '../helpers/denseLinearAlgebra.js';
+import { dampFactorsInPlace, kron, maxAbs, maxAbsDiff, meanOuter, solve } from '../helpers/denseLinearAlgebra.js';
 import { tf, usePlainCpu } from '../helpers/setup.js';
 
 before(usePlainCpu);
@@ -69,10 +69,7 @@ describe('preconditionRows', () => {
       20,
       out,
     );
-    const trace = (x: Float64Array, d: number) => Array.from({ length: d }, (_, i) => x[i * d + i]).reduce((s, v) => s + v, 0);
-    const pi = Math.sqrt(trace(A, dims) / dims / (trace(G, out) / out));
-    for (let i = 0; i < dims; i++) A[i * dims + i] += pi * Math.sqrt(damping);
-    for (let i = 0; i < out; i++) G[i * out + i] += Math.sqrt(damping) / pi;
+    dampFactorsInPlace(A, dims, G, out, damping);
     const aBar = withOnes(a.dataSync() as Float32Array, n);
     const gData = g.dataSync();
     const gradient = new Float64Array(dims * out);
