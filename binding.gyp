@@ -4,10 +4,10 @@
   "targets": [
     {
       "target_name": "ngd_blas",
-      "sources": ["native/ngd_blas.c"],
-      "cflags": ["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter"],
+      "sources": ["native/ngd_blas.c", "native/im2col.c", "native/conv_chunks.c"],
+      "cflags": ["-O3", "-std=c11", "-pthread", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags!": ["-O2"],
-      "libraries": ["-lopenblas", "-llapacke"],
+      "libraries": ["-lopenblas", "-llapacke", "-pthread"],
       "defines": ["NAPI_DISABLE_CPP_EXCEPTIONS"]
     }
   ]

@@ -20,6 +20,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "conv_chunks.h"
+#include "im2col.h"
+
 /* OpenBLAS extensions (declared in OpenBLAS's cblas.h; repeated so another cblas.h still builds). */
 extern char *openblas_get_config(void);
 extern char *openblas_get_corename(void);
@@ -291,10 +294,6 @@ static napi_value Dgemm(napi_env env, napi_callback_info info) {
  *   n, h, w, c, fh, fw, strideH, strideW, dilH, dilW, padTop, padLeft, outH, outW
  * ---------------------------------------------------------------------------------------------- */
 
-typedef struct {
-  int64_t n, h, w, c, fh, fw, sh, sw, dh, dw, pt, pl, oh, ow;
-} Geom;
-
 static int geom_args(Args *g, size_t first, Geom *q) {
   q->n = arg_int(g, first + 0);
   q->h = arg_int(g, first + 1);
@@ -328,11 +327,7 @@ static int geom_args(Args *g, size_t first, Geom *q) {
   return 1;
 }
 
-/*
- * im2col: cols[(b*oh + y)*ow + x][(r*fw + s)*c + ch] = x[b, y*sh + r*dh - pt, x*sw + s*dw - pl, ch]
- * (0 outside the image). The column order matches a tfjs [fh, fw, c, o] filter read as [fh*fw*c, o].
- *   args: x, geometry..., cols
- */
+/* im2col (im2col.h).  args: x, geometry..., cols */
 static napi_value Im2col(napi_env env, napi_callback_info info) {
   Args g;
   if (!args_init(&g, env, info, "im2col", 16)) return NULL;
@@ -345,41 +340,11 @@ static napi_value Im2col(napi_env env, napi_callback_info info) {
   need_len(&g, 0, lx, smul4(q.n, q.h, q.w, q.c));
   need_len(&g, 15, lc, smul4(q.n, q.oh, q.ow, K));
   if (g.failed) return NULL;
-  for (int64_t b = 0; b < q.n; b++) {
-    const float *xb = x + b * q.h * q.w * q.c;
-    for (int64_t oy = 0; oy < q.oh; oy++) {
-      for (int64_t ox = 0; ox < q.ow; ox++) {
-        float *dst = cols + ((b * q.oh + oy) * q.ow + ox) * K;
-        for (int64_t r = 0; r < q.fh; r++) {
-          const int64_t iy = oy * q.sh + r * q.dh - q.pt;
-          if (iy < 0 || iy >= q.h) {
-            memset(dst, 0, sizeof(float) * q.fw * q.c);
-            dst += q.fw * q.c;
-            continue;
-          }
-          const float *row = xb + iy * q.w * q.c;
-          const int64_t ix0 = ox * q.sw - q.pl;
-          if (q.dw == 1 && ix0 >= 0 && ix0 + q.fw <= q.w) {
-            memcpy(dst, row + ix0 * q.c, sizeof(float) * q.fw * q.c);
-            dst += q.fw * q.c;
-            continue;
-          }
-          for (int64_t s = 0; s < q.fw; s++) {
-            const int64_t ix = ix0 + s * q.dw;
-            if (ix < 0 || ix >= q.w)
-              memset(dst, 0, sizeof(float) * q.c);
-            else
-              memcpy(dst, row + ix * q.c, sizeof(float) * q.c);
-            dst += q.c;
-          }
-        }
-      }
-    }
-  }
+  im2col_run(x, &q, cols);
   return undefined_value(env);
 }
 
-/* col2im: the adjoint of im2col, accumulated: dx[b, iy, ix, ch] += cols[...] over every use. */
+/* col2im (im2col.h), accumulating into dx.  args: cols, geometry..., dx */
 static napi_value Col2im(napi_env env, napi_callback_info info) {
   Args g;
   if (!args_init(&g, env, info, "col2im", 16)) return NULL;
@@ -392,31 +357,64 @@ static napi_value Col2im(napi_env env, napi_callback_info info) {
   need_len(&g, 0, lc, smul4(q.n, q.oh, q.ow, K));
   need_len(&g, 15, lx, smul4(q.n, q.h, q.w, q.c));
   if (g.failed) return NULL;
-  for (int64_t b = 0; b < q.n; b++) {
-    float *xb = dx + b * q.h * q.w * q.c;
-    for (int64_t oy = 0; oy < q.oh; oy++) {
-      for (int64_t ox = 0; ox < q.ow; ox++) {
-        const float *src = cols + ((b * q.oh + oy) * q.ow + ox) * K;
-        for (int64_t r = 0; r < q.fh; r++) {
-          const int64_t iy = oy * q.sh + r * q.dh - q.pt;
-          if (iy < 0 || iy >= q.h) {
-            src += q.fw * q.c;
-            continue;
-          }
-          float *row = xb + iy * q.w * q.c;
-          for (int64_t s = 0; s < q.fw; s++) {
-            const int64_t ix = ox * q.sw + s * q.dw - q.pl;
-            if (ix >= 0 && ix < q.w) {
-              float *d = row + ix * q.c;
-              for (int64_t ch = 0; ch < q.c; ch++) d[ch] += src[ch];
-            }
-            src += q.c;
-          }
-        }
-      }
-    }
-  }
+  col2im_run(cols, &q, dx);
   return undefined_value(env);
+}
+
+/* ------------------------------------------------------------------------------------------------
+ * convChunks: a whole convolution or one of its gradients as threads of im2col + sgemm chunks
+ * (conv_chunks.h). Modes: 0 forward (a = x, b = w, out = y), 1 input gradient (a = dy, b = w,
+ * out = dx, zeroed by the caller), 2 filter gradient (a = x, b = dy, out = dw).
+ *   args: mode, a, b, geometry..., cout, out, maxChunkImages, threads, scratch (convChunksScratch's length)
+ * ---------------------------------------------------------------------------------------------- */
+static int conv_chunk_args(Args *g, int64_t *mode, Geom *q, int64_t *cout, int64_t *max_chunk, int64_t *threads) {
+  *mode = arg_int(g, 0);
+  if (!geom_args(g, 3, q)) return 0;
+  *cout = arg_int(g, 17);
+  *max_chunk = arg_int(g, 19);
+  *threads = arg_int(g, 20);
+  if (g->failed) return 0;
+  if (*mode < 0 || *mode > 2) args_fail(g, "mode must be 0 (forward), 1 (input gradient) or 2 (filter gradient)", 0, 1);
+  else if (*max_chunk < 1) args_fail(g, "maxChunkImages must be >= 1", 19, 1);
+  else if (*threads < 1 || *threads > 64) args_fail(g, "threads must be in 1..64", 20, 1);
+  else if (*cout < 1 || *cout >= ((int64_t)1 << 31)) args_fail(g, "cout must be in 1..2^31-1", 17, 1);
+  else if (smul(smul(q->fh, q->fw), q->c) >= ((int64_t)1 << 31) || q->n < 1 || q->oh < 1 || q->ow < 1)
+    args_fail(g, "empty convolution or filter too large", 3, 1);
+  else if (smul(smul(*max_chunk < q->n ? *max_chunk : q->n, q->oh), q->ow) >= ((int64_t)1 << 31))
+    args_fail(g, "maxChunkImages * outH * outW must stay below 2^31", 19, 1);
+  else if (smul4(*max_chunk < q->n ? *max_chunk : q->n, smul(q->oh, q->ow), smul(smul(q->fh, q->fw), q->c), *threads) >= ((int64_t)1 << 40))
+    args_fail(g, "scratch would exceed 2^40 elements", 19, 1);
+  return !g->failed;
+}
+
+static napi_value ConvChunks(napi_env env, napi_callback_info info) {
+  Args g;
+  if (!args_init(&g, env, info, "convChunks", 22)) return NULL;
+  int64_t mode, cout, max_chunk, threads;
+  Geom q;
+  if (!conv_chunk_args(&g, &mode, &q, &cout, &max_chunk, &threads)) return NULL;
+  size_t la, lb, lo, ls;
+  float *a = arg_typed(&g, 1, napi_float32_array, &la);
+  float *b = arg_typed(&g, 2, napi_float32_array, &lb);
+  float *out = arg_typed(&g, 18, napi_float32_array, &lo);
+  float *scratch = arg_typed(&g, 21, napi_float32_array, &ls);
+  const int64_t K = smul(smul(q.fh, q.fw), q.c), image = smul4(q.n, q.h, q.w, q.c), grads = smul4(q.n, q.oh, q.ow, cout);
+  need_len(&g, 1, la, mode == 1 ? grads : image);
+  need_len(&g, 2, lb, mode == 2 ? grads : smul(K, cout));
+  need_len(&g, 18, lo, mode == 0 ? grads : mode == 1 ? image : smul(K, cout));
+  need_len(&g, 21, ls, conv_chunks_scratch((ConvMode)mode, &q, cout, max_chunk, (int)threads));
+  if (g.failed) return NULL;
+  conv_chunks((ConvMode)mode, a, b, &q, cout, out, max_chunk, (int)threads, scratch);
+  return undefined_value(env);
+}
+
+static napi_value ConvChunksScratch(napi_env env, napi_callback_info info) {
+  Args g;
+  if (!args_init(&g, env, info, "convChunksScratch", 21)) return NULL;
+  int64_t mode, cout, max_chunk, threads;
+  Geom q;
+  if (!conv_chunk_args(&g, &mode, &q, &cout, &max_chunk, &threads)) return NULL;
+  return int_value(env, conv_chunks_scratch((ConvMode)mode, &q, cout, max_chunk, (int)threads));
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -772,6 +770,8 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"dgemm", NULL, Dgemm, NULL, NULL, NULL, napi_enumerable, NULL},
       {"im2col", NULL, Im2col, NULL, NULL, NULL, napi_enumerable, NULL},
       {"col2im", NULL, Col2im, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"convChunks", NULL, ConvChunks, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"convChunksScratch", NULL, ConvChunksScratch, NULL, NULL, NULL, napi_enumerable, NULL},
       {"biasActivation", NULL, BiasActivation, NULL, NULL, NULL, napi_enumerable, NULL},
       {"maxPool", NULL, MaxPool, NULL, NULL, NULL, napi_enumerable, NULL},
       {"maxPoolGrad", NULL, MaxPoolGrad, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -1,5 +1,6 @@
 /**
- * Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter and FusedConv2D as im2col + cblas_sgemm, NHWC.
+ * Conv2D, Conv2DBackpropInput, Conv2DBackpropFilter and FusedConv2D as im2col + cblas_sgemm, NHWC,
+ * in chunks of images shared among threads (native/conv_chunks.c).
  * With the filter [fh, fw, cin, cout] read as W [fh*fw*cin, cout] and the patches of a chunk of
  * images as P [rows, fh*fw*cin] (rows = images * outH * outW):
  *   forward       y  = P W            (rows x cout, which is NHWC already)
@@ -12,13 +13,13 @@
 import { backend_util, type KernelFunc } from '@tensorflow/tfjs-core';
 import { float32Values, sameShape, scratchBuffer, type AccelKernel, type CpuBackendLike, type KernelArgs } from './cpuBackend.js';
 import { applyEpilogue, isKnownActivation } from './epilogue.js';
-import { convGeometry, type NativeBlas } from './native.js';
+import { type ConvMode, convGeometry, type NativeBlas } from './native.js';
 import { outputPool } from './outputPool.js';
 
 type Conv2DInfo = backend_util.Conv2DInfo;
 type Shape4 = [number, number, number, number];
 
-/** Patch-matrix elements per chunk (8 MB of float32): bounds memory and stays in L3, keeps sgemm's m large. */
+/** Patch-matrix elements per chunk and thread (8 MB of float32): bounds memory and stays in L3, keeps sgemm's m large. */
 const CHUNK_ELEMENTS = 1 << 21;
 
 interface ConvAttrs {
@@ -79,26 +80,22 @@ function imagesPerChunk(info: Conv2DInfo): number {
 }
 
 /**
- * The batch in chunks of images whose im2col matrix fits the scratch budget: `each(b0, nb, rows, cols)`
- * gets the chunk's first image, its image count, its output pixels (rows of the matrix) and a scratch
- * buffer of rows × k.
+ * The whole batch through the addon's threaded chunks (native/conv_chunks.h): the images are shared
+ * among OpenBLAS's thread count, each thread running im2col + single-threaded sgemm on chunks of at
+ * most `imagesPerChunk` images, into a scratch patch matrix of its own.
  */
-function forEachChunk(info: Conv2DInfo, k: number, each: (b0: number, nb: number, rows: number, cols: Float32Array) => void): void {
+function convChunks(blas: NativeBlas, mode: ConvMode, a: Float32Array, b: Float32Array, info: Conv2DInfo, out: Float32Array): void {
+  const geometry = convGeometry(info);
   const chunk = imagesPerChunk(info);
-  const pixels = info.outHeight * info.outWidth;
-  for (let b0 = 0; b0 < info.batchSize; b0 += chunk) {
-    const nb = Math.min(chunk, info.batchSize - b0);
-    each(b0, nb, nb * pixels, scratchBuffer(nb * pixels * k));
-  }
+  const threads = blas.info().numThreads;
+  const scratchLength = blas.convChunksScratch(mode, a, b, ...geometry, info.outChannels, out, chunk, threads);
+  blas.convChunks(mode, a, b, ...geometry, info.outChannels, out, chunk, threads, scratchBuffer(scratchLength));
 }
-
-/** Images [b0, b0 + nb) of an NHWC batch with `perImage` values each. */
-const images = (values: Float32Array, b0: number, nb: number, perImage: number) => values.subarray(b0 * perImage, (b0 + nb) * perImage);
 
 /** y [N, outH, outW, cout] = conv(x, w). */
 export function conv2dForward(blas: NativeBlas, x: Float32Array, w: Float32Array, info: Conv2DInfo): Float32Array {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
-  const k = info.filterHeight * info.filterWidth * inChannels;
+  const { batchSize, outHeight, outWidth, outChannels } = info;
+  const k = info.filterHeight * info.filterWidth * info.inChannels;
   const pixels = outHeight * outWidth;
   const y = outputPool.take(batchSize * pixels * outChannels);
   if (y.length === 0) return y;
@@ -106,25 +103,7 @@ export function conv2dForward(blas: NativeBlas, x: Float32Array, w: Float32Array
     blas.sgemm(false, false, batchSize * pixels, outChannels, k, 1, x, Math.max(1, k), w, outChannels, 0, y, outChannels);
     return y;
   }
-  const inImage = inHeight * inWidth * inChannels;
-  forEachChunk(info, k, (b0, nb, rows, cols) => {
-    blas.im2col(images(x, b0, nb, inImage), ...convGeometry(info, nb), cols);
-    blas.sgemm(
-      false,
-      false,
-      rows,
-      outChannels,
-      k,
-      1,
-      cols,
-      Math.max(1, k),
-      w,
-      outChannels,
-      0,
-      images(y, b0, nb, pixels * outChannels),
-      outChannels,
-    );
-  });
+  convChunks(blas, 0, x, w, info, y);
   return y;
 }
 
@@ -140,31 +119,13 @@ export function conv2dBackpropInput(blas: NativeBlas, dy: Float32Array, w: Float
     blas.sgemm(false, true, batchSize * pixels, k, outChannels, 1, dy, outChannels, w, outChannels, 0, dx, Math.max(1, k));
     return dx;
   }
-  const inImage = inHeight * inWidth * inChannels;
-  forEachChunk(info, k, (b0, nb, rows, cols) => {
-    blas.sgemm(
-      false,
-      true,
-      rows,
-      k,
-      outChannels,
-      1,
-      images(dy, b0, nb, pixels * outChannels),
-      outChannels,
-      w,
-      outChannels,
-      0,
-      cols,
-      Math.max(1, k),
-    );
-    blas.col2im(cols, ...convGeometry(info, nb), images(dx, b0, nb, inImage));
-  });
+  convChunks(blas, 1, dy, w, info, dx);
   return dx;
 }
 
 /** dW [fh, fw, cin, cout] from x and dy. */
 export function conv2dBackpropFilter(blas: NativeBlas, x: Float32Array, dy: Float32Array, info: Conv2DInfo): Float32Array {
-  const { batchSize, inHeight, inWidth, inChannels, outHeight, outWidth, outChannels } = info;
+  const { batchSize, inChannels, outHeight, outWidth, outChannels } = info;
   const k = info.filterHeight * info.filterWidth * inChannels;
   const pixels = outHeight * outWidth;
   const dw = outputPool.take(k * outChannels);
@@ -173,26 +134,7 @@ export function conv2dBackpropFilter(blas: NativeBlas, x: Float32Array, dy: Floa
     blas.sgemm(true, false, k, outChannels, batchSize * pixels, 1, x, k, dy, outChannels, 0, dw, outChannels);
     return dw;
   }
-  const inImage = inHeight * inWidth * inChannels;
-  // Chunks accumulate into dW: beta 0 for the first, 1 after.
-  forEachChunk(info, k, (b0, nb, rows, cols) => {
-    blas.im2col(images(x, b0, nb, inImage), ...convGeometry(info, nb), cols);
-    blas.sgemm(
-      true,
-      false,
-      k,
-      outChannels,
-      rows,
-      1,
-      cols,
-      k,
-      images(dy, b0, nb, pixels * outChannels),
-      outChannels,
-      b0 === 0 ? 0 : 1,
-      dw,
-      outChannels,
-    );
-  });
+  convChunks(blas, 2, x, dy, info, dw);
   return dw;
 }
 

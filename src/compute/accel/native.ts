@@ -80,6 +80,25 @@ export interface NativeBlas {
   /** Adjoint of im2col, accumulating into dx (which the caller zeroes). */
   col2im(cols: Float32Array, ...geometryAndDx: [...ConvGeometry, Float32Array]): void;
   /**
+   * A whole convolution or one of its gradients (NHWC; filter [fh*fw*c, cout]) as im2col + sgemm over
+   * chunks of at most `maxChunkImages` images, shared among `threads` threads that each run sgemm
+   * single-threaded. Mode 0 forward (a = x, b = w, out = y), 1 input gradient (a = dy, b = w, out = dx,
+   * which the caller zeroes), 2 filter gradient (a = x, b = dy, out = dw). `scratch` holds
+   * `convChunksScratch(...)` elements (the same arguments without it).
+   */
+  convChunks(
+    mode: ConvMode,
+    a: Float32Array,
+    b: Float32Array,
+    ...rest: [...ConvGeometry, number, Float32Array, number, number, Float32Array]
+  ): void;
+  convChunksScratch(
+    mode: ConvMode,
+    a: Float32Array,
+    b: Float32Array,
+    ...rest: [...ConvGeometry, number, Float32Array, number, number]
+  ): number;
+  /**
    * In place on a rows x cols matrix: += bias (cols entries, or null), then activation
    * (0 linear, 1 relu, 2 relu6, 3 leakyrelu with alpha, 4 elu, 5 sigmoid).
    */
@@ -101,6 +120,9 @@ export interface NativeBlas {
   info(): NativeBlasInfo;
   setNumThreads(threads: number): void;
 }
+
+/** convChunks' modes: forward, input gradient, filter gradient. */
+export type ConvMode = 0 | 1 | 2;
 
 /** n, h, w, c, fh, fw, strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW. */
 export type ConvGeometry = [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
@@ -151,7 +173,7 @@ function load(): { blas?: NativeBlas; path?: string; error?: string } {
   try {
     const require = createRequire(import.meta.url);
     const blas = require(path) as NativeBlas;
-    if (typeof blas.sgemm !== 'function' || typeof blas.info !== 'function') {
+    if (typeof blas.sgemm !== 'function' || typeof blas.info !== 'function' || typeof blas.convChunks !== 'function') {
       return { path, error: `${path} is not the ngd_blas addon (stale build?); to fix: ${BUILD_HINT}` };
     }
     return { blas, path };
