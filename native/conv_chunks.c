@@ -1,8 +1,9 @@
 /* Threaded im2col + sgemm convolution (see conv_chunks.h). */
 #include "conv_chunks.h"
 
+#include "parallel.h"
+
 #include <cblas.h>
-#include <pthread.h>
 #include <string.h>
 
 extern int openblas_get_num_threads(void);
@@ -17,8 +18,10 @@ typedef struct {
   float *cols;
 } ChunkRange;
 
+/* Threads for a batch: as asked, at most one per image and MAX_RANGES. */
 static int64_t threads_for(const Geom *q, int threads) {
   int64_t t = threads < 1 ? 1 : threads;
+  if (t > MAX_RANGES) t = MAX_RANGES;
   return t < q->n ? t : (q->n > 0 ? q->n : 1);
 }
 
@@ -64,18 +67,18 @@ static void run_range(const ChunkRange *r) {
   }
 }
 
-static void *run_range_thread(void *arg) {
-  run_range(arg);
-  return NULL;
+static void run_share(void *ctx, int64_t index, int64_t begin, int64_t end) {
+  (void)begin;
+  (void)end;
+  run_range((const ChunkRange *)ctx + index);
 }
 
 void conv_chunks(ConvMode mode, const float *a, const float *b, const Geom *q, int64_t cout, float *out, int64_t max_chunk,
                  int threads, float *scratch) {
-  enum { MAX_THREADS = 64 };
-  const int64_t t = threads_for(q, threads) < MAX_THREADS ? threads_for(q, threads) : MAX_THREADS;
+  const int64_t t = threads_for(q, threads);
   const int64_t k = q->fh * q->fw * q->c, chunk = max_chunk < q->n ? max_chunk : q->n;
   const int64_t cols_size = chunk * q->oh * q->ow * k;
-  ChunkRange ranges[MAX_THREADS];
+  ChunkRange ranges[MAX_RANGES];
   for (int64_t i = 0; i < t; i++) {
     ranges[i] = (ChunkRange){mode, a, b, out, q, cout, i * q->n / t, (i + 1) * q->n / t, max_chunk, scratch + i * cols_size};
     if (mode == CONV_FILTER_GRAD && i > 0) ranges[i].out = scratch + t * cols_size + (i - 1) * k * cout;
@@ -87,16 +90,7 @@ void conv_chunks(ConvMode mode, const float *a, const float *b, const Geom *q, i
   /* Each thread calls sgemm single-threaded; OpenBLAS's thread count is restored afterwards. */
   const int blas_threads = openblas_get_num_threads();
   openblas_set_num_threads(1);
-  pthread_t ids[MAX_THREADS];
-  int started[MAX_THREADS] = {0};
-  for (int64_t i = 1; i < t; i++) started[i] = pthread_create(&ids[i], NULL, run_range_thread, &ranges[i]) == 0;
-  run_range(&ranges[0]);
-  for (int64_t i = 1; i < t; i++) {
-    if (started[i])
-      pthread_join(ids[i], NULL);
-    else
-      run_range(&ranges[i]); /* no thread to be had: the same range, here */
-  }
+  run_ranges(t, t, run_share, ranges);
   openblas_set_num_threads(blas_threads);
   if (mode == CONV_FILTER_GRAD) {
     const int64_t size = k * cout;

@@ -22,6 +22,7 @@
 
 #include "conv_chunks.h"
 #include "im2col.h"
+#include "parallel.h"
 
 /* OpenBLAS extensions (declared in OpenBLAS's cblas.h; repeated so another cblas.h still builds). */
 extern char *openblas_get_config(void);
@@ -30,6 +31,10 @@ extern int openblas_get_num_threads(void);
 extern int openblas_get_num_procs(void);
 extern int openblas_get_parallel(void);
 extern void openblas_set_num_threads(int num_threads);
+
+/* Elements (or their equivalent in work) a thread of the memory-bound loops gets at least: starting
+ * a thread costs tens of microseconds, 128k floats take about as long to stream. */
+#define MIN_PER_THREAD ((int64_t)1 << 17)
 
 /* ------------------------------------------------------------------------------------------------
  * Argument helpers. Each returns 0 and throws a pending JS exception on failure.
@@ -367,54 +372,59 @@ static napi_value Col2im(napi_env env, napi_callback_info info) {
  * out = dx, zeroed by the caller), 2 filter gradient (a = x, b = dy, out = dw).
  *   args: mode, a, b, geometry..., cout, out, maxChunkImages, threads, scratch (convChunksScratch's length)
  * ---------------------------------------------------------------------------------------------- */
-static int conv_chunk_args(Args *g, int64_t *mode, Geom *q, int64_t *cout, int64_t *max_chunk, int64_t *threads) {
-  *mode = arg_int(g, 0);
+typedef struct {
+  int64_t mode, cout, max_chunk, threads;
+  Geom q;
+} ConvChunkArgs;
+
+/* The arguments convChunks and convChunksScratch share (all but the arrays), checked. */
+static int conv_chunk_args(Args *g, napi_env env, napi_callback_info info, const char *fn, size_t min_args, ConvChunkArgs *c) {
+  if (!args_init(g, env, info, fn, min_args)) return 0;
+  Geom *q = &c->q;
+  c->mode = arg_int(g, 0);
   if (!geom_args(g, 3, q)) return 0;
-  *cout = arg_int(g, 17);
-  *max_chunk = arg_int(g, 19);
-  *threads = arg_int(g, 20);
+  c->cout = arg_int(g, 17);
+  c->max_chunk = arg_int(g, 19);
+  c->threads = arg_int(g, 20);
   if (g->failed) return 0;
-  if (*mode < 0 || *mode > 2) args_fail(g, "mode must be 0 (forward), 1 (input gradient) or 2 (filter gradient)", 0, 1);
-  else if (*max_chunk < 1) args_fail(g, "maxChunkImages must be >= 1", 19, 1);
-  else if (*threads < 1 || *threads > 64) args_fail(g, "threads must be in 1..64", 20, 1);
-  else if (*cout < 1 || *cout >= ((int64_t)1 << 31)) args_fail(g, "cout must be in 1..2^31-1", 17, 1);
-  else if (smul(smul(q->fh, q->fw), q->c) >= ((int64_t)1 << 31) || q->n < 1 || q->oh < 1 || q->ow < 1)
-    args_fail(g, "empty convolution or filter too large", 3, 1);
-  else if (smul(smul(*max_chunk < q->n ? *max_chunk : q->n, q->oh), q->ow) >= ((int64_t)1 << 31))
+  const int64_t chunk = c->max_chunk < q->n ? c->max_chunk : q->n, k = smul(smul(q->fh, q->fw), q->c);
+  if (c->mode < 0 || c->mode > 2) args_fail(g, "mode must be 0 (forward), 1 (input gradient) or 2 (filter gradient)", 0, 1);
+  else if (c->max_chunk < 1) args_fail(g, "maxChunkImages must be >= 1", 19, 1);
+  else if (c->threads < 1 || c->threads > 64) args_fail(g, "threads must be in 1..64", 20, 1);
+  else if (c->cout < 1 || c->cout >= ((int64_t)1 << 31)) args_fail(g, "cout must be in 1..2^31-1", 17, 1);
+  else if (k >= ((int64_t)1 << 31) || q->n < 1 || q->oh < 1 || q->ow < 1) args_fail(g, "empty convolution or filter too large", 3, 1);
+  else if (smul(smul(chunk, q->oh), q->ow) >= ((int64_t)1 << 31))
     args_fail(g, "maxChunkImages * outH * outW must stay below 2^31", 19, 1);
-  else if (smul4(*max_chunk < q->n ? *max_chunk : q->n, smul(q->oh, q->ow), smul(smul(q->fh, q->fw), q->c), *threads) >= ((int64_t)1 << 40))
+  else if (smul4(chunk, smul(q->oh, q->ow), k, c->threads) >= ((int64_t)1 << 40))
     args_fail(g, "scratch would exceed 2^40 elements", 19, 1);
   return !g->failed;
 }
 
 static napi_value ConvChunks(napi_env env, napi_callback_info info) {
   Args g;
-  if (!args_init(&g, env, info, "convChunks", 22)) return NULL;
-  int64_t mode, cout, max_chunk, threads;
-  Geom q;
-  if (!conv_chunk_args(&g, &mode, &q, &cout, &max_chunk, &threads)) return NULL;
+  ConvChunkArgs c;
+  if (!conv_chunk_args(&g, env, info, "convChunks", 22, &c)) return NULL;
+  const Geom q = c.q;
   size_t la, lb, lo, ls;
   float *a = arg_typed(&g, 1, napi_float32_array, &la);
   float *b = arg_typed(&g, 2, napi_float32_array, &lb);
   float *out = arg_typed(&g, 18, napi_float32_array, &lo);
   float *scratch = arg_typed(&g, 21, napi_float32_array, &ls);
-  const int64_t K = smul(smul(q.fh, q.fw), q.c), image = smul4(q.n, q.h, q.w, q.c), grads = smul4(q.n, q.oh, q.ow, cout);
-  need_len(&g, 1, la, mode == 1 ? grads : image);
-  need_len(&g, 2, lb, mode == 2 ? grads : smul(K, cout));
-  need_len(&g, 18, lo, mode == 0 ? grads : mode == 1 ? image : smul(K, cout));
-  need_len(&g, 21, ls, conv_chunks_scratch((ConvMode)mode, &q, cout, max_chunk, (int)threads));
+  const int64_t K = smul(smul(q.fh, q.fw), q.c), image = smul4(q.n, q.h, q.w, q.c), grads = smul4(q.n, q.oh, q.ow, c.cout);
+  need_len(&g, 1, la, c.mode == 1 ? grads : image);
+  need_len(&g, 2, lb, c.mode == 2 ? grads : smul(K, c.cout));
+  need_len(&g, 18, lo, c.mode == 0 ? grads : c.mode == 1 ? image : smul(K, c.cout));
+  need_len(&g, 21, ls, conv_chunks_scratch((ConvMode)c.mode, &q, c.cout, c.max_chunk, (int)c.threads));
   if (g.failed) return NULL;
-  conv_chunks((ConvMode)mode, a, b, &q, cout, out, max_chunk, (int)threads, scratch);
+  conv_chunks((ConvMode)c.mode, a, b, &q, c.cout, out, c.max_chunk, (int)c.threads, scratch);
   return undefined_value(env);
 }
 
 static napi_value ConvChunksScratch(napi_env env, napi_callback_info info) {
   Args g;
-  if (!args_init(&g, env, info, "convChunksScratch", 21)) return NULL;
-  int64_t mode, cout, max_chunk, threads;
-  Geom q;
-  if (!conv_chunk_args(&g, &mode, &q, &cout, &max_chunk, &threads)) return NULL;
-  return int_value(env, conv_chunks_scratch((ConvMode)mode, &q, cout, max_chunk, (int)threads));
+  ConvChunkArgs c;
+  if (!conv_chunk_args(&g, env, info, "convChunksScratch", 21, &c)) return NULL;
+  return int_value(env, conv_chunks_scratch((ConvMode)c.mode, &c.q, c.cout, c.max_chunk, (int)c.threads));
 }
 
 /* ------------------------------------------------------------------------------------------------
@@ -423,20 +433,21 @@ static napi_value ConvChunksScratch(napi_env env, napi_callback_info info) {
  * are the tfjs CPU kernels' own, evaluated in double like JS does and rounded to float.
  *   args: y, rows, cols, bias | null, activation, alpha
  * ---------------------------------------------------------------------------------------------- */
-static napi_value BiasActivation(napi_env env, napi_callback_info info) {
-  Args g;
-  if (!args_init(&g, env, info, "biasActivation", 6)) return NULL;
-  size_t ly, lb = 0;
-  float *y = arg_typed(&g, 0, napi_float32_array, &ly);
-  int64_t rows = arg_int(&g, 1), cols = arg_int(&g, 2);
-  const float *bias = present(&g, 3) ? arg_typed(&g, 3, napi_float32_array, &lb) : NULL;
-  int64_t act = arg_int(&g, 4);
-  double alpha = arg_double(&g, 5);
-  need_len(&g, 0, ly, smul(rows, cols));
-  if (bias) need_len(&g, 3, lb, cols);
-  if (!g.failed && act > 5) args_fail(&g, "unknown activation code", 4, 1);
-  if (g.failed) return NULL;
-  for (int64_t r = 0; r < rows; r++) {
+typedef struct {
+  float *y;
+  const float *bias;
+  int64_t cols, act;
+  double alpha;
+} BiasActivationCtx;
+
+static void bias_activation_rows(void *context, int64_t index, int64_t begin, int64_t end) {
+  const BiasActivationCtx *p = context;
+  float *y = p->y;
+  const float *bias = p->bias;
+  const int64_t cols = p->cols, act = p->act;
+  const double alpha = p->alpha;
+  (void)index;
+  for (int64_t r = begin; r < end; r++) {
     float *row = y + r * cols;
     if (bias)
       for (int64_t c = 0; c < cols; c++) row[c] += bias[c];
@@ -466,6 +477,23 @@ static napi_value BiasActivation(napi_env env, napi_callback_info info) {
         break;
     }
   }
+}
+
+static napi_value BiasActivation(napi_env env, napi_callback_info info) {
+  Args g;
+  if (!args_init(&g, env, info, "biasActivation", 6)) return NULL;
+  size_t ly, lb = 0;
+  float *y = arg_typed(&g, 0, napi_float32_array, &ly);
+  int64_t rows = arg_int(&g, 1), cols = arg_int(&g, 2);
+  const float *bias = present(&g, 3) ? arg_typed(&g, 3, napi_float32_array, &lb) : NULL;
+  int64_t act = arg_int(&g, 4);
+  double alpha = arg_double(&g, 5);
+  need_len(&g, 0, ly, smul(rows, cols));
+  if (bias) need_len(&g, 3, lb, cols);
+  if (!g.failed && act > 5) args_fail(&g, "unknown activation code", 4, 1);
+  if (g.failed) return NULL;
+  BiasActivationCtx ctx = {y, bias, cols, act, alpha};
+  parallel_for(rows, cols > 0 ? MIN_PER_THREAD / cols + 1 : rows, bias_activation_rows, &ctx);
   return undefined_value(env);
 }
 
@@ -477,6 +505,42 @@ static napi_value BiasActivation(napi_env env, napi_callback_info info) {
  *   maxPool args: x, n, h, w, c, fh, fw, sh, sw, dh, dw, padTop, padLeft, outH, outW, y
  *   maxPoolGrad args: dy, x, n, h, w, c, fh, fw, sh, sw, dh, dw, padTop, padLeft, outH, outW, dx
  * ---------------------------------------------------------------------------------------------- */
+typedef struct {
+  const float *x, *dy;
+  float *y;
+  const Geom *q;
+} PoolCtx;
+
+/* Images [begin, end) of the pooling: per-image work is about an input image, so a thread takes
+ * at least MIN_PER_THREAD input elements' worth of images. */
+static int64_t pool_images_per_thread(const Geom *q) { return MIN_PER_THREAD / (q->h * q->w * q->c + 1) + 1; }
+
+static void max_pool_images(void *context, int64_t index, int64_t begin, int64_t end) {
+  const PoolCtx *p = context;
+  const Geom *q = p->q;
+  (void)index;
+  for (int64_t b = begin; b < end; b++) {
+    const float *xb = p->x + b * q->h * q->w * q->c;
+    for (int64_t oy = 0; oy < q->oh; oy++) {
+      for (int64_t ox = 0; ox < q->ow; ox++) {
+        float *dst = p->y + ((b * q->oh + oy) * q->ow + ox) * q->c;
+        for (int64_t ch = 0; ch < q->c; ch++) dst[ch] = -INFINITY;
+        for (int64_t r = 0; r < q->fh; r++) {
+          const int64_t iy = oy * q->sh + r * q->dh - q->pt;
+          if (iy < 0 || iy >= q->h) continue;
+          for (int64_t s = 0; s < q->fw; s++) {
+            const int64_t ix = ox * q->sw + s * q->dw - q->pl;
+            if (ix < 0 || ix >= q->w) continue;
+            const float *src = xb + (iy * q->w + ix) * q->c;
+            /* Branch-free (a data-dependent branch here mispredicts half the time: 10x slower). */
+            for (int64_t ch = 0; ch < q->c; ch++) dst[ch] = src[ch] > dst[ch] ? src[ch] : dst[ch];
+          }
+        }
+      }
+    }
+  }
+}
+
 static napi_value MaxPool(napi_env env, napi_callback_info info) {
   Args g;
   if (!args_init(&g, env, info, "maxPool", 16)) return NULL;
@@ -488,27 +552,54 @@ static napi_value MaxPool(napi_env env, napi_callback_info info) {
   need_len(&g, 0, lx, smul4(q.n, q.h, q.w, q.c));
   need_len(&g, 15, ly, smul4(q.n, q.oh, q.ow, q.c));
   if (g.failed) return NULL;
-  for (int64_t b = 0; b < q.n; b++) {
-    const float *xb = x + b * q.h * q.w * q.c;
-    for (int64_t oy = 0; oy < q.oh; oy++) {
-      for (int64_t ox = 0; ox < q.ow; ox++) {
-        float *dst = y + ((b * q.oh + oy) * q.ow + ox) * q.c;
-        for (int64_t ch = 0; ch < q.c; ch++) dst[ch] = -INFINITY;
-        for (int64_t r = 0; r < q.fh; r++) {
-          const int64_t iy = oy * q.sh + r * q.dh - q.pt;
-          if (iy < 0 || iy >= q.h) continue;
-          for (int64_t s = 0; s < q.fw; s++) {
-            const int64_t ix = ox * q.sw + s * q.dw - q.pl;
-            if (ix < 0 || ix >= q.w) continue;
-            const float *src = xb + (iy * q.w + ix) * q.c;
-            /* Branch-free (a data-dependent branch here mispredicts half the time: 10x slower). */
-            for (int64_t ch = 0; ch < q.c; ch++) dst[ch] = src[ch] > dst[ch] ? src[ch] : dst[ch];
+  PoolCtx ctx = {x, NULL, y, &q};
+  parallel_for(q.n, pool_images_per_thread(&q), max_pool_images, &ctx);
+  return undefined_value(env);
+}
+
+static void max_pool_grad_images(void *context, int64_t index, int64_t begin, int64_t end) {
+  const PoolCtx *p = context;
+  const Geom *q = p->q;
+  (void)index;
+  /* Channels in blocks with the running max and its position in local arrays: branch-free selects
+   * the compiler vectorizes (a data-dependent branch mispredicts half the time: 4x slower). */
+  enum { CB = 64 };
+  float best[CB];
+  int32_t where[CB];
+  for (int64_t b = begin; b < end; b++) {
+    const float *xb = p->x + b * q->h * q->w * q->c;
+    float *dxb = p->y + b * q->h * q->w * q->c;
+    for (int64_t oy = 0; oy < q->oh; oy++) {
+      for (int64_t ox = 0; ox < q->ow; ox++) {
+        const float *g0 = p->dy + ((b * q->oh + oy) * q->ow + ox) * q->c;
+        for (int64_t c0 = 0; c0 < q->c; c0 += CB) {
+          const int64_t nc = q->c - c0 < CB ? q->c - c0 : CB;
+          for (int64_t k = 0; k < nc; k++) {
+            best[k] = -INFINITY;
+            where[k] = -1;
           }
+          for (int64_t r = 0; r < q->fh; r++) {
+            const int64_t iy = oy * q->sh + r * q->dh - q->pt;
+            if (iy < 0 || iy >= q->h) continue;
+            for (int64_t s = 0; s < q->fw; s++) {
+              const int64_t ix = ox * q->sw + s * q->dw - q->pl;
+              if (ix < 0 || ix >= q->w) continue;
+              const int64_t pix = (iy * q->w + ix) * q->c + c0;
+              const float *src = xb + pix;
+              for (int64_t k = 0; k < nc; k++) {
+                const float v = src[k], bk = best[k];
+                const int32_t gt = -(int32_t)(v > bk); /* strictly greater: first max wins, NaN never */
+                best[k] = v > bk ? v : bk;
+                where[k] = (where[k] & ~gt) | ((int32_t)(pix + k) & gt);
+              }
+            }
+          }
+          for (int64_t k = 0; k < nc; k++)
+            if (where[k] >= 0) dxb[where[k]] += g0[c0 + k];
         }
       }
     }
   }
-  return undefined_value(env);
 }
 
 static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
@@ -525,45 +616,9 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
   need_len(&g, 16, ldx, smul4(q.n, q.h, q.w, q.c));
   if (!g.failed && smul(smul(q.h, q.w), q.c) >= ((int64_t)1 << 31)) args_fail(&g, "image larger than 2^31 elements", 3, 1);
   if (g.failed) return NULL;
-  /* Channels in blocks with the running max and its position in local arrays: branch-free selects
-   * the compiler vectorizes (a data-dependent branch mispredicts half the time: 4x slower). */
-  enum { CB = 64 };
-  float best[CB];
-  int32_t where[CB];
-  for (int64_t b = 0; b < q.n; b++) {
-    const float *xb = x + b * q.h * q.w * q.c;
-    float *dxb = dx + b * q.h * q.w * q.c;
-    for (int64_t oy = 0; oy < q.oh; oy++) {
-      for (int64_t ox = 0; ox < q.ow; ox++) {
-        const float *g0 = dy + ((b * q.oh + oy) * q.ow + ox) * q.c;
-        for (int64_t c0 = 0; c0 < q.c; c0 += CB) {
-          const int64_t nc = q.c - c0 < CB ? q.c - c0 : CB;
-          for (int64_t k = 0; k < nc; k++) {
-            best[k] = -INFINITY;
-            where[k] = -1;
-          }
-          for (int64_t r = 0; r < q.fh; r++) {
-            const int64_t iy = oy * q.sh + r * q.dh - q.pt;
-            if (iy < 0 || iy >= q.h) continue;
-            for (int64_t s = 0; s < q.fw; s++) {
-              const int64_t ix = ox * q.sw + s * q.dw - q.pl;
-              if (ix < 0 || ix >= q.w) continue;
-              const int64_t pix = (iy * q.w + ix) * q.c + c0;
-              const float *src = xb + pix;
-              for (int64_t k = 0; k < nc; k++) {
-                const float v = src[k], bk = best[k];
-                const int32_t gt = -(int32_t)(v > bk); /* strictly greater: first max wins, NaN never */
-                best[k] = v > bk ? v : bk;
-                where[k] = (where[k] & ~gt) | ((int32_t)(pix + k) & gt);
-              }
-            }
-          }
-          for (int64_t k = 0; k < nc; k++)
-            if (where[k] >= 0) dxb[where[k]] += g0[c0 + k];
-        }
-      }
-    }
-  }
+  /* Each image's dx is written by the thread that has the image. */
+  PoolCtx ctx = {x, dy, dx, &q};
+  parallel_for(q.n, pool_images_per_thread(&q), max_pool_grad_images, &ctx);
   return undefined_value(env);
 }
 
@@ -571,6 +626,43 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
  * Elementwise float32 loops with the tfjs CPU kernels' results (a single float op of two floats is
  * correctly rounded both in C and in JS's double-then-float, so these are bit-identical).
  * ---------------------------------------------------------------------------------------------- */
+
+typedef struct {
+  int64_t op;
+  const float *a, *b;
+  float *out;
+  size_t m; /* the (possibly) broadcast operand's length */
+  int a_full;
+} BinaryCtx;
+
+static void binary_loop(int64_t op, const float *x, const float *y, float *z, size_t count) {
+  switch (op) {
+    case 0:
+      for (size_t j = 0; j < count; j++) z[j] = x[j] + y[j];
+      break;
+    case 1:
+      for (size_t j = 0; j < count; j++) z[j] = x[j] - y[j];
+      break;
+    default:
+      for (size_t j = 0; j < count; j++) z[j] = x[j] * y[j];
+      break;
+  }
+}
+
+static void binary_elements(void *context, int64_t index, int64_t begin, int64_t end) {
+  const BinaryCtx *p = context;
+  (void)index;
+  binary_loop(p->op, p->a + begin, p->b + begin, p->out + begin, (size_t)(end - begin));
+}
+
+static void binary_blocks(void *context, int64_t index, int64_t begin, int64_t end) {
+  const BinaryCtx *p = context;
+  (void)index;
+  for (int64_t blk = begin; blk < end; blk++) {
+    const size_t off = (size_t)blk * p->m;
+    binary_loop(p->op, p->a_full ? p->a + off : p->a, p->a_full ? p->b : p->b + off, p->out + off, p->m);
+  }
+}
 
 /* binary(op, a, b, out): out[i] = a[i % na] op b[i % nb] with na, nb the array lengths: the
  * larger must equal out's length and the smaller divide it (broadcast along leading axes).
@@ -590,24 +682,35 @@ static napi_value Binary(napi_env env, napi_callback_info info) {
   if (g.failed) return NULL;
   if (n == 0) return undefined_value(env);
   const int a_full = na == n;
-  const size_t m = a_full ? nb : na; /* the (possibly) broadcast operand's length */
-  for (size_t off = 0; off < n; off += m) {
-    const float *x = a_full ? a + off : a;
-    const float *y = a_full ? b : b + off;
-    float *z = out + off;
-    switch (op) {
-      case 0:
-        for (size_t j = 0; j < m; j++) z[j] = x[j] + y[j];
-        break;
-      case 1:
-        for (size_t j = 0; j < m; j++) z[j] = x[j] - y[j];
-        break;
-      default:
-        for (size_t j = 0; j < m; j++) z[j] = x[j] * y[j];
-        break;
+  BinaryCtx ctx = {op, a, b, out, a_full ? nb : na, a_full};
+  if (ctx.m == n) /* no broadcast: ranges of elements */
+    parallel_for((int64_t)n, MIN_PER_THREAD, binary_elements, &ctx);
+  else /* ranges of whole blocks of the broadcast operand's length */
+    parallel_for((int64_t)(n / ctx.m), MIN_PER_THREAD / (int64_t)ctx.m + 1, binary_blocks, &ctx);
+  return undefined_value(env);
+}
+
+typedef struct {
+  int64_t op;
+  const float *x;
+  float *y;
+  float alpha;
+} UnaryCtx;
+
+static void unary_elements(void *context, int64_t index, int64_t begin, int64_t end) {
+  const UnaryCtx *p = context;
+  (void)index;
+  if (p->op == 0) {
+    for (int64_t i = begin; i < end; i++) {
+      const float v = p->x[i];
+      p->y[i] = v != v ? v : (v > 0 ? v : 0.0f);
+    }
+  } else {
+    for (int64_t i = begin; i < end; i++) {
+      const float v = p->x[i];
+      p->y[i] = v != v ? v : (v > 0 ? 1.0f : p->alpha);
     }
   }
-  return undefined_value(env);
 }
 
 /* unary(op, x, y, alpha): 0 relu (Math.max(0, x)), 1 step (NaN -> NaN, x > 0 ? 1 : alpha). */
@@ -622,18 +725,37 @@ static napi_value Unary(napi_env env, napi_callback_info info) {
   if (!g.failed && op > 1) args_fail(&g, "unknown op", 0, 1);
   need_len(&g, 2, ny, (int64_t)nx);
   if (g.failed) return NULL;
-  if (op == 0) {
-    for (size_t i = 0; i < nx; i++) {
-      const float v = x[i];
-      y[i] = v != v ? v : (v > 0 ? v : 0.0f);
-    }
-  } else {
-    for (size_t i = 0; i < nx; i++) {
-      const float v = x[i];
-      y[i] = v != v ? v : (v > 0 ? 1.0f : alpha);
-    }
-  }
+  UnaryCtx ctx = {op, x, y, alpha};
+  parallel_for((int64_t)nx, MIN_PER_THREAD, unary_elements, &ctx);
   return undefined_value(env);
+}
+
+typedef struct {
+  const float *x;
+  float *y;
+  int64_t rows, cols;
+  double *acc;
+} ReduceCtx;
+
+static void reduce_columns(void *context, int64_t index, int64_t begin, int64_t end) {
+  const ReduceCtx *p = context;
+  (void)index;
+  for (int64_t i = 0; i < p->rows; i++) {
+    const float *row = p->x + i * p->cols;
+    for (int64_t j = begin; j < end; j++) p->acc[j] += row[j];
+  }
+  for (int64_t j = begin; j < end; j++) p->y[j] = (float)p->acc[j];
+}
+
+static void reduce_rows(void *context, int64_t index, int64_t begin, int64_t end) {
+  const ReduceCtx *p = context;
+  (void)index;
+  for (int64_t i = begin; i < end; i++) {
+    const float *row = p->x + i * p->cols;
+    double acc = 0;
+    for (int64_t j = 0; j < p->cols; j++) acc += row[j];
+    p->y[i] = (float)acc;
+  }
 }
 
 /* reduceSum(x, rows, cols, overRows, y): x is rows x cols; y[j] = sum_i x[i][j] when overRows,
@@ -656,19 +778,13 @@ static napi_value ReduceSum(napi_env env, napi_callback_info info) {
       napi_throw_error(env, NULL, "ngd_blas.reduceSum: out of memory");
       return NULL;
     }
-    for (int64_t i = 0; i < rows; i++) {
-      const float *row = x + i * cols;
-      for (int64_t j = 0; j < cols; j++) acc[j] += row[j];
-    }
-    for (int64_t j = 0; j < cols; j++) y[j] = (float)acc[j];
+    ReduceCtx ctx = {x, y, rows, cols, acc};
+    /* Ranges of columns: each column is summed over the rows in index order by one thread. */
+    parallel_for(cols, rows > 0 ? MIN_PER_THREAD / rows + 1 : cols, reduce_columns, &ctx);
     free(acc);
   } else {
-    for (int64_t i = 0; i < rows; i++) {
-      const float *row = x + i * cols;
-      double acc = 0;
-      for (int64_t j = 0; j < cols; j++) acc += row[j];
-      y[i] = (float)acc;
-    }
+    ReduceCtx ctx = {x, y, rows, cols, NULL};
+    parallel_for(rows, cols > 0 ? MIN_PER_THREAD / cols + 1 : rows, reduce_rows, &ctx);
   }
   return undefined_value(env);
 }
