@@ -32,8 +32,8 @@ extern int openblas_get_num_procs(void);
 extern int openblas_get_parallel(void);
 extern void openblas_set_num_threads(int num_threads);
 
-/* Elements (or their equivalent in work) a thread of the memory-bound loops gets at least: starting
- * a thread costs tens of microseconds, 128k floats take about as long to stream. */
+/* Input elements a pooling thread gets at least: starting a thread costs tens of microseconds, 128k
+ * floats take about as long to stream. */
 #define MIN_PER_THREAD ((int64_t)1 << 17)
 
 /* ------------------------------------------------------------------------------------------------
@@ -433,21 +433,20 @@ static napi_value ConvChunksScratch(napi_env env, napi_callback_info info) {
  * are the tfjs CPU kernels' own, evaluated in double like JS does and rounded to float.
  *   args: y, rows, cols, bias | null, activation, alpha
  * ---------------------------------------------------------------------------------------------- */
-typedef struct {
-  float *y;
-  const float *bias;
-  int64_t cols, act;
-  double alpha;
-} BiasActivationCtx;
-
-static void bias_activation_rows(void *context, int64_t index, int64_t begin, int64_t end) {
-  const BiasActivationCtx *p = context;
-  float *y = p->y;
-  const float *bias = p->bias;
-  const int64_t cols = p->cols, act = p->act;
-  const double alpha = p->alpha;
-  (void)index;
-  for (int64_t r = begin; r < end; r++) {
+static napi_value BiasActivation(napi_env env, napi_callback_info info) {
+  Args g;
+  if (!args_init(&g, env, info, "biasActivation", 6)) return NULL;
+  size_t ly, lb = 0;
+  float *y = arg_typed(&g, 0, napi_float32_array, &ly);
+  int64_t rows = arg_int(&g, 1), cols = arg_int(&g, 2);
+  const float *bias = present(&g, 3) ? arg_typed(&g, 3, napi_float32_array, &lb) : NULL;
+  int64_t act = arg_int(&g, 4);
+  double alpha = arg_double(&g, 5);
+  need_len(&g, 0, ly, smul(rows, cols));
+  if (bias) need_len(&g, 3, lb, cols);
+  if (!g.failed && act > 5) args_fail(&g, "unknown activation code", 4, 1);
+  if (g.failed) return NULL;
+  for (int64_t r = 0; r < rows; r++) {
     float *row = y + r * cols;
     if (bias)
       for (int64_t c = 0; c < cols; c++) row[c] += bias[c];
@@ -477,23 +476,6 @@ static void bias_activation_rows(void *context, int64_t index, int64_t begin, in
         break;
     }
   }
-}
-
-static napi_value BiasActivation(napi_env env, napi_callback_info info) {
-  Args g;
-  if (!args_init(&g, env, info, "biasActivation", 6)) return NULL;
-  size_t ly, lb = 0;
-  float *y = arg_typed(&g, 0, napi_float32_array, &ly);
-  int64_t rows = arg_int(&g, 1), cols = arg_int(&g, 2);
-  const float *bias = present(&g, 3) ? arg_typed(&g, 3, napi_float32_array, &lb) : NULL;
-  int64_t act = arg_int(&g, 4);
-  double alpha = arg_double(&g, 5);
-  need_len(&g, 0, ly, smul(rows, cols));
-  if (bias) need_len(&g, 3, lb, cols);
-  if (!g.failed && act > 5) args_fail(&g, "unknown activation code", 4, 1);
-  if (g.failed) return NULL;
-  BiasActivationCtx ctx = {y, bias, cols, act, alpha};
-  parallel_for(rows, cols > 0 ? MIN_PER_THREAD / cols + 1 : rows, bias_activation_rows, &ctx);
   return undefined_value(env);
 }
 
@@ -627,43 +609,6 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
  * correctly rounded both in C and in JS's double-then-float, so these are bit-identical).
  * ---------------------------------------------------------------------------------------------- */
 
-typedef struct {
-  int64_t op;
-  const float *a, *b;
-  float *out;
-  size_t m; /* the (possibly) broadcast operand's length */
-  int a_full;
-} BinaryCtx;
-
-static void binary_loop(int64_t op, const float *x, const float *y, float *z, size_t count) {
-  switch (op) {
-    case 0:
-      for (size_t j = 0; j < count; j++) z[j] = x[j] + y[j];
-      break;
-    case 1:
-      for (size_t j = 0; j < count; j++) z[j] = x[j] - y[j];
-      break;
-    default:
-      for (size_t j = 0; j < count; j++) z[j] = x[j] * y[j];
-      break;
-  }
-}
-
-static void binary_elements(void *context, int64_t index, int64_t begin, int64_t end) {
-  const BinaryCtx *p = context;
-  (void)index;
-  binary_loop(p->op, p->a + begin, p->b + begin, p->out + begin, (size_t)(end - begin));
-}
-
-static void binary_blocks(void *context, int64_t index, int64_t begin, int64_t end) {
-  const BinaryCtx *p = context;
-  (void)index;
-  for (int64_t blk = begin; blk < end; blk++) {
-    const size_t off = (size_t)blk * p->m;
-    binary_loop(p->op, p->a_full ? p->a + off : p->a, p->a_full ? p->b : p->b + off, p->out + off, p->m);
-  }
-}
-
 /* binary(op, a, b, out): out[i] = a[i % na] op b[i % nb] with na, nb the array lengths: the
  * larger must equal out's length and the smaller divide it (broadcast along leading axes).
  * op: 0 add, 1 sub, 2 mul. */
@@ -682,35 +627,24 @@ static napi_value Binary(napi_env env, napi_callback_info info) {
   if (g.failed) return NULL;
   if (n == 0) return undefined_value(env);
   const int a_full = na == n;
-  BinaryCtx ctx = {op, a, b, out, a_full ? nb : na, a_full};
-  if (ctx.m == n) /* no broadcast: ranges of elements */
-    parallel_for((int64_t)n, MIN_PER_THREAD, binary_elements, &ctx);
-  else /* ranges of whole blocks of the broadcast operand's length */
-    parallel_for((int64_t)(n / ctx.m), MIN_PER_THREAD / (int64_t)ctx.m + 1, binary_blocks, &ctx);
-  return undefined_value(env);
-}
-
-typedef struct {
-  int64_t op;
-  const float *x;
-  float *y;
-  float alpha;
-} UnaryCtx;
-
-static void unary_elements(void *context, int64_t index, int64_t begin, int64_t end) {
-  const UnaryCtx *p = context;
-  (void)index;
-  if (p->op == 0) {
-    for (int64_t i = begin; i < end; i++) {
-      const float v = p->x[i];
-      p->y[i] = v != v ? v : (v > 0 ? v : 0.0f);
-    }
-  } else {
-    for (int64_t i = begin; i < end; i++) {
-      const float v = p->x[i];
-      p->y[i] = v != v ? v : (v > 0 ? 1.0f : p->alpha);
+  const size_t m = a_full ? nb : na; /* the (possibly) broadcast operand's length */
+  for (size_t off = 0; off < n; off += m) {
+    const float *x = a_full ? a + off : a;
+    const float *y = a_full ? b : b + off;
+    float *z = out + off;
+    switch (op) {
+      case 0:
+        for (size_t j = 0; j < m; j++) z[j] = x[j] + y[j];
+        break;
+      case 1:
+        for (size_t j = 0; j < m; j++) z[j] = x[j] - y[j];
+        break;
+      default:
+        for (size_t j = 0; j < m; j++) z[j] = x[j] * y[j];
+        break;
     }
   }
+  return undefined_value(env);
 }
 
 /* unary(op, x, y, alpha): 0 relu (Math.max(0, x)), 1 step (NaN -> NaN, x > 0 ? 1 : alpha). */
@@ -725,37 +659,18 @@ static napi_value Unary(napi_env env, napi_callback_info info) {
   if (!g.failed && op > 1) args_fail(&g, "unknown op", 0, 1);
   need_len(&g, 2, ny, (int64_t)nx);
   if (g.failed) return NULL;
-  UnaryCtx ctx = {op, x, y, alpha};
-  parallel_for((int64_t)nx, MIN_PER_THREAD, unary_elements, &ctx);
+  if (op == 0) {
+    for (size_t i = 0; i < nx; i++) {
+      const float v = x[i];
+      y[i] = v != v ? v : (v > 0 ? v : 0.0f);
+    }
+  } else {
+    for (size_t i = 0; i < nx; i++) {
+      const float v = x[i];
+      y[i] = v != v ? v : (v > 0 ? 1.0f : alpha);
+    }
+  }
   return undefined_value(env);
-}
-
-typedef struct {
-  const float *x;
-  float *y;
-  int64_t rows, cols;
-  double *acc;
-} ReduceCtx;
-
-static void reduce_columns(void *context, int64_t index, int64_t begin, int64_t end) {
-  const ReduceCtx *p = context;
-  (void)index;
-  for (int64_t i = 0; i < p->rows; i++) {
-    const float *row = p->x + i * p->cols;
-    for (int64_t j = begin; j < end; j++) p->acc[j] += row[j];
-  }
-  for (int64_t j = begin; j < end; j++) p->y[j] = (float)p->acc[j];
-}
-
-static void reduce_rows(void *context, int64_t index, int64_t begin, int64_t end) {
-  const ReduceCtx *p = context;
-  (void)index;
-  for (int64_t i = begin; i < end; i++) {
-    const float *row = p->x + i * p->cols;
-    double acc = 0;
-    for (int64_t j = 0; j < p->cols; j++) acc += row[j];
-    p->y[i] = (float)acc;
-  }
 }
 
 /* reduceSum(x, rows, cols, overRows, y): x is rows x cols; y[j] = sum_i x[i][j] when overRows,
@@ -778,13 +693,19 @@ static napi_value ReduceSum(napi_env env, napi_callback_info info) {
       napi_throw_error(env, NULL, "ngd_blas.reduceSum: out of memory");
       return NULL;
     }
-    ReduceCtx ctx = {x, y, rows, cols, acc};
-    /* Ranges of columns: each column is summed over the rows in index order by one thread. */
-    parallel_for(cols, rows > 0 ? MIN_PER_THREAD / rows + 1 : cols, reduce_columns, &ctx);
+    for (int64_t i = 0; i < rows; i++) {
+      const float *row = x + i * cols;
+      for (int64_t j = 0; j < cols; j++) acc[j] += row[j];
+    }
+    for (int64_t j = 0; j < cols; j++) y[j] = (float)acc[j];
     free(acc);
   } else {
-    ReduceCtx ctx = {x, y, rows, cols, NULL};
-    parallel_for(rows, cols > 0 ? MIN_PER_THREAD / cols + 1 : rows, reduce_rows, &ctx);
+    for (int64_t i = 0; i < rows; i++) {
+      const float *row = x + i * cols;
+      double acc = 0;
+      for (int64_t j = 0; j < cols; j++) acc += row[j];
+      y[i] = (float)acc;
+    }
   }
   return undefined_value(env);
 }
