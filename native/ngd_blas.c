@@ -392,7 +392,7 @@ static int conv_chunk_args(Args *g, napi_env env, napi_callback_info info, const
   else if (c->max_chunk < 1) args_fail(g, "maxChunkImages must be >= 1", 19, 1);
   else if (c->threads < 1 || c->threads > 64) args_fail(g, "threads must be in 1..64", 20, 1);
   else if (c->cout < 1 || c->cout >= ((int64_t)1 << 31)) args_fail(g, "cout must be in 1..2^31-1", 17, 1);
-  else if (k >= ((int64_t)1 << 31) || q->n < 1 || q->oh < 1 || q->ow < 1) args_fail(g, "empty convolution or filter too large", 3, 1);
+  else if (k < 1 || k >= ((int64_t)1 << 31) || q->n < 1 || q->oh < 1 || q->ow < 1) args_fail(g, "empty convolution or filter too large", 3, 1);
   else if (smul(smul(chunk, q->oh), q->ow) >= ((int64_t)1 << 31))
     args_fail(g, "maxChunkImages * outH * outW must stay below 2^31", 19, 1);
   else if (smul4(chunk, smul(q->oh, q->ow), k, c->threads) >= ((int64_t)1 << 40))

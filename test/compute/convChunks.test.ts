@@ -174,6 +174,9 @@ describe('native convChunks', { skip }, () => {
     assert.throws(() => blas.convChunks(3 as ConvMode, x, w, ...geometry, cc.o, y, 2, 2, ok), RangeError);
     assert.throws(() => blas.convChunks(0, x, w, ...geometry, cc.o, y, 0, 2, ok), RangeError);
     assert.throws(() => blas.convChunks(0, x, w, ...geometry, cc.o, y, 2, 0, ok), RangeError);
+    const noChannels: ConvGeometry = [...geometry];
+    noChannels[3] = 0;
+    assert.throws(() => blas.convChunks(0, x, w, ...noChannels, cc.o, y, 2, 2, ok), RangeError); // k = 0: the kernel returns zeros itself
     const huge: ConvGeometry = [2 ** 30, 2 ** 20, 2 ** 20, 2 ** 10, 5, 5, 1, 1, 1, 1, 2, 2, 2 ** 20, 2 ** 20];
     assert.throws(() => blas.convChunksScratch(0, x, w, ...huge, 64, y, 2 ** 30, 2), RangeError); // no overflow
   });

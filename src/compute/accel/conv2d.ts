@@ -98,7 +98,7 @@ export function conv2dForward(blas: NativeBlas, x: Float32Array, w: Float32Array
   const k = info.filterHeight * info.filterWidth * info.inChannels;
   const pixels = outHeight * outWidth;
   const y = outputPool.take(batchSize * pixels * outChannels);
-  if (y.length === 0) return y;
+  if (y.length === 0 || k === 0) return y; // no input channels: every output is 0
   if (isPointwise(info)) {
     blas.sgemm(false, false, batchSize * pixels, outChannels, k, 1, x, Math.max(1, k), w, outChannels, 0, y, outChannels);
     return y;
