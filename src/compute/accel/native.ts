@@ -127,11 +127,11 @@ export type ConvMode = 0 | 1 | 2;
 /** n, h, w, c, fh, fw, strideH, strideW, dilationH, dilationW, padTop, padLeft, outH, outW. */
 export type ConvGeometry = [number, number, number, number, number, number, number, number, number, number, number, number, number, number];
 
-/** The addon's geometry arguments for `images` images of a conv or pool (tfjs's Conv2DInfo; all by default). */
-export function convGeometry(info: backend_util.Conv2DInfo, images = info.batchSize): ConvGeometry {
+/** The addon's geometry arguments of a conv or pool (tfjs's Conv2DInfo). */
+export function convGeometry(info: backend_util.Conv2DInfo): ConvGeometry {
   const { inHeight, inWidth, inChannels, filterHeight, filterWidth, strideHeight, strideWidth, dilationHeight, dilationWidth } = info;
   return [
-    images,
+    info.batchSize,
     inHeight,
     inWidth,
     inChannels,
