@@ -611,7 +611,8 @@ static napi_value MaxPoolGrad(napi_env env, napi_callback_info info) {
 
 /* binary(op, a, b, out): out[i] = a[i % na] op b[i % nb] with na, nb the array lengths: the
  * larger must equal out's length and the smaller divide it (broadcast along leading axes).
- * op: 0 add, 1 sub, 2 mul. */
+ * op: 0 add, 1 sub, 2 mul, 3 the ReLU's backward a * step(b) (tfjs's Multiply of dy and Step(y):
+ * NaN where b is NaN; 0 times a otherwise when b <= 0, keeping the sign and the NaN of an infinite a). */
 static napi_value Binary(napi_env env, napi_callback_info info) {
   Args g;
   if (!args_init(&g, env, info, "binary", 4)) return NULL;
@@ -620,7 +621,7 @@ static napi_value Binary(napi_env env, napi_callback_info info) {
   const float *a = arg_typed(&g, 1, napi_float32_array, &na);
   const float *b = arg_typed(&g, 2, napi_float32_array, &nb);
   float *out = arg_typed(&g, 3, napi_float32_array, &n);
-  if (!g.failed && op > 2) args_fail(&g, "unknown op", 0, 1);
+  if (!g.failed && (op < 0 || op > 3)) args_fail(&g, "unknown op", 0, 1);
   if (!g.failed && (na > n || nb > n || (na != n && nb != n))) args_fail(&g, "one input must have the output's length", 3, 1);
   if (!g.failed && ((na == 0) != (n == 0) || (nb == 0) != (n == 0) || (na && n % na) || (nb && n % nb)))
     args_fail(&g, "input lengths must divide the output's", 1, 1);
@@ -639,8 +640,11 @@ static napi_value Binary(napi_env env, napi_callback_info info) {
       case 1:
         for (size_t j = 0; j < m; j++) z[j] = x[j] - y[j];
         break;
-      default:
+      case 2:
         for (size_t j = 0; j < m; j++) z[j] = x[j] * y[j];
+        break;
+      default:
+        for (size_t j = 0; j < m; j++) z[j] = x[j] * (isnan(y[j]) ? NAN : (y[j] > 0 ? 1.0f : 0.0f));
         break;
     }
   }
@@ -669,6 +673,35 @@ static napi_value Unary(napi_env env, napi_callback_info info) {
       const float v = x[i];
       y[i] = v != v ? v : (v > 0 ? 1.0f : alpha);
     }
+  }
+  return undefined_value(env);
+}
+
+/* momentumStep(w, v, d, momentum, lr, vOut, wOut): one heavy-ball SGD step as tfjs's Multiply, Add,
+ * Multiply and Sub compute it: vOut = v * m + d, wOut = w - vOut * lr, m and lr float32 scalars (tfjs's),
+ * every op rounded to float (C float arithmetic, no contraction under -std=c11), so bit for bit. */
+static napi_value MomentumStep(napi_env env, napi_callback_info info) {
+  Args g;
+  if (!args_init(&g, env, info, "momentumStep", 7)) return NULL;
+  size_t nw, nv, nd, nvo, nwo;
+  const float *w = arg_typed(&g, 0, napi_float32_array, &nw);
+  const float *v = arg_typed(&g, 1, napi_float32_array, &nv);
+  const float *d = arg_typed(&g, 2, napi_float32_array, &nd);
+  const float m = (float)arg_double(&g, 3);
+  const float lr = (float)arg_double(&g, 4);
+  float *v_out = arg_typed(&g, 5, napi_float32_array, &nvo);
+  float *w_out = arg_typed(&g, 6, napi_float32_array, &nwo);
+  need_len(&g, 1, nv, (int64_t)nw);
+  need_len(&g, 2, nd, (int64_t)nw);
+  need_len(&g, 5, nvo, (int64_t)nw);
+  need_len(&g, 6, nwo, (int64_t)nw);
+  if (g.failed) return NULL;
+  for (size_t i = 0; i < nw; i++) {
+    const float product = v[i] * m;
+    const float velocity = product + d[i];
+    const float scaled = velocity * lr;
+    v_out[i] = velocity;
+    w_out[i] = w[i] - scaled;
   }
   return undefined_value(env);
 }
@@ -815,6 +848,7 @@ static napi_value Init(napi_env env, napi_value exports) {
       {"binary", NULL, Binary, NULL, NULL, NULL, napi_enumerable, NULL},
       {"unary", NULL, Unary, NULL, NULL, NULL, napi_enumerable, NULL},
       {"reduceSum", NULL, ReduceSum, NULL, NULL, NULL, napi_enumerable, NULL},
+      {"momentumStep", NULL, MomentumStep, NULL, NULL, NULL, napi_enumerable, NULL},
       {"spdInverse", NULL, SpdInverse, NULL, NULL, NULL, napi_enumerable, NULL},
       {"symmetricEigen", NULL, SymmetricEigen, NULL, NULL, NULL, napi_enumerable, NULL},
       {"info", NULL, Info, NULL, NULL, NULL, napi_enumerable, NULL},

@@ -31,7 +31,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   'compute/accel': ['compute/kernels', 'util'],
   'compute/backend': ['compute/accel', ...SHARED],
   data: ['util'],
-  models: ['config', 'util', '(root)'],
+  models: ['compute/kernels', 'config', 'util', '(root)'],
   optim: ['compute/kernels', 'models', 'config', 'util', '(root)'],
   'distributed/collective': ['util'],
   distributed: ['distributed/collective', 'optim'],

@@ -4,7 +4,8 @@
  */
 import { tf, type Tensor } from '../tf.js';
 import { deriveSeed } from '../util/rng.js';
-import { applyKfacLayer, createConv2d, createDense, type KfacLayer } from './layers.js';
+import { applyFusedLayer } from './fusedLayer.js';
+import { createConv2d, createDense, type KfacLayer } from './layers.js';
 import { modelOfKfacLayers, type ForwardOptions, type Model } from './model.js';
 
 export function createCnn(inputShape: readonly [number, number, number], numClasses: number, seed: number): Model {
@@ -18,12 +19,13 @@ export function createCnn(inputShape: readonly [number, number, number], numClas
   const layers: KfacLayer[] = [conv1, conv2, dense1, dense2];
   return modelOfKfacLayers('cnn', layers, (x: Tensor, options: ForwardOptions): Tensor => {
     const { trace } = options;
-    let h = tf.relu(applyKfacLayer(conv1, x, trace));
+    const relu = { activation: 'relu', trace } as const;
+    let h = applyFusedLayer(conv1, x, { ...relu, inputIsData: true });
     h = tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid');
-    h = tf.relu(applyKfacLayer(conv2, h, trace));
+    h = applyFusedLayer(conv2, h, relu);
     h = tf.maxPool(h as tf.Tensor4D, 2, 2, 'valid');
     h = tf.reshape(h, [x.shape[0], pooledSize]);
-    h = tf.relu(applyKfacLayer(dense1, h, trace));
-    return applyKfacLayer(dense2, h, trace);
+    h = applyFusedLayer(dense1, h, relu);
+    return applyFusedLayer(dense2, h, { activation: 'linear', trace });
   });
 }

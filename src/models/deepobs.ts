@@ -7,7 +7,8 @@
 import { tf, type Tensor } from '../tf.js';
 import { deriveSeed } from '../util/rng.js';
 import { denseReluChain } from './denseReluChain.js';
-import { applyKfacLayer, createConv2d, createDense, type KfacLayer, type LayerInit } from './layers.js';
+import { applyFusedLayer } from './fusedLayer.js';
+import { createConv2d, createDense, type KfacLayer, type LayerInit } from './layers.js';
 import { modelOfKfacLayers, type ForwardOptions, type Model } from './model.js';
 
 type Shape = readonly [number, number, number];
@@ -37,10 +38,11 @@ export function create2c2d(inputShape: Shape, numClasses: number, seed: number):
   const dense1 = createDense('dense1', pooled, 1024, at('dense1'), init);
   const dense2 = createDense('dense2', 1024, numClasses, at('dense2'), init);
   return modelOfKfacLayers('2c2d', [conv1, conv2, dense1, dense2], (x: Tensor, { trace }: ForwardOptions): Tensor => {
-    let h = tf.maxPool(tf.relu(applyKfacLayer(conv1, x, trace)) as tf.Tensor4D, 2, 2, 'same');
-    h = tf.maxPool(tf.relu(applyKfacLayer(conv2, h, trace)) as tf.Tensor4D, 2, 2, 'same');
-    const flat = tf.relu(applyKfacLayer(dense1, tf.reshape(h, [x.shape[0], pooled]), trace));
-    return applyKfacLayer(dense2, flat, trace);
+    const relu = { activation: 'relu', trace } as const;
+    let h = tf.maxPool(applyFusedLayer(conv1, x, { ...relu, inputIsData: true }) as tf.Tensor4D, 2, 2, 'same');
+    h = tf.maxPool(applyFusedLayer(conv2, h, relu) as tf.Tensor4D, 2, 2, 'same');
+    const flat = applyFusedLayer(dense1, tf.reshape(h, [x.shape[0], pooled]), relu);
+    return applyFusedLayer(dense2, flat, { activation: 'linear', trace });
   });
 }
 
@@ -66,10 +68,13 @@ export function create3c3d(inputShape: Shape, numClasses: number, seed: number):
   const dense3 = createDense('dense3', 256, numClasses, at('dense3'), denseInit);
   const layers: KfacLayer[] = [conv1, conv2, conv3, dense1, dense2, dense3];
   return modelOfKfacLayers('3c3d', layers, (x: Tensor, { trace }: ForwardOptions): Tensor => {
+    const relu = { activation: 'relu', trace } as const;
     let h: Tensor = x;
-    for (const conv of [conv1, conv2, conv3]) h = tf.maxPool(tf.relu(applyKfacLayer(conv, h, trace)) as tf.Tensor4D, 3, 2, 'same');
-    h = tf.relu(applyKfacLayer(dense1, tf.reshape(h, [x.shape[0], pooled]), trace));
-    h = tf.relu(applyKfacLayer(dense2, h, trace));
-    return applyKfacLayer(dense3, h, trace);
+    for (const conv of [conv1, conv2, conv3]) {
+      h = tf.maxPool(applyFusedLayer(conv, h, { ...relu, inputIsData: conv === conv1 }) as tf.Tensor4D, 3, 2, 'same');
+    }
+    h = applyFusedLayer(dense1, tf.reshape(h, [x.shape[0], pooled]), relu);
+    h = applyFusedLayer(dense2, h, relu);
+    return applyFusedLayer(dense3, h, { activation: 'linear', trace });
   });
 }

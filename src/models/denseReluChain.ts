@@ -4,15 +4,15 @@
  * computed from the inputs the forward pass recorded instead of by a second forward and backward pass.
  */
 import { tf, type Tensor } from '../tf.js';
-import { applyKfacLayer, type DenseLayer } from './layers.js';
+import { applyFusedLayer } from './fusedLayer.js';
+import type { DenseLayer } from './layers.js';
 import { modelOfKfacLayers, type ForwardOptions, type Model } from './model.js';
 
 export function denseReluChain(name: string, layers: readonly DenseLayer[], inputs: number): Model {
   const model = modelOfKfacLayers(name, layers, (x: Tensor, { trace }: ForwardOptions): Tensor => {
     let h: Tensor = tf.reshape(x, [x.shape[0], inputs]);
     layers.forEach((layer, i) => {
-      h = applyKfacLayer(layer, h, trace);
-      if (i < layers.length - 1) h = tf.relu(h);
+      h = applyFusedLayer(layer, h, { activation: i < layers.length - 1 ? 'relu' : 'linear', trace, inputIsData: i === 0 });
     });
     return h;
   });

@@ -23,6 +23,11 @@ export class LayerTrace {
     readonly recordPreActivationGrads: Recording,
   ) {}
 
+  /** Whether this trace records dL/ds of `layer` (a fused layer then takes the unfused path). */
+  recordsPreActivationGrad(layer: string): boolean {
+    return records(this.recordPreActivationGrads, layer);
+  }
+
   recordInput(layer: string, a: Tensor): void {
     if (!records(this.recordInputs, layer)) return;
     this.inputs.get(layer)?.dispose();

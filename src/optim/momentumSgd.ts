@@ -5,6 +5,7 @@
  * direction before momentum ('after-preconditioning', as kfac-pytorch's scripts do through torch's SGD),
  * or decoupled from the gradient (Loshchilov & Hutter 2019).
  */
+import { MOMENTUM_STEP_KERNEL } from '../compute/kernels/momentumStep.js';
 import { GRADIENT_DECAY_PLACEMENTS, type WeightDecayPlacement } from '../config/trainConfig.js';
 import { tf, type Tensor, type Variable } from '../tf.js';
 
@@ -51,10 +52,20 @@ export class MomentumSgd {
   apply(param: Variable, direction: Tensor, lr: number): void {
     const { momentum, nesterov } = this.options;
     const decoupled = this.decayOf(param, ['decoupled']);
+    const previous = this.velocity.get(param);
+    if (previous && momentum > 0 && !nesterov && decoupled === 0 && hasMomentumStepKernel(param, direction)) {
+      // Heavy ball in one kernel: the same bits as the ops below, one pass instead of four.
+      const attrs = { momentum, lr } as unknown as tf.NamedAttrMap;
+      const [v, w] = tf.engine().runKernel(MOMENTUM_STEP_KERNEL, { w: param, v: previous, d: direction }, attrs) as Tensor[];
+      previous.dispose();
+      this.velocity.set(param, tf.keep(v));
+      param.assign(w);
+      w.dispose();
+      return;
+    }
     const next = tf.tidy(() => {
       let step = direction;
       if (momentum > 0) {
-        const previous = this.velocity.get(param);
         const v = previous ? tf.add(tf.mul(previous, momentum), direction) : direction.clone();
         previous?.dispose();
         this.velocity.set(param, tf.keep(v));
@@ -72,4 +83,9 @@ export class MomentumSgd {
     for (const v of this.velocity.values()) v.dispose();
     this.velocity.clear();
   }
+}
+
+/** The fused heavy-ball kernel exists on this backend (cpu, cpu-blas) for these float32 tensors. */
+function hasMomentumStepKernel(param: Variable, direction: Tensor): boolean {
+  return param.dtype === 'float32' && direction.dtype === 'float32' && tf.getKernel(MOMENTUM_STEP_KERNEL, tf.getBackend()) !== undefined;
 }

@@ -28,6 +28,14 @@ import type { PhaseTimer } from '../util/phaseTimer.js';
 import { disposeGhostBatches, type GhostBatch, ghostBatches, meanOverGhostBatches } from './ghostBatches.js';
 import { type ParameterKind, parameterKinds } from '../models/parameterKinds.js';
 
+/**
+ * At most this many rows per sampled-label pass (the MC Fisher's second forward/backward of a conv
+ * network), whatever the batch: that pass records every layer's dL/ds through unfused ops, ~1.3 MB per
+ * 2c2d example, so a whole batch of 8192 would set the process's peak; in pieces its G factors are summed
+ * as it goes (the same G up to rounding) and its memory stays that of 1024 rows.
+ */
+const SAMPLED_LABEL_PASS_ROWS = 1024;
+
 export class NaturalGradientOptimizer implements Optimizer {
   private readonly rule: MomentumSgd;
   /** What each parameter is, for smoothing's exclusions. */
@@ -155,9 +163,10 @@ export class NaturalGradientOptimizer implements Optimizer {
       const fresh = updateFactors
         ? timer.time('curvature', () => {
             const logits = pass.logits;
-            if (logits && !this.model.preActivationGrads && microBatchSize !== undefined && batch.x.shape[0] > microBatchSize) {
+            const sampledPassRows = Math.min(microBatchSize ?? SAMPLED_LABEL_PASS_ROWS, SAMPLED_LABEL_PASS_ROWS);
+            if (logits && !this.model.preActivationGrads && batch.x.shape[0] > sampledPassRows) {
               try {
-                const gFactors = this.microBatchedGradientFactors(batch, logits, step, microBatchSize);
+                const gFactors = this.microBatchedGradientFactors(batch, logits, step, sampledPassRows);
                 return this.preconditioner.batchFactors(trace.inputs, gFactors);
               } finally {
                 logits.dispose();

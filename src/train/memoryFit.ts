@@ -6,7 +6,7 @@
  * batches, so every model and optimizer is measured, not described:
  *   estimate = resident memory now (runtime, data, weights) + fixed + perExample * rows of a pass,
  * a pass having microBatchSize rows or the whole per-worker batch. tfjs counts every tensor alive at its
- * peak, so the estimate errs high (2c2d ngd at 8192 rows: 9.5 GiB estimated, 8.7 GiB peak RSS measured).
+ * peak, so the estimate errs high (2c2d ngd at 8192 rows: 6.0 GiB estimated, 5.6 GiB peak RSS measured).
  */
 import { ImpossibleConfigError } from '../config/batchSplits.js';
 import { LayerTrace } from '../models/layerTrace.js';

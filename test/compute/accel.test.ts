@@ -16,6 +16,8 @@ import { blasStatus, disableBlasKernels, enableBlasKernels, nativeBlas } from '.
 import { BlasUnavailableError, symmetricEigen64, symmetricInverse64 } from '../../src/compute/accel/linalg64.js';
 import { nativeBlasFound, nativeLoadError } from '../../src/compute/accel/native.js';
 import { choleskyInverse, FactorInversionError } from '../../src/compute/kernels/choleskyInverse.js';
+import { MOMENTUM_STEP_KERNEL } from '../../src/compute/kernels/momentumStep.js';
+import { RELU_BACKPROP_KERNEL } from '../../src/compute/kernels/reluBackprop.js';
 import { composedPatches, extractPatches } from '../../src/optim/kfac/patches.js';
 import { makeRng } from '../../src/util/rng.js';
 import { tf, usePlainCpu } from '../helpers/setup.js';
@@ -141,6 +143,10 @@ describe('accel: status and registry', { skip }, () => {
     assert.throws(() => blas.im2col(a, 2 ** 30, 2 ** 30, 2 ** 30, 2 ** 30, 1, 1, 1, 1, 1, 1, 0, 0, 2 ** 30, 2 ** 30, a), RangeError); // no overflow
     assert.throws(() => blas.sgemm(false, false, 1, 1, 1, 1, a, 1, a, 1, 0, a, 1, 2 ** 52, 2 ** 40, 0, 1), RangeError);
     assert.throws(() => blas.spdInverse(new Float64Array(3), 2), RangeError);
+    const [w, v, d] = [new Float32Array(8), new Float32Array(8), new Float32Array(8)];
+    assert.throws(() => blas.momentumStep(w, v, new Float32Array(7), 0.9, 0.1, new Float32Array(8), new Float32Array(8)), RangeError);
+    assert.throws(() => blas.momentumStep(w, v, d, 0.9, 0.1, new Float32Array(8), new Float32Array(7)), RangeError);
+    assert.throws(() => blas.binary(4 as never, w, v, d), /unknown op/);
     const c = new Float32Array(16);
     blas.sgemm(
       false,
@@ -594,6 +600,45 @@ describe('accel: elementwise kernels and Sum', { skip }, () => {
     checkExact('step', () => tf.step(x));
     checkExact('step alpha', () => tf.step(x, 0.3));
     checkExact('relu int32', () => tf.relu(tf.tensor1d([-1, 2], 'int32')));
+  });
+
+  it('ReluBackprop (custom kernel) is Step then Multiply bit for bit, in JS and in C (NaN, ±0, ±Infinity in dy and y)', () => {
+    const specials = [Number.NaN, -0, 0, Infinity, -Infinity, 1.5, -2.25, 1e-30, -1e-30];
+    const pairs = specials.flatMap((a) => specials.map((b) => [a, b]));
+    const noise = [rand([3, 11, 5], 1300).dataSync(), rand([3, 11, 5], 1301).dataSync()];
+    const dy = tf.tensor([...pairs.map((p) => p[0]), ...noise[0]]);
+    const y = tf.tensor([...pairs.map((p) => p[1]), ...noise[1]]);
+    const composed = plain(() => tf.mul(dy, tf.step(y)));
+    const { ref, got } = plainAndAccelerated(() => tf.engine().runKernel(RELU_BACKPROP_KERNEL, { dy, y }) as T);
+    assert.deepStrictEqual(Array.from(ref.data), Array.from(composed), 'the JS kernel');
+    assert.deepStrictEqual(Array.from(got.data), Array.from(composed), 'the C kernel');
+    assert.throws(
+      () => tf.engine().runKernel(RELU_BACKPROP_KERNEL, { dy, y: tf.zeros([2]) }),
+      /one shape/,
+      'mismatched shapes: the JS kernel refuses',
+    );
+    tf.dispose([dy, y]);
+  });
+
+  it('MomentumStep (custom kernel) is Multiply, Add, Multiply, Sub bit for bit, in JS and in C (NaN, ±0, ±Infinity)', () => {
+    const specials = [Number.NaN, -0, 0, Infinity, -Infinity, 1.5, -2.25, 3e38, 1e-40];
+    const triples = specials.flatMap((a) => specials.flatMap((b) => specials.map((c) => [a, b, c])));
+    const noise = [0, 1, 2].map((i) => rand([7, 13], 1400 + i).dataSync());
+    const [w, v, d] = [0, 1, 2].map((k) => tf.tensor([...triples.map((t) => t[k]), ...noise[k]]));
+    for (const [momentum, lr] of [
+      [0.9, 0.1],
+      [0.3333333333, 1e-3],
+    ]) {
+      const velocity = plain(() => tf.add(tf.mul(v, momentum), d));
+      const weights = plain(() => tf.sub(w, tf.mul(tf.add(tf.mul(v, momentum), d), lr)));
+      const step = (k: 0 | 1) => () => (tf.engine().runKernel(MOMENTUM_STEP_KERNEL, { w, v, d }, { momentum, lr }) as T[])[k];
+      for (const [k, expected] of [velocity, weights].entries()) {
+        const { ref, got } = plainAndAccelerated(step(k as 0 | 1));
+        assert.deepStrictEqual(Array.from(ref.data), Array.from(expected), `the JS kernel, output ${k}, m ${momentum}`);
+        assert.deepStrictEqual(Array.from(got.data), Array.from(expected), `the C kernel, output ${k}, m ${momentum}`);
+      }
+    }
+    tf.dispose([w, v, d]);
   });
 
   it('Sum over leading/trailing/all/negative axes, keepDims, and fallbacks matches bit for bit', () => {

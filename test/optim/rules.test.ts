@@ -1,6 +1,7 @@
 /** The shared update rule, schedules and config resolution against hand-computed values. */
 import assert from 'node:assert/strict';
 import { before, describe, it } from 'node:test';
+import { selectBackend } from '../../src/compute/backend/selectBackend.js';
 import { resolveTrainConfig } from '../../src/config/resolveConfig.js';
 import { ValidationError } from '../../src/config/validate.js';
 import { createResnet20 } from '../../src/models/resnet20.js';
@@ -35,6 +36,32 @@ describe('MomentumSgd', () => {
     const [a, b] = run({ momentum: 0.9, nesterov: false, weightDecay: 0, weightDecayMode: 'l2' }, [1, 1]);
     close(a, 1 - 0.1);
     close(b, a - 0.1 * 1.9);
+  });
+  it('heavy ball through the fused kernel: the four ops bit for bit, on cpu and cpu-blas', async () => {
+    for (const backend of ['cpu', 'cpu-blas'] as const) {
+      await selectBackend(backend);
+      const w = tf.variable(tf.randomNormal([1000], 0, 1, 'float32', 1));
+      let wRef: tf.Tensor = w.clone();
+      let vRef: tf.Tensor | undefined;
+      const rule = new MomentumSgd({ momentum: 0.9, nesterov: false, weightDecay: 0, weightDecayMode: 'l2' });
+      for (let step = 0; step < 4; step++) {
+        const g = tf.randomNormal([1000], 0, 1, 'float32', 10 + step);
+        rule.apply(w, g, 0.05);
+        const v: tf.Tensor = vRef ? tf.add(tf.mul(vRef, 0.9), g) : g.clone();
+        const next = tf.sub(wRef, tf.mul(v, 0.05));
+        tf.dispose([wRef, vRef]);
+        [wRef, vRef] = [next, v];
+        assert.deepStrictEqual(w.dataSync(), wRef.dataSync(), `${backend}, step ${step}`);
+        g.dispose();
+      }
+      const before = tf.memory().numTensors;
+      const g = tf.zeros([1000]);
+      rule.apply(w, g, 0.05);
+      assert.equal(tf.memory().numTensors, before + 1, `${backend}: the fused step leaks tensors`);
+      tf.dispose([g, w, wRef, vRef]);
+      rule.dispose();
+    }
+    await usePlainCpu();
   });
   it('Nesterov: w -= lr (g + m v)', () => {
     const [a, b] = run({ momentum: 0.9, nesterov: true, weightDecay: 0, weightDecayMode: 'l2' }, [1, 1]);

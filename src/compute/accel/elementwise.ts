@@ -1,13 +1,15 @@
 /**
  * The elementwise kernels that dominate a CNN training step once convolutions run on BLAS: Add,
- * Sub, Multiply (bias adds and the ReLU gradient's dy * step(x)), Relu and Step, as plain C loops.
+ * Sub, Multiply (bias adds and the ReLU gradient's dy * step(x)), Relu and Step, and our own two
+ * (compute/kernels): the ReLU's backward in one pass and the heavy-ball update, as plain C loops.
  * Float32 only; a binary op is ours when each input is broadcast along leading axes only (same
  * shape, a bias over the last axes, or a scalar) — the tfjs CPU kernel's generic broadcasting
  * computes an index per element. Results are bit-identical to the tfjs kernels (one correctly
  * rounded float op per element either way). Everything else goes to the original kernels.
  */
 import type { KernelFunc } from '@tensorflow/tfjs-core';
-import { broadcastShapes, float32Values, sizeOf, type AccelKernel, type KernelArgs } from './cpuBackend.js';
+import { broadcastShapes, float32Values, sameShape, sizeOf, type AccelKernel, type KernelArgs } from './cpuBackend.js';
+import type { MomentumStepAttrs } from '../kernels/momentumStep.js';
 import type { NativeBlas } from './native.js';
 import { outputPool } from './outputPool.js';
 
@@ -63,6 +65,31 @@ function unaryKernel(op: 0 | 1): AccelKernel {
     return args.backend.makeTensorInfo(x.shape.slice(), 'float32', out);
   };
 }
+
+/** RELU_BACKPROP_KERNEL: dy * step(y) in one C pass (inputs of one shape; anything else to the original). */
+export const reluBackprop: AccelKernel = (blas: NativeBlas, args: KernelArgs, original: KernelFunc) => {
+  const { dy, y } = args.inputs;
+  const dyv = float32Values(args.backend, dy);
+  const yv = float32Values(args.backend, y);
+  if (!dy || !y || !dyv || !yv || !sameShape(dy.shape, y.shape)) return original(args as never);
+  const n = sizeOf(dy.shape);
+  const out = outputPool.take(n);
+  if (n > 0) blas.binary(3, dyv.subarray(0, n), yv.subarray(0, n), out);
+  return args.backend.makeTensorInfo(dy.shape.slice(), 'float32', out);
+};
+
+/** MOMENTUM_STEP_KERNEL: the heavy-ball step in one C pass, two outputs (inputs of one shape, else the original). */
+export const momentumStep: AccelKernel = (blas: NativeBlas, args: KernelArgs, original: KernelFunc) => {
+  const { w, v, d } = args.inputs;
+  const [wv, vv, dv] = [w, v, d].map((t) => float32Values(args.backend, t));
+  if (!w || !v || !d || !wv || !vv || !dv || !sameShape(w.shape, v.shape) || !sameShape(w.shape, d.shape)) return original(args as never);
+  const { momentum, lr } = args.attrs as unknown as MomentumStepAttrs;
+  const n = sizeOf(w.shape);
+  const vOut = outputPool.take(n);
+  const wOut = outputPool.take(n);
+  if (n > 0) blas.momentumStep(wv.subarray(0, n), vv.subarray(0, n), dv.subarray(0, n), momentum, lr, vOut, wOut);
+  return [args.backend.makeTensorInfo(w.shape.slice(), 'float32', vOut), args.backend.makeTensorInfo(w.shape.slice(), 'float32', wOut)];
+};
 
 export const relu = unaryKernel(0);
 export const step = unaryKernel(1);

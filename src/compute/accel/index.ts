@@ -23,10 +23,12 @@ import {
   _FusedMatMul,
 } from '@tensorflow/tfjs-core';
 import { EXTRACT_PATCHES_KERNEL } from '../kernels/extractPatches.js';
+import { MOMENTUM_STEP_KERNEL } from '../kernels/momentumStep.js';
+import { RELU_BACKPROP_KERNEL } from '../kernels/reluBackprop.js';
 import { conv2d, conv2dBackpropFilterKernel, conv2dBackpropInputKernel, fusedConv2d } from './conv2d.js';
 import type { AccelKernel } from './cpuBackend.js';
 import { concat } from './concat.js';
-import { add, multiply, relu, step, sub } from './elementwise.js';
+import { add, momentumStep, multiply, relu, reluBackprop, step, sub } from './elementwise.js';
 import { extractPatches } from './extractPatches.js';
 import { batchMatMul, fusedMatMul } from './matmul.js';
 import { maxPool, maxPoolGrad } from './maxPool.js';
@@ -60,6 +62,8 @@ const KERNELS: ReadonlyArray<readonly [string, AccelKernel]> = [
   [Sum, sum],
   [Concat, concat],
   [EXTRACT_PATCHES_KERNEL, extractPatches],
+  [RELU_BACKPROP_KERNEL, reluBackprop],
+  [MOMENTUM_STEP_KERNEL, momentumStep],
 ];
 
 let active: Extract<AccelStatus, { enabled: true }> | undefined;

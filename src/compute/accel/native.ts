@@ -107,10 +107,23 @@ export interface NativeBlas {
   maxPool(x: Float32Array, ...geometryAndY: [...ConvGeometry, Float32Array]): void;
   /** Scatters dy into dx (which the caller zeroes) at each window's maximum, recomputed from x. */
   maxPoolGrad(dy: Float32Array, x: Float32Array, ...geometryAndDx: [...ConvGeometry, Float32Array]): void;
-  /** out[i] = a[i % a.length] op b[i % b.length] (op 0 add, 1 sub, 2 mul); one input has out's length, the other divides it. */
-  binary(op: 0 | 1 | 2, a: Float32Array, b: Float32Array, out: Float32Array): void;
+  /**
+   * out[i] = a[i % a.length] op b[i % b.length] (op 0 add, 1 sub, 2 mul, 3 a * step(b): the ReLU's
+   * backward); one input has out's length, the other divides it.
+   */
+  binary(op: 0 | 1 | 2 | 3, a: Float32Array, b: Float32Array, out: Float32Array): void;
   /** y = op(x): 0 relu (Math.max(0, x)), 1 step (x > 0 ? 1 : alpha, NaN stays NaN). */
   unary(op: 0 | 1, x: Float32Array, y: Float32Array, alpha: number): void;
+  /** One heavy-ball step: vOut = v * m + d, wOut = w - vOut * lr (float32 ops, tfjs's rounding); all of one length. */
+  momentumStep(
+    w: Float32Array,
+    v: Float32Array,
+    d: Float32Array,
+    momentum: number,
+    lr: number,
+    vOut: Float32Array,
+    wOut: Float32Array,
+  ): void;
   /** x is rows x cols: y = column sums when overRows, else row sums (double accumulation, index order). */
   reduceSum(x: Float32Array, rows: number, cols: number, overRows: boolean, y: Float32Array): void;
   /** a := a^-1 for symmetric positive-definite a (n x n), in place; returns LAPACK info (0 = ok). */
