@@ -5,7 +5,7 @@
  * typed-array loop for backend 'cpu'; the BLAS layer replaces it with the addon's im2col. Other
  * backends have no such kernel and K-FAC falls back to the composed ops (native there).
  */
-import { getKernel, registerKernel, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import { registerCpuKernel } from './cpuKernel.js';
 
 export const EXTRACT_PATCHES_KERNEL = 'NgdBenchExtractPatches';
 
@@ -77,32 +77,15 @@ export function extractPatchesInto(x: Float32Array, g: PatchGeometry, attrs: Ext
   }
 }
 
-interface CpuBackendData {
-  data: { get(dataId: object): { values?: unknown } };
-  makeTensorInfo(shape: number[], dtype: string, values?: unknown): TensorInfo;
-}
-
-const cpuKernel: KernelConfig = {
-  kernelName: EXTRACT_PATCHES_KERNEL,
-  backendName: 'cpu',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const x = inputs.x as TensorInfo;
-    const a = attrs as unknown as ExtractPatchesAttrs;
-    const cpu = backend as unknown as CpuBackendData;
-    const values = cpu.data.get(x.dataId).values;
-    if (!(values instanceof Float32Array) || x.shape.length !== 4)
-      throw new Error(`${EXTRACT_PATCHES_KERNEL}: expects a float32 NHWC tensor`);
-    const g = patchGeometry(x.shape, a);
-    const shape = patchesShape(g, a);
-    const out = new Float32Array(shape.reduce((p, d) => p * d, 1));
-    extractPatchesInto(values, g, a, out);
-    return cpu.makeTensorInfo(shape, 'float32', out);
-  },
-};
-
-/** Idempotent: the BLAS layer may already have replaced it. */
-export function registerExtractPatchesCpuKernel(): void {
-  if (!getKernel(EXTRACT_PATCHES_KERNEL, 'cpu')) registerKernel(cpuKernel);
-}
-
-registerExtractPatchesCpuKernel();
+registerCpuKernel(EXTRACT_PATCHES_KERNEL, ({ inputs, cpu, attrs }) => {
+  const x = inputs.x;
+  const a = attrs as unknown as ExtractPatchesAttrs;
+  const values = cpu.data.get(x.dataId).values;
+  if (!(values instanceof Float32Array) || x.shape.length !== 4)
+    throw new Error(`${EXTRACT_PATCHES_KERNEL}: expects a float32 NHWC tensor`);
+  const g = patchGeometry(x.shape, a);
+  const shape = patchesShape(g, a);
+  const out = new Float32Array(shape.reduce((p, d) => p * d, 1));
+  extractPatchesInto(values, g, a, out);
+  return cpu.makeTensorInfo(shape, 'float32', out);
+});

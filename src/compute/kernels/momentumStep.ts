@@ -7,7 +7,7 @@
  * typed-array loop; the BLAS layer replaces it with C. Other backends have no such kernel, and the update
  * rule composes the four ops.
  */
-import { getKernel, registerKernel, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import { float32OfOneLength, registerCpuKernel } from './cpuKernel.js';
 
 export const MOMENTUM_STEP_KERNEL = 'NgdBenchMomentumStep';
 
@@ -34,31 +34,11 @@ export function momentumStepInto(
   }
 }
 
-interface CpuBackendData {
-  data: { get(dataId: object): { values?: unknown } };
-  makeTensorInfo(shape: number[], dtype: string, values?: unknown): TensorInfo;
-}
-
-const cpuKernel: KernelConfig = {
-  kernelName: MOMENTUM_STEP_KERNEL,
-  backendName: 'cpu',
-  kernelFunc: ({ inputs, backend, attrs }) => {
-    const { w, v, d } = inputs as { w: TensorInfo; v: TensorInfo; d: TensorInfo };
-    const cpu = backend as unknown as CpuBackendData;
-    const values = [w, v, d].map((t) => cpu.data.get(t.dataId).values);
-    const [wv, vv, dv] = values;
-    if (!values.every((x) => x instanceof Float32Array && x.length === (wv as Float32Array).length))
-      throw new Error(`${MOMENTUM_STEP_KERNEL}: expects three float32 tensors of one shape`);
-    const vOut = new Float32Array((wv as Float32Array).length);
-    const wOut = new Float32Array(vOut.length);
-    momentumStepInto(wv as Float32Array, vv as Float32Array, dv as Float32Array, attrs as unknown as MomentumStepAttrs, vOut, wOut);
-    return [cpu.makeTensorInfo(w.shape, 'float32', vOut), cpu.makeTensorInfo(w.shape, 'float32', wOut)];
-  },
-};
-
-/** Idempotent: the BLAS layer may already have replaced it. */
-export function registerMomentumStepCpuKernel(): void {
-  if (!getKernel(MOMENTUM_STEP_KERNEL, 'cpu')) registerKernel(cpuKernel);
-}
-
-registerMomentumStepCpuKernel();
+registerCpuKernel(MOMENTUM_STEP_KERNEL, ({ inputs, cpu, attrs }) => {
+  const { w, v, d } = inputs;
+  const [wv, vv, dv] = float32OfOneLength(cpu, MOMENTUM_STEP_KERNEL, [w, v, d]);
+  const vOut = new Float32Array(wv.length);
+  const wOut = new Float32Array(wv.length);
+  momentumStepInto(wv, vv, dv, attrs as unknown as MomentumStepAttrs, vOut, wOut);
+  return [cpu.makeTensorInfo(w.shape, 'float32', vOut), cpu.makeTensorInfo(w.shape, 'float32', wOut)];
+});

@@ -6,7 +6,7 @@
  * loop; the BLAS layer replaces it with C. Other backends have no such kernel: `reluBackprop` then
  * composes Step and Multiply.
  */
-import { getKernel, registerKernel, type KernelConfig, type TensorInfo } from '@tensorflow/tfjs-core';
+import { float32OfOneLength, registerCpuKernel } from './cpuKernel.js';
 
 export const RELU_BACKPROP_KERNEL = 'NgdBenchReluBackprop';
 
@@ -18,30 +18,9 @@ export function reluBackpropInto(dy: Float32Array, y: Float32Array, out: Float32
   }
 }
 
-interface CpuBackendData {
-  data: { get(dataId: object): { values?: unknown } };
-  makeTensorInfo(shape: number[], dtype: string, values?: unknown): TensorInfo;
-}
-
-const cpuKernel: KernelConfig = {
-  kernelName: RELU_BACKPROP_KERNEL,
-  backendName: 'cpu',
-  kernelFunc: ({ inputs, backend }) => {
-    const { dy, y } = inputs as { dy: TensorInfo; y: TensorInfo };
-    const cpu = backend as unknown as CpuBackendData;
-    const dyValues = cpu.data.get(dy.dataId).values;
-    const yValues = cpu.data.get(y.dataId).values;
-    if (!(dyValues instanceof Float32Array) || !(yValues instanceof Float32Array) || dyValues.length !== yValues.length)
-      throw new Error(`${RELU_BACKPROP_KERNEL}: expects two float32 tensors of one shape`);
-    const out = new Float32Array(dyValues.length);
-    reluBackpropInto(dyValues, yValues, out);
-    return cpu.makeTensorInfo(dy.shape, 'float32', out);
-  },
-};
-
-/** Idempotent: the BLAS layer may already have replaced it. */
-export function registerReluBackpropCpuKernel(): void {
-  if (!getKernel(RELU_BACKPROP_KERNEL, 'cpu')) registerKernel(cpuKernel);
-}
-
-registerReluBackpropCpuKernel();
+registerCpuKernel(RELU_BACKPROP_KERNEL, ({ inputs, cpu }) => {
+  const [dy, y] = float32OfOneLength(cpu, RELU_BACKPROP_KERNEL, [inputs.dy, inputs.y]);
+  const out = new Float32Array(dy.length);
+  reluBackpropInto(dy, y, out);
+  return cpu.makeTensorInfo(inputs.dy.shape, 'float32', out);
+});
