@@ -39,7 +39,8 @@ times; divergence, failed runs, bad input and timeouts are not. A failed run doe
 Written to --out:
   <id>.json       one result per run (status ok / diverged / failed) with its suite identity; failed
                   runs carry the reason and the last lines the run printed on stderr
-  manifest.json   the suite, shard and planned run ids
+  manifest.json   the suite, shard and planned run ids (a --filter run adds its runs to the plan
+                  already there, never drops the others)
   tuning/         a tuned suite's tuning runs (a results directory of its own)
   tuning.json     a tuned suite's selection: per optimizer and batch size, the chosen values, every
                   candidate's per-seed validation numbers, ties and grid-edge flags
@@ -127,6 +128,7 @@ function finalRunsIfTuned(p: Plan, out: string | undefined): { runs: PlannedRun[
 async function runAction(file: string, flags: RunFlags): Promise<number> {
   // Everything that can go wrong before a run is launched is the input's fault (a BadInputError).
   const p = plan(file, flags);
+  const filtered = flags.filter !== undefined && flags.filter.trim() !== '';
 
   if (flags.dryRun) {
     const runsDir = p.tuned && flags.out ? tuningDir(flags.out) : flags.out;
@@ -182,6 +184,7 @@ async function runAction(file: string, flags: RunFlags): Promise<number> {
         signal,
         display,
         shard: p.shard,
+        filtered,
         narrowTuning: p.narrowTuning,
         narrowFinal: p.narrowFinal,
       }),
@@ -197,7 +200,7 @@ async function runAction(file: string, flags: RunFlags): Promise<number> {
   }
 
   const outcome: SuiteOutcome = await withInterruptHandling(display, (signal) =>
-    runSuite({ runs: p.runs, outDir, resume: flags.resume ?? false, signal, display, suite: p.suite, shard: p.shard }),
+    runSuite({ runs: p.runs, outDir, resume: flags.resume ?? false, signal, display, suite: p.suite, shard: p.shard, filtered }),
   );
 
   if (flags.json) {

@@ -26,6 +26,7 @@ import { trainChildCommand, type ChildCommandBuilder } from './childCommand.js';
 import { withResultsDirLock } from './dirLock.js';
 import { launchChild } from './launchChild.js';
 import { writeManifest, type Shard } from '../results/manifest.js';
+import { readManifestOf } from '../results/resultsDirectory.js';
 import { parseProgressLine, type ProgressEvent } from './progressLine.js';
 import { StderrTail } from './stderrTail.js';
 import { tryReadRunResult } from '../results/runResultFile.js';
@@ -115,6 +116,12 @@ export interface RunSuiteOptions {
   /** For the manifest; default: the runs' suite name. */
   readonly suite?: string;
   readonly shard?: Shard | null;
+  /**
+   * The runs are a --filter's selection: the manifest keeps the run ids an earlier run of the same suite
+   * and shard planned in outDir and adds these, so a filtered resume never shrinks the plan (and the
+   * reporter still sees the runs it did not select as missing).
+   */
+  readonly filtered?: boolean;
   /** After SIGTERM, how long a child gets before SIGKILL. Default 10 s. */
   readonly killGraceMs?: number;
   /** Pause before retrying after an infrastructure failure. Default 2 s. */
@@ -208,6 +215,10 @@ async function pause(ms: number, signal: AbortSignal | undefined): Promise<boole
   }
 }
 
+function sameShard(a: Shard | null, b: Shard | null): boolean {
+  return a === null || b === null ? a === b : a.index === b.index && a.count === b.count;
+}
+
 export function runSuite(options: RunSuiteOptions): Promise<SuiteOutcome> {
   return withResultsDirLock(options.outDir, () => runSuiteLocked(options));
 }
@@ -224,12 +235,15 @@ async function runSuiteLocked(options: RunSuiteOptions): Promise<SuiteOutcome> {
   assertUniqueIds(runs);
 
   mkdirSync(outDir, { recursive: true });
+  const earlier = options.filtered ? readManifestOf(outDir) : null;
+  const kept = earlier && earlier.suite === suite && sameShard(earlier.shard, shard) ? earlier.runIds : [];
+  const planned = [...new Set([...kept, ...runs.map((r) => r.id)])];
   const updateManifest = () =>
     writeManifest(outDir, {
       schemaVersion: 1,
       suite,
       shard,
-      runIds: runs.map((r) => r.id),
+      runIds: planned,
       toolVersion: TOOL_VERSION,
       updatedAt: new Date().toISOString(),
     });

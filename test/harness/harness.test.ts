@@ -576,6 +576,31 @@ describe('interruption and --resume', () => {
     assert.deepEqual(readManifest(out)!.runIds, readManifest(whole)!.runIds);
   });
 
+  it('a filtered resume keeps the plan: the manifest still lists the runs the filter left out', async () => {
+    const out = freshDir('filtered');
+    const first = fakeChildren({ r1: 'ok', r2: 'ok', r3: 'ok', r4: 'ok' });
+    await suite({ runs: runs.slice(0, 1), outDir: out, childCommand: first.childCommand });
+    await suite({ runs, outDir: out, childCommand: first.childCommand, signal: AbortSignal.abort() });
+    assert.deepEqual(
+      readManifest(out)!.runIds,
+      runs.map((r) => r.id),
+      'an unfiltered run plans the whole matrix',
+    );
+    await suite({ runs: runs.slice(2, 3), outDir: out, childCommand: first.childCommand, resume: true, filtered: true });
+    assert.deepEqual(first.launches, ['r1', 'r3']);
+    assert.deepEqual(
+      readManifest(out)!.runIds,
+      runs.map((r) => r.id),
+      'a filtered run does not shrink the plan',
+    );
+    await suite({ runs: runs.slice(3), outDir: out, childCommand: first.childCommand, resume: true });
+    assert.deepEqual(readManifest(out)!.runIds, [runs[3].id], 'an unfiltered run plans what it is given');
+    const other = freshDir('filtered-other-suite');
+    await suite({ runs: runs.slice(0, 2), outDir: other, childCommand: first.childCommand, suite: 'another' });
+    await suite({ runs: runs.slice(2, 3), outDir: other, childCommand: first.childCommand, filtered: true });
+    assert.deepEqual(readManifest(other)!.runIds, [runs[2].id], "another suite's plan is not kept");
+  });
+
   it('an abort before the first launch runs nothing', async () => {
     const out = freshDir('pre-aborted');
     const { childCommand, launches } = fakeChildren({ r1: 'ok', r2: 'ok', r3: 'ok', r4: 'ok' });
