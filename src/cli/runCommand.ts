@@ -10,6 +10,7 @@ import { createSuiteDisplay } from '../harness/suiteProgress.js';
 import { expandSuite, filterRuns } from '../suite/expandSuite.js';
 import { compileFilter } from '../suite/filter.js';
 import { loadSuite } from '../suite/loadSuite.js';
+import { SuiteError } from '../suite/suiteError.js';
 import type { PlannedRun } from '../suite/plannedRun.js';
 import { parseShard, selectShard, type Shard } from '../suite/shard.js';
 import type { Suite } from '../suite/suiteSchema.js';
@@ -49,7 +50,8 @@ A suite with "tune" runs in two phases: the tuning runs (every grid value on the
 once all of them have results, the selection (on the validation split, never the test split) and the
 final runs on the suite's seeds with the selected values. Tuning runs that diverge are expected and do
 not make the exit code 1; failed ones do. With --shard or --filter, the final phase waits until every
-tuning run has a result in OUT/tuning (run the other shards there, or merge them), then --resume.
+tuning run has a result in OUT/tuning (run the other shards there, or merge them), then --resume. Once
+it has, a --filter may name final runs only (e.g. 'batch=4096', a batch size the tuning did not use).
 
 Ctrl-C (or SIGTERM) stops the running run and everything it started, keeps every finished result,
 and exits 130. The interrupted run is not recorded; --resume runs it again. Ctrl-C twice kills at once.
@@ -97,8 +99,6 @@ function plan(file: string, flags: RunFlags): Plan {
   const suite = loadSuite(file);
   const shardOf = (runs: PlannedRun[]) => (shard ? selectShard(runs, shard) : runs);
   if (suite.tune) {
-    // The filter must match some tuning run; it may match no final run (e.g. 'lr=0.1' names a tuning axis).
-    const narrowTuning = (runs: PlannedRun[]) => shardOf(filterRuns(runs, flags.filter, suite.name));
     const narrowFinal = (runs: PlannedRun[]) => {
       if (flags.filter === undefined || flags.filter.trim() === '') return shardOf(runs);
       let matches: (run: PlannedRun) => boolean;
@@ -109,7 +109,23 @@ function plan(file: string, flags: RunFlags): Plan {
       }
       return shardOf(runs.filter(matches));
     };
-    return { runs: narrowTuning(planTuningRuns(suite)), suite: suite.name, shard, tuned: suite, narrowTuning, narrowFinal };
+    // The filter must match some run: a tuning run, or (once the tuning is complete in OUT) a final run,
+    // e.g. 'lr=0.1' names a tuning axis only, 'batch=4096' a final batch size the tuning did not use.
+    const tuningRuns = planTuningRuns(suite);
+    const finalOnly = (): boolean => {
+      if (!flags.out) return false;
+      const { selection } = currentSelection(suite, flags.out);
+      return selection.complete && narrowFinal(planFinalRuns(suite, selection)).length > 0;
+    };
+    const narrowTuning = (runs: PlannedRun[]) => {
+      try {
+        return shardOf(filterRuns(runs, flags.filter, suite.name));
+      } catch (error) {
+        if (error instanceof SuiteError && finalOnly()) return [];
+        throw error;
+      }
+    };
+    return { runs: narrowTuning(tuningRuns), suite: suite.name, shard, tuned: suite, narrowTuning, narrowFinal };
   }
   const all = expandSuite(suite, { filter: flags.filter });
   return { runs: shardOf(all), suite: suite.name, shard, tuned: null, narrowTuning: shardOf, narrowFinal: shardOf };

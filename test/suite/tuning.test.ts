@@ -392,5 +392,15 @@ describe('a tuned suite, for real (tiny synthetic runs)', () => {
       assert.deepEqual(result.run?.tuned, { 'optimizer.lr': chosen });
       assert.equal(typeof result.final?.validationAccuracy, 'number');
     }
+    // Once the tuning is complete, a filter may name final runs only (seed 0: no tuning run has it).
+    const file = join(tmp, 'tiny-tuned.json');
+    writeFileSync(file, JSON.stringify(suite));
+    const finalOnly = runCli(['run', file, '--out', out, '--resume', '--dry-run', '--filter', 'seed=0']);
+    assert.equal(finalOnly.code, 0, finalOnly.stderr);
+    assert.match(finalOnly.stdout, /^sgd-b64-w1-s0-[0-9a-f]{10} /m);
+    assert.doesNotMatch(finalOnly.stdout, /^sgd-b64-w1-s1-/m);
+    const none = runCli(['run', file, '--out', out, '--resume', '--dry-run', '--filter', 'seed=7']);
+    assert.equal(none.code, 2, none.stdout + none.stderr);
+    assert.match(none.stderr, /^ngd-bench: error: --filter: 'seed=7' matches none/);
   });
 });
