@@ -65,8 +65,8 @@ export function applyFusedLayer(layer: KfacLayer, a: Tensor, options: FusedLayer
     const op = tf.customGrad((...args: unknown[]) => {
       const save = args[args.length - 1] as (tensors: Tensor[]) => void;
       const y = forward(a);
-      save([y]);
-      return { value: y, gradFunc: (dy: Tensor, saved: Tensor[]) => backward(dy, a, saved[0]) };
+      save([a, y]); // a is no input of the node (no gradient), but the filter's gradient reads it
+      return { value: y, gradFunc: (dy: Tensor, saved: Tensor[]) => backward(dy, saved[0], saved[1]) };
     });
     return op(...params);
   }
