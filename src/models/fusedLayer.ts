@@ -60,24 +60,16 @@ export function applyFusedLayer(layer: KfacLayer, a: Tensor, options: FusedLayer
       if (layer.bias) grads.push(tf.reshape(tf.sum(ds, biasReductionAxes(ds.rank)), layer.bias.shape));
       return grads;
     });
-  const params: Tensor[] = layer.bias ? [layer.kernel, layer.bias] : [layer.kernel];
-  if (options.inputIsData) {
-    const op = tf.customGrad((...args: unknown[]) => {
-      const save = args[args.length - 1] as (tensors: Tensor[]) => void;
-      const y = forward(a);
-      save([a, y]); // a is no input of the node (no gradient), but the filter's gradient reads it
-      return { value: y, gradFunc: (dy: Tensor, saved: Tensor[]) => backward(dy, saved[0], saved[1]) };
-    });
-    return op(...params);
-  }
+  // A data input is no input of the node (no gradient), but is saved: the filter's gradient reads it.
+  const inputs: Tensor[] = [...(options.inputIsData ? [] : [a]), layer.kernel, ...(layer.bias ? [layer.bias] : [])];
   const op = tf.customGrad((...args: unknown[]) => {
-    const input = args[0] as Tensor;
+    const input = options.inputIsData ? a : (args[0] as Tensor);
     const save = args[args.length - 1] as (tensors: Tensor[]) => void;
     const y = forward(input);
     save([input, y]);
     return { value: y, gradFunc: (dy: Tensor, saved: Tensor[]) => backward(dy, saved[0], saved[1]) };
   });
-  return op(a, ...params);
+  return op(...inputs);
 }
 
 /**
