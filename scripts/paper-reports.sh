@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates the published paper reports and the leaderboard from the committed results (no training):
 # each supporting study's own report, then reports/paper-fashion-mnist.md with the studies inside it, and
-# the protocol study (reports/paper-protocols.md), the regularizer studies and the DeepOBS comparison.
+# the protocol study (reports/paper-protocols.md), the regularizer studies, the CNN study and the DeepOBS comparison.
 # Run after `ngd-bench run ... --resume` or `check --update`; the reports are deterministic.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,6 +24,9 @@ done
 "${cli[@]}" report results/paper-regularizers --out reports/paper-regularizers.md \
   --title "Does random or sharpness-aware smoothing remove K-FAC NGD's generalization gap at large batch?" \
   --baseline baselines/paper-regularizers.json --notes reports/paper-regularizers.notes.md
+"${cli[@]}" report results/paper-cnn --out reports/paper-cnn.md \
+  --title "Naganuma & Yokota (CCGRID 2019) on a CNN (DeepOBS's fmnist_2c2d): tuned on a validation split, steps to a target, matched fit" \
+  --baseline baselines/paper-cnn.json --notes reports/paper-cnn.notes.md
 "${cli[@]}" report results/deepobs-fmnist-2c2d --out reports/deepobs-fmnist-2c2d.md \
   --title "Our SGD and momentum against DeepOBS's published fmnist_2c2d baselines" \
   --baseline baselines/deepobs-fmnist-2c2d.json --notes reports/deepobs-fmnist-2c2d.notes.md \
