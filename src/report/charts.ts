@@ -7,7 +7,7 @@ import type { Cell, Grouped } from './groupRuns.js';
 import { sensitivityChartFile, sensitivityGrids, type SensitivityGrid } from './sensitivity.js';
 import { summarize, type Summary } from '../util/stats.js';
 import { hasValidationCurve } from './runCurve.js';
-import { targetCells } from './stepsToTarget.js';
+import { divergedTargetCells, targetCells } from './stepsToTarget.js';
 import { targetChart } from './targetCharts.js';
 import { sweepChartFile, sweepCurves, type SweepCurve } from './sweeps.js';
 
@@ -339,11 +339,12 @@ export function sweepCharts(grouped: Grouped): ChartFile[] {
 export function reportCharts(grouped: Grouped): ChartFile[] {
   if (okCells(grouped).length === 0) return [];
   const targets = targetCells(grouped);
+  const diverged = divergedTargetCells(grouped);
   return [
     accuracyVsBatchChart(grouped),
     gapVsBatchChart(grouped),
     learningCurvesChart(grouped),
-    ...(targets.length > 0 ? [targetChart(targets, 'steps'), targetChart(targets, 'samples')] : []),
+    ...(targets.length > 0 ? [targetChart(targets, 'steps', diverged), targetChart(targets, 'samples', diverged)] : []),
     ...sensitivityGrids(grouped).map(sensitivityChart),
     ...sweepCharts(grouped),
   ];

@@ -5,6 +5,7 @@
  */
 import type { Cell, Grouped, Series } from './groupRuns.js';
 import { summarize, type Summary } from '../util/stats.js';
+import { takesPart } from './protocols.js';
 
 /** A batch size stays in the scaling regime while its mean steps are within this factor of perfect scaling. */
 export const CRITICAL_FACTOR = 2;
@@ -43,6 +44,27 @@ export function targetCells(grouped: Grouped): TargetCell[] {
     });
   }
   return out;
+}
+
+/**
+ * A cell where no run ran ok with a target budget and at least one diverged: it never met the target
+ * (a recorded outcome, drawn in the charts), with the latest step any of its runs diverged at.
+ */
+export interface DivergedTargetCell {
+  cell: Cell;
+  diverged: number;
+  step: number;
+}
+
+export function divergedTargetCells(grouped: Grouped): DivergedTargetCell[] {
+  return grouped.cells.flatMap((cell) => {
+    const withTarget = cell.runs.filter((r) => takesPart(r.result.config, 'target'));
+    if (withTarget.some((r) => r.result.status === 'ok')) return [];
+    const steps = withTarget.flatMap((r) =>
+      r.result.status === 'diverged' && r.result.divergedAtStep !== undefined ? [r.result.divergedAtStep] : [],
+    );
+    return steps.length === 0 ? [] : [{ cell, diverged: steps.length, step: Math.max(...steps) }];
+  });
 }
 
 /** The distinct targets of the runs, as "validationAccuracy >= 0.87" (normally one). */

@@ -11,7 +11,8 @@ import { matchedFit } from '../../src/report/matchedFit.js';
 import { claimRules, evaluateClaims, finalScorer, type ClaimResult } from '../../src/report/paperClaims.js';
 import { protocolClaims, type ProtocolClaims } from '../../src/report/protocolClaims.js';
 import { finalPointPhrase, takesPart } from '../../src/report/protocols.js';
-import { criticalBatchSizes, targetCells } from '../../src/report/stepsToTarget.js';
+import { criticalBatchSizes, divergedTargetCells, targetCells } from '../../src/report/stepsToTarget.js';
+import { targetChart } from '../../src/report/targetCharts.js';
 import { buildRun, MAX_STEPS, targetRuns, type Point } from '../fixtures/report-protocols/build.js';
 
 const byId = (claims: ClaimResult[]) => Object.fromEntries(claims.map((c) => [c.id, c])) as Record<'C1' | 'C2' | 'C3', ClaimResult>;
@@ -44,6 +45,40 @@ describe('steps to target', () => {
       buildRun({ name: 'sgd', batch: 128, seed: 1, budget: 'epochs' }),
     ];
     assert.deepEqual(targetCells(groupRuns(runs)), []);
+  });
+});
+
+describe('cells whose every target run diverged', () => {
+  const runs = [
+    ...targetRuns({ sgd: { 128: [100, 100], 512: [50, 50] }, ngd: { 128: [40, 40] } }),
+    buildRun({ name: 'ngd', batch: 512, seed: 0, status: 'diverged' }),
+    buildRun({ name: 'ngd', batch: 512, seed: 1, status: 'diverged' }),
+    buildRun({ name: 'sgd', batch: 512, seed: 2, status: 'diverged' }),
+  ];
+  const grouped = groupRuns(runs);
+
+  it('are recorded with the latest step they diverged at; a cell with an ok target run is not one', () => {
+    const diverged = divergedTargetCells(grouped);
+    assert.deepEqual(
+      diverged.map((d) => [d.cell.series.display, d.cell.batchSize, d.diverged, d.step]),
+      [['ngd', 512, 2, 3]],
+    );
+    assert.equal(targetCells(grouped).filter((t) => t.cell.batchSize === 512).length, 1, 'only sgd has an ok target cell at b512');
+  });
+
+  it('are drawn in the steps and samples charts at that step, and named in the subtitle only when there are some', () => {
+    const values = (measure: 'steps' | 'samples') => {
+      const spec = targetChart(targetCells(grouped), measure, divergedTargetCells(grouped)).spec as {
+        data: { values: { kind: string; optimizer: string; batch: number; y: number }[] };
+        title: { subtitle: string };
+      };
+      return { rows: spec.data.values.filter((r) => r.kind === 'diverged'), subtitle: spec.title.subtitle };
+    };
+    assert.deepEqual(values('steps').rows, [{ kind: 'diverged', optimizer: 'ngd', batch: 512, y: 3 }]);
+    assert.deepEqual(values('samples').rows[0].y, 3 * 512);
+    assert.match(values('steps').subtitle, /△: every seed diverged/);
+    const plain = targetChart(targetCells(grouped), 'steps').spec as { title: { subtitle: string } };
+    assert.doesNotMatch(plain.title.subtitle, /diverged/);
   });
 });
 
