@@ -25,7 +25,7 @@ done
   --title "Does random or sharpness-aware smoothing remove K-FAC NGD's generalization gap at large batch?" \
   --baseline baselines/paper-regularizers.json --notes reports/paper-regularizers.notes.md
 "${cli[@]}" report results/paper-cnn-b4096-ngd --out reports/paper-cnn-b4096-ngd.md \
-  --title "K-FAC NGD at batch 4096 on fmnist_2c2d with its rate tuned at b4096: does it still diverge?" \
+  --title "K-FAC NGD and smoothed NGD at batch 4096 on fmnist_2c2d with the rate tuned at b4096: do they still diverge?" \
   --baseline baselines/paper-cnn-b4096-ngd.json --notes reports/paper-cnn-b4096-ngd.notes.md
 "${cli[@]}" report results/paper-cnn --out reports/paper-cnn.md \
   --title "Naganuma & Yokota (CCGRID 2019) on a CNN (DeepOBS's fmnist_2c2d): tuned on a validation split, steps to a target, matched fit" \
