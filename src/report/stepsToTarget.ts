@@ -47,8 +47,8 @@ export function targetCells(grouped: Grouped): TargetCell[] {
 }
 
 /**
- * A cell where no run ran ok with a target budget and at least one diverged: it never met the target
- * (a recorded outcome, drawn in the charts), with the latest step any of its runs diverged at.
+ * A cell whose every run with a target budget diverged: it never met the target (a recorded outcome,
+ * drawn in the charts), with the latest step any of its runs diverged at.
  */
 export interface DivergedTargetCell {
   cell: Cell;
@@ -59,11 +59,9 @@ export interface DivergedTargetCell {
 export function divergedTargetCells(grouped: Grouped): DivergedTargetCell[] {
   return grouped.cells.flatMap((cell) => {
     const withTarget = cell.runs.filter((r) => takesPart(r.result.config, 'target'));
-    if (withTarget.some((r) => r.result.status === 'ok')) return [];
-    const steps = withTarget.flatMap((r) =>
-      r.result.status === 'diverged' && r.result.divergedAtStep !== undefined ? [r.result.divergedAtStep] : [],
-    );
-    return steps.length === 0 ? [] : [{ cell, diverged: steps.length, step: Math.max(...steps) }];
+    if (withTarget.length === 0 || withTarget.some((r) => r.result.status !== 'diverged')) return [];
+    const steps = withTarget.flatMap((r) => (r.result.divergedAtStep === undefined ? [] : [r.result.divergedAtStep]));
+    return steps.length === 0 ? [] : [{ cell, diverged: withTarget.length, step: Math.max(...steps) }];
   });
 }
 

@@ -54,10 +54,13 @@ describe('cells whose every target run diverged', () => {
     buildRun({ name: 'ngd', batch: 512, seed: 0, status: 'diverged' }),
     buildRun({ name: 'ngd', batch: 512, seed: 1, status: 'diverged' }),
     buildRun({ name: 'sgd', batch: 512, seed: 2, status: 'diverged' }),
+    ...targetRuns({ 'smoothed-ngd': { 128: [40, 40] } }),
+    buildRun({ name: 'smoothed-ngd', batch: 512, seed: 0, status: 'diverged' }),
+    buildRun({ name: 'smoothed-ngd', batch: 512, seed: 1, status: 'failed' }),
   ];
   const grouped = groupRuns(runs);
 
-  it('are recorded with the latest step they diverged at; a cell with an ok target run is not one', () => {
+  it('are recorded with the latest step they diverged at; a cell with an ok or a failed target run is not one', () => {
     const diverged = divergedTargetCells(grouped);
     assert.deepEqual(
       diverged.map((d) => [d.cell.series.display, d.cell.batchSize, d.diverged, d.step]),
