@@ -3,7 +3,14 @@ import { matchedFit, type MatchedFit } from './matchedFit.js';
 import { evaluateClaims, finalScorer, type ClaimOptions, type ClaimResult, type ClaimScorer } from './paperClaims.js';
 import { protocolClaims, type ProtocolClaims } from './protocolClaims.js';
 import { finalPointPhrase } from './protocols.js';
-import { criticalBatchSizes, targetCells, type CriticalBatch, type TargetCell } from './stepsToTarget.js';
+import {
+  criticalBatchSizes,
+  divergedTargetCells,
+  targetCells,
+  type CriticalBatch,
+  type DivergedTargetCell,
+  type TargetCell,
+} from './stepsToTarget.js';
 import { dateRange, environments, type EnvironmentGroup } from './environment.js';
 import { groupRuns, type Grouped } from './groupRuns.js';
 import type { ResultSet } from './resultSet.js';
@@ -36,6 +43,8 @@ export interface Analysis {
   protocols: ProtocolClaims[];
   /** Steps to target per cell (ok runs with a target budget) and the critical batch size per series. */
   targets: TargetCell[];
+  /** Cells whose every target run diverged (drawn in the steps-to-target charts). */
+  divergedTargets: DivergedTargetCell[];
   critical: CriticalBatch[];
   matchedFit: MatchedFit | null;
   target: TargetChoice | null;
@@ -66,6 +75,7 @@ export function analyzeResultSet(set: ResultSet, options: AnalysisOptions = {}):
     finalPoint,
     protocols: protocolClaims(set.runs, grouped, fit, options.claims),
     targets,
+    divergedTargets: divergedTargetCells(grouped),
     critical: criticalBatchSizes(targets),
     matchedFit: fit,
     target,

@@ -11,7 +11,7 @@ import type { Cell } from './groupRuns.js';
 import { type ClaimOptions, scorerRules, sharedClaimRules } from './paperClaims.js';
 import type { Summary } from '../util/stats.js';
 import { takesPart } from './protocols.js';
-import { CRITICAL_FACTOR, divergedTargetCells, targetsOf, type TargetCell } from './stepsToTarget.js';
+import { CRITICAL_FACTOR, targetsOf, type TargetCell } from './stepsToTarget.js';
 import { targetChartFile } from './targetCharts.js';
 
 const verdictText = (v: string) => (v === 'inconclusive' ? 'inconclusive' : `**${v}**`);
@@ -113,7 +113,7 @@ export function stepsToTargetSection(a: Analysis, chartsHref: string | null): st
       ? []
       : [
           '',
-          `The charts (log–log): mean over the seeds that met the target, bars their range; dashed, each optimizer's perfect scaling from its smallest batch size; ×, a cell where most seeds missed the target, drawn at the steps it ran and left off the line${divergedTargetCells(a.grouped).length > 0 ? '; △, a cell where every seed diverged, drawn at the step it diverged (the latest over its seeds)' : ''}.`,
+          `The charts (log–log): mean over the seeds that met the target, bars their range; dashed, each optimizer's perfect scaling from its smallest batch size; ×, a cell where most seeds missed the target, drawn at the steps it ran and left off the line${a.divergedTargets.length > 0 ? '; △, a cell where every seed diverged, drawn at the step it diverged (the latest over its seeds)' : ''}.`,
         ]),
     ...chartImage(chartsHref, targetChartFile('steps'), 'steps to target vs batch size'),
     '',
