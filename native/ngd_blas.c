@@ -644,7 +644,12 @@ static napi_value Binary(napi_env env, napi_callback_info info) {
         for (size_t j = 0; j < m; j++) z[j] = x[j] * y[j];
         break;
       default:
-        for (size_t j = 0; j < m; j++) z[j] = x[j] * (isnan(y[j]) ? NAN : (y[j] > 0 ? 1.0f : 0.0f));
+        /* Selects, not branches (the signs of y are random, so a branch mispredicts half the time, and
+         * isnan kept the loop scalar: 17 ms for conv1's 3.2 M elements at b128 against 1 ms for Multiply). */
+        for (size_t j = 0; j < m; j++) {
+          const float step = y[j] > 0 ? 1.0f : 0.0f;
+          z[j] = x[j] * (y[j] == y[j] ? step : NAN);
+        }
         break;
     }
   }
