@@ -4,7 +4,7 @@
   "targets": [
     {
       "target_name": "ngd_blas",
-      "sources": ["native/ngd_blas.c", "native/im2col.c", "native/conv_chunks.c", "native/parallel.c"],
+      "sources": ["native/ngd_blas.c", "native/im2col.c", "native/conv_chunks.c", "native/conv_direct.c", "native/parallel.c"],
       "cflags": ["-O3", "-std=c11", "-pthread", "-Wall", "-Wextra", "-Wno-unused-parameter"],
       "cflags!": ["-O2"],
       "libraries": ["-lopenblas", "-llapacke", "-pthread"],

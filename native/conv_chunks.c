@@ -1,6 +1,7 @@
 /* Threaded im2col + sgemm convolution (see conv_chunks.h). */
 #include "conv_chunks.h"
 
+#include "conv_direct.h"
 #include "parallel.h"
 
 #include <cblas.h>
@@ -28,15 +29,21 @@ static int64_t threads_for(const Geom *q, int threads) {
   return t < q->n ? t : (q->n > 0 ? q->n : 1);
 }
 
-/* Elements of one thread's patch matrix: a chunk of at most max_chunk (and n) images. */
-static int64_t cols_size(const Geom *q, int64_t max_chunk) {
+/* True when this mode runs the direct loops (conv_direct.h) instead of im2col + sgemm. */
+static int is_direct(ConvMode mode, const Geom *q, int64_t cout) {
+  return mode != CONV_INPUT_GRAD && conv_direct_applies(q, cout);
+}
+
+/* Elements of one thread's patch matrix: a chunk of at most max_chunk (and n) images; none for the direct loops. */
+static int64_t cols_size(ConvMode mode, const Geom *q, int64_t cout, int64_t max_chunk) {
+  if (is_direct(mode, q, cout)) return 0;
   const int64_t chunk = max_chunk < q->n ? max_chunk : q->n;
   return chunk * q->oh * q->ow * q->fh * q->fw * q->c;
 }
 
 int64_t conv_chunks_scratch(ConvMode mode, const Geom *q, int64_t cout, int64_t max_chunk, int threads) {
   const int64_t t = threads_for(q, threads);
-  return t * cols_size(q, max_chunk) + (mode == CONV_FILTER_GRAD ? (t - 1) * q->fh * q->fw * q->c * cout : 0);
+  return t * cols_size(mode, q, cout, max_chunk) + (mode == CONV_FILTER_GRAD ? (t - 1) * q->fh * q->fw * q->c * cout : 0);
 }
 
 /* Thread `index`'s images [first, last) in equal chunks of at most max_chunk; its filter gradient
@@ -50,6 +57,15 @@ static void run_share(void *context, int64_t index, int64_t first, int64_t last)
   float *out = r->mode == CONV_FILTER_GRAD && index > 0 ? r->partials + (index - 1) * k * r->cout : r->out;
   if (count <= 0) {
     if (r->mode == CONV_FILTER_GRAD) memset(out, 0, sizeof(float) * k * r->cout);
+    return;
+  }
+  if (is_direct(r->mode, q, r->cout)) {
+    if (r->mode == CONV_FORWARD) {
+      conv_direct_forward(r->a, r->b, q, r->cout, r->out, first, last);
+    } else {
+      memset(out, 0, sizeof(float) * k * r->cout);
+      conv_direct_filter_grad(r->a, r->b, q, r->cout, out, first, last);
+    }
     return;
   }
   const int64_t pieces = (count + r->max_chunk - 1) / r->max_chunk, chunk = (count + pieces - 1) / pieces;
@@ -81,7 +97,7 @@ static void run_share(void *context, int64_t index, int64_t first, int64_t last)
 
 void conv_chunks(ConvMode mode, const float *a, const float *b, const Geom *q, int64_t cout, float *out, int64_t max_chunk,
                  int threads, float *scratch) {
-  const int64_t t = threads_for(q, threads), size = cols_size(q, max_chunk);
+  const int64_t t = threads_for(q, threads), size = cols_size(mode, q, cout, max_chunk);
   const Shares shares = {mode, a, b, out, q, cout, max_chunk, scratch, scratch + t * size, size};
   if (t == 1) {
     run_share((void *)&shares, 0, 0, q->n);

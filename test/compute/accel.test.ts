@@ -324,6 +324,28 @@ function convCases(): ConvCase[] {
       dilation: 1,
     },
     { n: 2, h: 10, w: 11, c: 2, f: 3, o: 4, stride: 2, pad: 1, dilation: 1, rounding: 'ceil' },
+    // The direct loops for few input channels (native/conv_direct.c): every block width (61 = 32 + 16 +
+    // 8 + 5 scalars), pixel pairs and single border pixels, strides, dilation, asymmetric padding.
+    {
+      n: 3,
+      h: 9,
+      w: 13,
+      c: 3,
+      f: 3,
+      fw: 5,
+      o: 61,
+      stride: 2,
+      pad: [
+        [0, 0],
+        [2, 0],
+        [1, 3],
+        [0, 0],
+      ],
+      dilation: 1,
+    },
+    { n: 2, h: 11, w: 12, c: 2, f: 3, o: 29, stride: 1, pad: 'same', dilation: 2 },
+    { n: 4, h: 6, w: 5, c: 4, f: 5, o: 8, stride: 1, pad: 'valid', dilation: 1 },
+    { n: 2, h: 7, w: 7, c: 1, f: 7, o: 40, stride: 1, pad: 'same', dilation: 1 },
   ];
   for (let i = 0; i < 22; i++) {
     const dilation = pick([1, 1, 2]);
@@ -690,9 +712,10 @@ describe('accel: gradients through the accelerated kernels', { skip }, () => {
   it('tf.grads matches central differences (float32: eps 1e-2, |diff| <= 2e-3 + 2e-2 |g|)', () => {
     enable();
     const x = rand([3, 9, 9, 2], 900);
-    const w1 = tf.mul(rand([3, 3, 2, 4], 901), 0.5);
-    const b1 = tf.mul(rand([4], 902), 0.1);
-    const w2 = tf.mul(rand([5 * 5 * 4, 6], 903), 0.2);
+    // 10 output channels from 2 input channels: the direct loops (a vector of 8 and 2 scalars).
+    const w1 = tf.mul(rand([3, 3, 2, 10], 901), 0.5);
+    const b1 = tf.mul(rand([10], 902), 0.1);
+    const w2 = tf.mul(rand([5 * 5 * 10, 6], 903), 0.2);
     const params = [x, w1, b1, w2];
     const grads = tf.grads((a: T, b: T, c: T, d: T) => loss(a, b, c, d))(params);
     const rng = makeRng('accel-numgrad');
