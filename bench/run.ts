@@ -5,7 +5,8 @@
  *   3. training-step time per optimizer for mlp, cnn and DeepOBS's 2c2d at global batch 128 and 1024,
  *      plain vs BLAS, with the SGD steps' analytic GFLOP/s; K-FAC at factor interval 1 and at
  *      kfac-pytorch's CNN intervals (factors every 10 steps, inverses every 100);
- *   4. the same SGD steps and the same K-FAC steps in PyTorch where python3-torch is installed;
+ *   4. the same SGD steps and the same K-FAC steps in PyTorch where python3-torch is installed, and the
+ *      conv networks' SGD steps against PyTorch's again, interleaved round by round (bench/interleaved.ts);
  *   5. peak RSS of whole train processes (K-FAC on the conv networks at batch 1024 and 8192, whole and
  *      in micro-batches);
  *   6. a full Fashion-MNIST epoch of mlp + sgd.
@@ -27,6 +28,7 @@ import { resolveTrainConfig } from '../src/config/resolveConfig.js';
 import type { OptimizerName } from '../src/config/trainConfig.js';
 import { executeRun } from '../src/train/executeRun.js';
 import { type ConvTiming, timeConvKernels } from './convKernels.js';
+import { interleavedSgdRatios } from './interleaved.js';
 import { kfacFlopRatio, trainStepFlops, usesLowRankGradient } from './flops.js';
 import { runMatmulBench } from './matmul.js';
 import { measurePeakMemory, type PeakMemoryRow } from './peakMemory.js';
@@ -227,6 +229,44 @@ log(
     ? `PyTorch ${torch.torch}, ${torch.threads} threads, BLAS ${torch.blas}: same models, momentum SGD.`
     : `PyTorch rows skipped: ${torch.reason}.`,
 );
+
+// 4b. the conv networks' SGD step against PyTorch's, interleaved round by round
+const INTERLEAVED_ROUNDS = 3;
+const interleaved =
+  torch.available && convModels.length > 0
+    ? await interleavedSgdRatios(
+        convModels.flatMap((model) => BATCHES.map((batchSize) => ({ model, batchSize }))),
+        INTERLEAVED_ROUNDS,
+        (line) => process.stderr.write(line),
+      )
+    : undefined;
+if (interleaved) {
+  log(`\n## SGD step vs PyTorch, interleaved (${INTERLEAVED_ROUNDS} rounds: ours, then PyTorch's, each a fresh measurement)\n`);
+  if ('unavailable' in interleaved) {
+    log(`Skipped: ${interleaved.unavailable}.`);
+  } else {
+    log(
+      markdownTable(
+        [
+          [
+            'model',
+            'batch',
+            ...Array.from({ length: INTERLEAVED_ROUNDS }, (_, i) => `round ${i + 1}: ours / PyTorch ms`),
+            'median ours / PyTorch',
+          ],
+          ...interleaved.map((r) => [
+            r.model,
+            String(r.batchSize),
+            ...r.rounds.map((x) => `${ms(x.oursMs)} / ${ms(x.torchMs)} = ${x.ratio.toFixed(2)}x`),
+            `${r.medianRatio.toFixed(2)}x`,
+          ]),
+        ],
+        { align: ['l', 'r', ...Array.from({ length: INTERLEAVED_ROUNDS }, () => 'r' as const), 'r'] },
+      ),
+    );
+    log('\nThe median of the rounds is the figure to quote: load on this shared machine moves both sides of a round together.');
+  }
+}
 
 log('\n## K-FAC step: factor intervals, and the same step in PyTorch (bench/torch_kfac.py)\n');
 const kfacTorchMs = (model: string, batchSize: number, factorInterval: number) =>
@@ -439,6 +479,6 @@ if (torch.available && MODELS.includes('mlp')) {
 mkdirSync(dirname(opts.out), { recursive: true });
 writeFileSync(
   opts.out,
-  `${JSON.stringify({ date: new Date().toISOString(), environment, blas: blasStatus(), matmul, conv, steps, kfacSparse: sparse, kfacLowRank: lowRank, skippedPlain: skipped, torch, torchKfac, memory, epoch }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), environment, blas: blasStatus(), matmul, conv, steps, kfacSparse: sparse, kfacLowRank: lowRank, skippedPlain: skipped, torch, interleaved, torchKfac, memory, epoch }, null, 2)}\n`,
 );
 log(`\nJSON: ${opts.out}`);
