@@ -143,6 +143,9 @@ export function matchedFitSection(a: Analysis): string[] {
       ? `${plural(fit.epochResolution, 'run')} recorded epoch ends only, so ${fit.epochResolution === 1 ? 'its' : 'their'} point may lie well below L* (see the train loss column).`
       : null,
     fit.withoutCurve.length > 0 ? `Left out (no finite train loss recorded): ${fit.withoutCurve.map((r) => code(r.id)).join(', ')}.` : null,
+    fit.notReached.length > 0
+      ? `Runs that missed their target set no L* and are compared only where they reach it; ${fit.notReached.length === 1 ? 'this one does' : 'these do'} not: ${fit.notReached.map((x) => `${code(x.run.id)} (lowest train loss ${num(x.lowest)})`).join(', ')}.`
+      : null,
   ].filter((x) => x !== null);
   // No run measured a validation split (older results): no column for it.
   const validation = fit.cells.some((c) => c.validationAccuracy !== null);
@@ -169,7 +172,7 @@ export function matchedFitSection(a: Analysis): string[] {
   return [
     '## Generalization at matched fit',
     '',
-    `Runs compared where they fit the training data equally well, not where their budgets ended. L* = **${num(fit.level)}** (train loss): the largest, over the ${plural(fit.compared, 'compared ok run')}, of each run's lowest recorded train loss (set by ${code(setBy.id)}), so every compared run reaches it. Each run is read at its first evaluation with train loss ≤ L*: its step, train loss, ${validation ? 'validation and ' : ''}test accuracy and train − test accuracy gap, mean ± sample std over seeds.${notes.length > 0 ? ` ${notes.join(' ')}` : ''}`,
+    `Runs compared where they fit the training data equally well, not where their budgets ended. L* = **${num(fit.level)}** (train loss): the largest, over the ${fit.missedTarget > 0 ? `${plural(fit.compared - fit.missedTarget + fit.notReached.length, 'ok run')} that met their target` : plural(fit.compared, 'compared ok run')}, of each run's lowest recorded train loss (set by ${code(setBy.id)}), so every compared run reaches it. Each run is read at its first evaluation with train loss ≤ L*: its step, train loss, ${validation ? 'validation and ' : ''}test accuracy and train − test accuracy gap, mean ± sample std over seeds.${notes.length > 0 ? ` ${notes.join(' ')}` : ''}`,
     '',
     table([head, ...rows]),
   ];

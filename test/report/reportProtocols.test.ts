@@ -162,6 +162,33 @@ describe('matched fit', () => {
     assert.equal(fit.cells[0].validationAccuracy, null, 'the epoch-only run measured no validation split');
   });
 
+  it('runs that missed their target set no L*; they are compared where they reach it and named where they do not', () => {
+    const runs = [
+      buildRun({ name: 'sgd', batch: 128, seed: 0, steps: 40, curve: curve([10, 1, 0.5], [20, 0.45, 0.7], [40, 0.3, 0.8]) }),
+      buildRun({ name: 'sgd', batch: 512, seed: 0, steps: 20, curve: curve([5, 1.2, 0.5], [10, 0.6, 0.6], [20, 0.45, 0.65]) }),
+      // Collapsed after step 4 (paper-cnn's SGD at b4096): its lowest loss would have put L* at 1.3.
+      buildRun({ name: 'sgd', batch: 2048, seed: 0, steps: null, curve: curve([4, 1.3, 0.55], [8, 2.3, 0.1]) }),
+      // Missed the target but fits as well as the others: read at L*.
+      buildRun({ name: 'ngd', batch: 512, seed: 0, steps: null, curve: curve([4, 0.9, 0.6], [8, 0.4, 0.75]) }),
+    ];
+    const fit = matchedFit(groupRuns(runs))!;
+    assert.equal(fit.level, 0.45);
+    assert.equal(fit.setBy.name, 'sgd-b512-w1-s0');
+    assert.equal(fit.compared, 3);
+    assert.equal(fit.missedTarget, 2);
+    assert.deepEqual(
+      fit.notReached.map((x) => [x.run.name, x.lowest]),
+      [['sgd-b2048-w1-s0', 1.3]],
+    );
+    assert.equal([...fit.points.values()].find((p) => p.run.name === 'ngd-b512-w1-s0')!.step, 8);
+    assert.ok(!fit.cells.some((c) => c.cell.batchSize === 2048), 'no cell without a run at L*');
+
+    const allMissed = matchedFit(groupRuns(runs.slice(2)))!;
+    assert.equal(allMissed.level, 1.3, 'where every run missed its target, they all set L*');
+    assert.equal(allMissed.missedTarget, 0);
+    assert.deepEqual(allMissed.notReached, []);
+  });
+
   it('is null when no ok run recorded a train loss', () => {
     assert.equal(matchedFit(groupRuns([buildRun({ name: 'sgd', batch: 128, seed: 0, status: 'failed' })])), null);
   });
