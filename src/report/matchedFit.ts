@@ -1,7 +1,7 @@
 /**
  * Generalization at matched fit: compare runs where they fit the training data equally well, not
- * where their budgets ended. L* is the largest, over the compared ok runs, of each run's lowest
- * recorded train loss, so every one of them reaches it; each run is read at its first evaluation with
+ * where their budgets ended. L* is the largest, over the ok runs that set it (below), of each run's
+ * lowest recorded train loss, so every one of them reaches it; each run is read at its first evaluation with
  * train loss ≤ L*. A run whose budget was a target and that missed it (it trained its whole step
  * budget without fitting: paper-cnn's SGD at b4096 sat at chance accuracy for 600 steps) sets no L*:
  * otherwise its lowest loss, reached before it collapsed, would move every run's reading point to the
