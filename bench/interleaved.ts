@@ -24,17 +24,16 @@ export async function interleavedSgdRatios(
 ): Promise<InterleavedRow[] | { unavailable: string }> {
   const rows: InterleavedRow[] = [];
   for (const { model, batchSize } of cases) {
-    const row: InterleavedRow = { model, batchSize, rounds: [], medianRatio: Number.NaN };
+    const measured: InterleavedRow['rounds'] = [];
     for (let round = 1; round <= rounds; round++) {
       progress(`  interleaved ${model} sgd b${batchSize}, round ${round}/${rounds}...\n`);
       const ours = await timeTrainingStep({ model, optimizer: 'sgd', batchSize, kernels: 'blas' });
       const torch = runTorchSteps([{ model, batchSize, iterations: 5 }]);
       if (!torch.available) return { unavailable: torch.reason };
       const torchMs = torch.rows[0].meanMs;
-      row.rounds.push({ oursMs: ours.meanMs, torchMs, ratio: ours.meanMs / torchMs });
+      measured.push({ oursMs: ours.meanMs, torchMs, ratio: ours.meanMs / torchMs });
     }
-    row.medianRatio = median(row.rounds.map((r) => r.ratio));
-    rows.push(row);
+    rows.push({ model, batchSize, rounds: measured, medianRatio: median(measured.map((r) => r.ratio)) });
   }
   return rows;
 }

@@ -39,6 +39,8 @@ export interface MatchedFit {
   withoutCurve: RunView[];
   /** Ok runs with a train loss that missed their target and so set no L* (0 where every run missed it). */
   missedTarget: number;
+  /** The runs L* is the largest lowest train loss of. */
+  levelRuns: number;
   /** Ok runs that missed their target and never reached L* (set by the others), with their lowest train loss. */
   notReached: { run: RunView; lowest: number }[];
   /** Compared runs with epoch-end evaluations only. */
@@ -85,6 +87,7 @@ export function matchedFit(grouped: Grouped): MatchedFit | null {
     compared: compared.length,
     withoutCurve: curves.filter((x) => x.lowest === null).map((x) => x.run),
     missedTarget: candidates === setters ? withCurve.length - setters.length : 0,
+    levelRuns: candidates.length,
     notReached: withCurve.filter((x) => x.lowest! > level).map((x) => ({ run: x.run, lowest: x.lowest! })),
     epochResolution: compared.filter((x) => x.curve.resolution === 'epochs').length,
     points,

@@ -172,7 +172,7 @@ export function matchedFitSection(a: Analysis): string[] {
   return [
     '## Generalization at matched fit',
     '',
-    `Runs compared where they fit the training data equally well, not where their budgets ended. L* = **${num(fit.level)}** (train loss): the largest, over the ${fit.missedTarget > 0 ? `${plural(fit.compared - fit.missedTarget + fit.notReached.length, 'ok run')} that met their target` : plural(fit.compared, 'compared ok run')}, of each run's lowest recorded train loss (set by ${code(setBy.id)}), so every compared run reaches it. Each run is read at its first evaluation with train loss ≤ L*: its step, train loss, ${validation ? 'validation and ' : ''}test accuracy and train − test accuracy gap, mean ± sample std over seeds.${notes.length > 0 ? ` ${notes.join(' ')}` : ''}`,
+    `Runs compared where they fit the training data equally well, not where their budgets ended. L* = **${num(fit.level)}** (train loss): the largest, over the ${fit.missedTarget > 0 ? `${plural(fit.levelRuns, 'ok run')} that met their target` : plural(fit.compared, 'compared ok run')}, of each run's lowest recorded train loss (set by ${code(setBy.id)}), so every compared run reaches it. Each run is read at its first evaluation with train loss ≤ L*: its step, train loss, ${validation ? 'validation and ' : ''}test accuracy and train − test accuracy gap, mean ± sample std over seeds.${notes.length > 0 ? ` ${notes.join(' ')}` : ''}`,
     '',
     table([head, ...rows]),
   ];

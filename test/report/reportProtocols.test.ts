@@ -176,6 +176,7 @@ describe('matched fit', () => {
     assert.equal(fit.setBy.name, 'sgd-b512-w1-s0');
     assert.equal(fit.compared, 3);
     assert.equal(fit.missedTarget, 2);
+    assert.equal(fit.levelRuns, 2, 'L* is the largest lowest loss of the two runs that met their target');
     assert.deepEqual(
       fit.notReached.map((x) => [x.run.name, x.lowest]),
       [['sgd-b2048-w1-s0', 1.3]],
