@@ -9,12 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 cli=(node dist/src/cli.js)
 [ -f dist/src/cli.js ] || npm run -s build
-for suite in paper-fashion-mnist paper-lr-sweep paper-sensitivity paper-b16384 paper-protocols paper-weight-decay paper-regularizers paper-cnn-b4096-ngd deepobs-fmnist-2c2d; do
+for suite in paper-fashion-mnist paper-lr-sweep paper-sensitivity paper-b16384 paper-protocols paper-weight-decay paper-regularizers paper-cnn paper-cnn-b4096-ngd deepobs-fmnist-2c2d; do
   "${cli[@]}" check "results/$suite" --baseline "baselines/$suite.json"
 done
-# The CNN study is still running: its planned runs without a result yet are allowed (drop --allow-missing
-# when results/paper-cnn holds all 32); its committed runs must still pass their baseline.
-"${cli[@]}" check results/paper-cnn --baseline baselines/paper-cnn.json --allow-missing
 "${cli[@]}" reproduce results/paper-fashion-mnist --filter "${NGD_BENCH_REPRODUCE_FILTER:-smoothed-ngd-b8192-w2-s0}" --quiet --other-cpu-ok
 "${cli[@]}" reproduce results/paper-protocols --filter "${NGD_BENCH_REPRODUCE_PROTOCOLS_FILTER:-ngd-b2048-w1-s0}" --quiet --other-cpu-ok
 "${cli[@]}" reproduce results/paper-weight-decay --filter "${NGD_BENCH_REPRODUCE_WEIGHT_DECAY_FILTER:-ngd-objective-b8192-w1-s0-weightDecay=0.0005}" --quiet --other-cpu-ok
